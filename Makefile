@@ -1,0 +1,90 @@
+# Whiteboard: top-level build. Plain make, -MMD dependencies, one fragment per
+# component (common/common.mk, gateway/gateway.mk, worker/worker.mk, bench/bench.mk).
+#
+#   make            build the C programs into build/
+#   make SAN=1      the same with AddressSanitizer + UBSan into build/san/
+#   make deps       install everything the project needs (idempotent)
+#   make run        run the whole native stack in the foreground
+#   make test       every test layer
+#   make clean
+
+SHELL := /bin/bash
+ROOT  := $(abspath .)
+SAN   ?= 0
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+GEN   := build/gen
+
+CC      ?= cc
+PKGS    := libwebsockets libnats jansson libprotobuf-c libpq
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -pthread -MMD -MP \
+           -I$(ROOT)/common -I$(GEN) $(SANFLAGS)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/postgresql
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDFLAGS += -pthread $(SANFLAGS)
+# Generated protobuf-c code is not ours: compile it without -Werror.
+GEN_CFLAGS := -std=gnu11 -O2 -g -MMD -MP -I$(GEN) $(SANFLAGS) $(shell pkg-config --cflags libprotobuf-c 2>/dev/null)
+
+PROTO := proto/whiteboard.proto
+PB_C  := $(GEN)/whiteboard.pb-c.c
+PB_H  := $(GEN)/whiteboard.pb-c.h
+PB_PY := $(GEN)/py/whiteboard_pb2.py
+
+PROGRAMS :=
+TEST_BINS :=
+
+.PHONY: all deps run test test-unit test-e2e fuzz clean format bench
+all: programs
+
+$(PB_C) $(PB_H): $(PROTO)
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=proto --c_out=$(GEN) $(PROTO)
+
+$(PB_PY): $(PROTO)
+	@mkdir -p $(GEN)/py
+	protoc --proto_path=proto --python_out=$(GEN)/py $(PROTO)
+
+$(BUILD)/gen/whiteboard.pb-c.o: $(PB_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(GEN_CFLAGS) -c $< -o $@
+
+include common/common.mk
+-include gateway/gateway.mk
+-include worker/worker.mk
+-include bench/bench.mk
+
+programs: $(PROGRAMS) $(PB_PY)
+
+# Project C sources depend on the generated header.
+$(BUILD)/%.o: %.c $(PB_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+deps:
+	@bash scripts/deps.sh
+
+run: deps
+	@bash scripts/run.sh
+
+test: deps
+	@bash scripts/test.sh
+
+test-unit: $(TEST_BINS)
+	@set -e; for t in $(TEST_BINS); do echo "== $$t"; $$t; done
+
+fuzz:
+	@bash scripts/fuzz.sh long
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build client/dist
+
+-include $(shell find build -name '*.d' 2>/dev/null)
