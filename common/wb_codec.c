@@ -1,0 +1,327 @@
+/* wb_codec: client JSON <-> wb.v1 protobuf <-> JSON out (see wb_codec.h).
+ * Pure functions, any thread; owns nothing beyond what it returns. */
+#include "wb_codec.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const g_errnames[WB_E__COUNT] = {
+    "", "bad_json", "bad_message", "too_large", "rate_limited", "unavailable",
+};
+
+const char *wb_errcode_name(wb_errcode e)
+{
+    return (e > 0 && e < WB_E__COUNT) ? g_errnames[e] : "error";
+}
+
+const char *wb_kind_name(Wb__V1__Kind k)
+{
+    switch (k) {
+    case WB__V1__KIND__KIND_STROKE: return "stroke";
+    case WB__V1__KIND__KIND_ERASE: return "erase";
+    case WB__V1__KIND__KIND_RESTORE: return "restore";
+    case WB__V1__KIND__KIND_CLEAR: return "clear";
+    default: return "unknown";
+    }
+}
+
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(err, errlen, __VA_ARGS__);                                                        \
+        return WB_E_BAD_MESSAGE;                                                                   \
+    } while (0)
+
+static bool get_id(const json_t *v, char out[WB_ID_MAX + 1])
+{
+    if (!json_is_string(v)) return false;
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (!wb_valid_id(s, n)) return false;
+    memcpy(out, s, n);
+    out[n] = 0;
+    return true;
+}
+
+/* A finite number within +-1e7, rounded to tenths. */
+static bool get_coord(const json_t *v, int64_t *t)
+{
+    if (!json_is_number(v)) return false;
+    double d = json_number_value(v);
+    if (!isfinite(d) || d > WB_MAX_COORD || d < -WB_MAX_COORD) return false;
+    *t = (int64_t)llround(d * 10.0);
+    return true;
+}
+
+static wb_errcode parse_stroke(const json_t *s, wb_cstroke *st, bool draft, char *err,
+                               size_t errlen)
+{
+    if (!json_is_object(s)) FAIL("stroke must be an object");
+    if (!get_id(json_object_get(s, "id"), st->id)) FAIL("stroke.id must be 1..64 chars of [A-Za-z0-9_-]");
+    const json_t *c = json_object_get(s, "color");
+    if (c || !draft) {
+        if (!json_is_string(c) ||
+            wb_parse_color(json_string_value(c), json_string_length(c), &st->color) < 0)
+            FAIL("stroke.color must be \"#rrggbb\"");
+    } else {
+        st->color = 0x1e1e1e;
+    }
+    const json_t *w = json_object_get(s, "width");
+    if (w || !draft) {
+        double d = json_is_number(w) ? json_number_value(w) : NAN;
+        if (!isfinite(d) || d <= 0 || d > WB_MAX_WIDTH) FAIL("stroke.width must be a number in (0, 200]");
+        st->width = (float)d;
+    } else {
+        st->width = 4;
+    }
+    const json_t *p = json_object_get(s, "points");
+    if (!json_is_array(p)) FAIL("stroke.points must be an array");
+    size_t n = json_array_size(p);
+    if (n < 2 || n > WB_MAX_POINTS || n % 2) FAIL("stroke.points must hold 2..20000 numbers (x,y pairs)");
+    st->pts = malloc(n * sizeof *st->pts);
+    if (!st->pts) FAIL("out of memory");
+    st->npts = n;
+    int64_t prev[2] = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        int64_t t;
+        if (!get_coord(json_array_get(p, i), &t)) FAIL("stroke.points[%zu] must be a finite number within +-1e7", i);
+        st->pts[i] = (int32_t)(i < 2 ? t : t - prev[i & 1]);
+        prev[i & 1] = t;
+    }
+    return WB_E_NONE;
+}
+
+wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    if (!json_is_object(obj)) {
+        snprintf(err, errlen, "a message must be a JSON object");
+        return WB_E_BAD_JSON;
+    }
+    const json_t *tv = json_object_get(obj, "t");
+    if (!json_is_string(tv)) FAIL("missing \"t\"");
+    const char *t = json_string_value(tv);
+    /* Keep a readable op id for the error reply even if something else is wrong. */
+    const json_t *opv = json_object_get(obj, "op");
+    bool op_ok = get_id(opv, m->op);
+
+    if (!strcmp(t, "stroke")) m->type = WB_C_STROKE;
+    else if (!strcmp(t, "erase")) m->type = WB_C_ERASE;
+    else if (!strcmp(t, "restore")) m->type = WB_C_RESTORE;
+    else if (!strcmp(t, "clear")) m->type = WB_C_CLEAR;
+    else if (!strcmp(t, "draft")) m->type = WB_C_DRAFT;
+    else if (!strcmp(t, "cursor")) m->type = WB_C_CURSOR;
+    else if (!strcmp(t, "ping")) m->type = WB_C_PING;
+    else FAIL("unknown message type \"%.32s\"", t);
+
+    if (wb_ctype_durable(m->type) && !op_ok) FAIL("op must be 1..64 chars of [A-Za-z0-9_-]");
+
+    switch (m->type) {
+    case WB_C_STROKE:
+    case WB_C_DRAFT:
+        return parse_stroke(json_object_get(obj, "stroke"), &m->stroke, m->type == WB_C_DRAFT, err,
+                            errlen);
+    case WB_C_ERASE:
+    case WB_C_RESTORE: {
+        const json_t *ids = json_object_get(obj, "ids");
+        if (!json_is_array(ids)) FAIL("ids must be an array of stroke ids");
+        size_t n = json_array_size(ids);
+        if (n < 1 || n > WB_MAX_IDS) FAIL("ids must hold 1..%d stroke ids", WB_MAX_IDS);
+        m->ids = calloc(n, sizeof *m->ids);
+        if (!m->ids) FAIL("out of memory");
+        for (size_t i = 0; i < n; i++) {
+            char id[WB_ID_MAX + 1];
+            if (!get_id(json_array_get(ids, i), id)) FAIL("ids[%zu] is not a valid stroke id", i);
+            if (!(m->ids[i] = strdup(id))) FAIL("out of memory");
+            m->nids = i + 1;
+        }
+        return WB_E_NONE;
+    }
+    case WB_C_CLEAR: return WB_E_NONE;
+    case WB_C_CURSOR:
+        if (!get_coord(json_object_get(obj, "x"), &m->x10) ||
+            !get_coord(json_object_get(obj, "y"), &m->y10))
+            FAIL("cursor x and y must be finite numbers within +-1e7");
+        return WB_E_NONE;
+    case WB_C_PING: {
+        json_t *ts = json_object_get(obj, "ts");
+        m->ts = ts ? json_incref(ts) : NULL;
+        return WB_E_NONE;
+    }
+    }
+    FAIL("unknown message type");
+}
+
+void wb_cmsg_clear(wb_cmsg *m)
+{
+    free(m->stroke.pts);
+    for (size_t i = 0; i < m->nids; i++) free(m->ids[i]);
+    free(m->ids);
+    if (m->ts) json_decref(m->ts);
+    memset(m, 0, sizeof *m);
+}
+
+static void stroke_view(const wb_cstroke *cs, Wb__V1__Stroke *s, const char *by)
+{
+    wb__v1__stroke__init(s);
+    s->id = (char *)cs->id;
+    s->color = cs->color;
+    s->width = cs->width;
+    s->points = (int32_t *)cs->pts;
+    s->n_points = cs->npts;
+    s->by = (char *)by;
+}
+
+static int pack_msg(const ProtobufCMessage *msg, uint8_t **out, size_t *outlen)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    *out = malloc(n ? n : 1);
+    if (!*out) return -1;
+    *outlen = protobuf_c_message_pack(msg, *out);
+    return 0;
+}
+
+int wb_op_pack(const wb_cmsg *m, const char *board, const char *client_id, const char *gateway,
+               int64_t time_ms, uint8_t **out, size_t *outlen)
+{
+    Wb__V1__Op op = WB__V1__OP__INIT;
+    Wb__V1__Stroke st;
+    op.board = (char *)board;
+    op.op_id = (char *)m->op;
+    op.client_id = (char *)client_id;
+    op.gateway = (char *)gateway;
+    op.time_ms = time_ms;
+    switch (m->type) {
+    case WB_C_STROKE:
+        op.kind = WB__V1__KIND__KIND_STROKE;
+        stroke_view(&m->stroke, &st, client_id);
+        op.stroke = &st;
+        break;
+    case WB_C_ERASE: op.kind = WB__V1__KIND__KIND_ERASE; break;
+    case WB_C_RESTORE: op.kind = WB__V1__KIND__KIND_RESTORE; break;
+    case WB_C_CLEAR: op.kind = WB__V1__KIND__KIND_CLEAR; break;
+    default: return -1;
+    }
+    if (m->type == WB_C_ERASE || m->type == WB_C_RESTORE) {
+        op.ids = m->ids;
+        op.n_ids = m->nids;
+    }
+    return pack_msg(&op.base, out, outlen);
+}
+
+int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const char *client_id,
+                 const char *name, int64_t time_ms, uint8_t **out, size_t *outlen)
+{
+    Wb__V1__Live l = WB__V1__LIVE__INIT;
+    Wb__V1__Stroke st;
+    Wb__V1__Cursor cur = WB__V1__CURSOR__INIT;
+    l.board = (char *)board;
+    l.gateway = (char *)gateway;
+    l.from = (char *)client_id;
+    l.name = (char *)name;
+    l.time_ms = time_ms;
+    if (m->type == WB_C_DRAFT) {
+        stroke_view(&m->stroke, &st, client_id);
+        l.body_case = WB__V1__LIVE__BODY_DRAFT;
+        l.draft = &st;
+    } else if (m->type == WB_C_CURSOR) {
+        cur.x = (double)m->x10 / 10.0;
+        cur.y = (double)m->y10 / 10.0;
+        l.body_case = WB__V1__LIVE__BODY_CURSOR;
+        l.cursor = &cur;
+    } else {
+        return -1;
+    }
+    return pack_msg(&l.base, out, outlen);
+}
+
+void wb_jw_stroke(wb_jw *w, const Wb__V1__Stroke *s)
+{
+    char col[8];
+    wb_format_color(s->color, col);
+    wb_jw_lit(w, "{\"id\":");
+    wb_jw_cstr(w, s->id);
+    wb_jw_lit(w, ",\"color\":\"");
+    wb_jw_raw(w, col, 7);
+    wb_jw_lit(w, "\",\"width\":");
+    wb_jw_double(w, (double)s->width);
+    wb_jw_lit(w, ",\"points\":[");
+    int64_t prev[2] = {0, 0};
+    for (size_t i = 0; i < s->n_points; i++) {
+        int64_t v = i < 2 ? s->points[i] : prev[i & 1] + s->points[i];
+        prev[i & 1] = v;
+        if (i) wb_jw_char(w, ',');
+        wb_jw_tenths(w, v);
+    }
+    wb_jw_lit(w, "],\"by\":");
+    wb_jw_cstr(w, s->by ? s->by : "");
+    wb_jw_char(w, '}');
+}
+
+void wb_jw_ev(wb_jw *w, uint64_t seq, const Wb__V1__Op *op)
+{
+    wb_jw_lit(w, "{\"t\":\"ev\",\"seq\":");
+    wb_jw_u64(w, seq);
+    wb_jw_lit(w, ",\"op\":");
+    wb_jw_cstr(w, op->op_id);
+    wb_jw_lit(w, ",\"from\":");
+    wb_jw_cstr(w, op->client_id);
+    wb_jw_lit(w, ",\"kind\":\"");
+    wb_jw_lit(w, wb_kind_name(op->kind));
+    wb_jw_char(w, '"');
+    if (op->kind == WB__V1__KIND__KIND_STROKE && op->stroke) {
+        wb_jw_lit(w, ",\"stroke\":");
+        wb_jw_stroke(w, op->stroke);
+    } else if (op->kind == WB__V1__KIND__KIND_ERASE || op->kind == WB__V1__KIND__KIND_RESTORE) {
+        wb_jw_lit(w, ",\"ids\":[");
+        for (size_t i = 0; i < op->n_ids; i++) {
+            if (i) wb_jw_char(w, ',');
+            wb_jw_cstr(w, op->ids[i]);
+        }
+        wb_jw_char(w, ']');
+    }
+    wb_jw_char(w, '}');
+}
+
+int wb_jw_live(wb_jw *w, const Wb__V1__Live *l)
+{
+    if (l->body_case == WB__V1__LIVE__BODY_DRAFT && l->draft) {
+        wb_jw_lit(w, "{\"t\":\"draft\",\"stroke\":");
+        wb_jw_stroke(w, l->draft);
+    } else if (l->body_case == WB__V1__LIVE__BODY_CURSOR && l->cursor) {
+        wb_jw_lit(w, "{\"t\":\"cursor\",\"x\":");
+        wb_jw_double(w, l->cursor->x);
+        wb_jw_lit(w, ",\"y\":");
+        wb_jw_double(w, l->cursor->y);
+    } else {
+        return -1;
+    }
+    wb_jw_lit(w, ",\"from\":");
+    wb_jw_cstr(w, l->from);
+    wb_jw_lit(w, ",\"name\":");
+    wb_jw_cstr(w, l->name);
+    wb_jw_char(w, '}');
+    return 0;
+}
+
+static bool str_id_ok(const char *s) { return s && wb_valid_id(s, strlen(s)); }
+
+int wb_op_check(const Wb__V1__Op *op)
+{
+    if (!str_id_ok(op->board) || !str_id_ok(op->op_id)) return -1;
+    switch (op->kind) {
+    case WB__V1__KIND__KIND_STROKE:
+        if (!op->stroke || !str_id_ok(op->stroke->id) || op->stroke->n_points < 2 ||
+            op->stroke->n_points > WB_MAX_POINTS || op->stroke->n_points % 2)
+            return -1;
+        return 0;
+    case WB__V1__KIND__KIND_ERASE:
+    case WB__V1__KIND__KIND_RESTORE:
+        for (size_t i = 0; i < op->n_ids; i++)
+            if (!str_id_ok(op->ids[i])) return -1;
+        return 0;
+    case WB__V1__KIND__KIND_CLEAR: return 0;
+    default: return -1;
+    }
+}

@@ -1,0 +1,90 @@
+/* wb_codec: client JSON messages in, protobuf (wb.v1) on NATS, JSON out.
+ *
+ * Parsing uses jansson and validates every field PROTOCOL.md constrains;
+ * output is written with wb_jw in one pass. Coordinates are carried as
+ * integers in tenths, delta-coded (see proto/whiteboard.proto). Pure
+ * functions, any thread. */
+#ifndef WB_CODEC_H
+#define WB_CODEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "whiteboard.pb-c.h"
+#include "wb_jw.h"
+#include "wb_valid.h"
+
+typedef enum {
+    WB_C_STROKE = 1,
+    WB_C_ERASE,
+    WB_C_RESTORE,
+    WB_C_CLEAR,
+    WB_C_DRAFT,
+    WB_C_CURSOR,
+    WB_C_PING,
+} wb_ctype;
+
+/* PROTOCOL.md section 3 error codes. */
+typedef enum {
+    WB_E_NONE = 0,
+    WB_E_BAD_JSON,
+    WB_E_BAD_MESSAGE,
+    WB_E_TOO_LARGE,
+    WB_E_RATE_LIMITED,
+    WB_E_UNAVAILABLE,
+    WB_E__COUNT
+} wb_errcode;
+
+const char *wb_errcode_name(wb_errcode e);
+
+static inline bool wb_ctype_durable(wb_ctype t) { return t >= WB_C_STROKE && t <= WB_C_CLEAR; }
+
+typedef struct wb_cstroke {
+    char id[WB_ID_MAX + 1];
+    uint32_t color;
+    float width;
+    int32_t *pts; /* malloc'd, delta-coded tenths (protobuf form) */
+    size_t npts;
+} wb_cstroke;
+
+/* One parsed client message. Owns its arrays; release with wb_cmsg_clear(). */
+typedef struct wb_cmsg {
+    wb_ctype type;
+    char op[WB_ID_MAX + 1];
+    wb_cstroke stroke;  /* STROKE, DRAFT */
+    char **ids;         /* ERASE, RESTORE: malloc'd strings */
+    size_t nids;
+    int64_t x10, y10;   /* CURSOR, tenths */
+    json_t *ts;         /* PING: the value to echo (a reference) */
+} wb_cmsg;
+
+/* Parses one message object. Returns WB_E_NONE, or WB_E_BAD_JSON (not an
+ * object) / WB_E_BAD_MESSAGE with a short reason in err. On failure m->op
+ * holds the op id if one could be read (for the error's "op" field). */
+wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen);
+void wb_cmsg_clear(wb_cmsg *m);
+
+/* Builds the protobuf Op for a durable message and packs it. *out is
+ * malloc'd. Returns 0 or -1 (out of memory). */
+int wb_op_pack(const wb_cmsg *m, const char *board, const char *client_id, const char *gateway,
+               int64_t time_ms, uint8_t **out, size_t *outlen);
+
+/* Packs a Live message for a draft or cursor. */
+int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const char *client_id,
+                 const char *name, int64_t time_ms, uint8_t **out, size_t *outlen);
+
+/* JSON writers. */
+void wb_jw_stroke(wb_jw *w, const Wb__V1__Stroke *s);
+/* {"t":"ev","seq":S,"op":..,"from":..,"kind":..,...} */
+void wb_jw_ev(wb_jw *w, uint64_t seq, const Wb__V1__Op *op);
+/* {"t":"draft",...} or {"t":"cursor",...} (not presence). Returns -1 if the body is neither. */
+int wb_jw_live(wb_jw *w, const Wb__V1__Live *l);
+
+const char *wb_kind_name(Wb__V1__Kind k);
+
+/* Checks an unpacked Op from the wire (it may come from any NATS publisher):
+ * ids, kind, stroke shape. Returns 0 if usable. */
+int wb_op_check(const Wb__V1__Op *op);
+
+#endif

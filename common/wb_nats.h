@@ -1,0 +1,34 @@
+/* wb_nats: NATS names and set-up shared by the gateway and the worker:
+ * subjects, the WB_OPS stream definition (ensured idempotently), and the
+ * connection options both use. Any thread (nats.c is thread-safe). */
+#ifndef WB_NATS_H
+#define WB_NATS_H
+
+#include <nats/nats.h>
+#include <stddef.h>
+
+#define WB_STREAM "WB_OPS"
+#define WB_SUBJ_EV_ALL "wb.board.*.ev"
+#define WB_SUBJ_SNAPSHOT "wb.snapshot"
+#define WB_SNAPSHOT_QUEUE "wb-workers"
+#define WB_DUP_WINDOW_SEC 600
+
+/* "wb.board.{board}.ev", "wb.board.{board}.live", "wb.rp.{board}". The board
+ * id MUST have been validated (wb_valid_id) before a subject is built. */
+void wb_subj_ev(char *out, size_t n, const char *board);
+void wb_subj_live(char *out, size_t n, const char *board);
+void wb_subj_rp(char *out, size_t n, const char *board);
+/* Extracts the board id from "wb.rp.{board}" or "wb.board.{board}.*" into
+ * out[65]. Returns 0, or -1 if the subject is not one of ours. */
+int wb_subj_board(const char *subj, char *out);
+
+/* Creates or updates stream WB_OPS (file storage, RePublish to wb.rp.{board},
+ * dedup window, direct get). max_age_sec 0 keeps ops forever. Returns 0 or -1. */
+int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec);
+
+/* Options shared by every connection: url, name, endless reconnects every
+ * 250 ms, retry on a failed first connect. The caller adds callbacks and
+ * destroys the options. Returns NULL on failure (logged). */
+natsOptions *wb_nats_options(const char *url, const char *name);
+
+#endif
