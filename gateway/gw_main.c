@@ -1,0 +1,198 @@
+/* gw_main: the gateway process. Reads the configuration table, starts NATS
+ * and the sync pool, runs the libwebsockets service loop on the main thread
+ * (the lws service thread), and shuts down in order on SIGTERM/SIGINT:
+ * /healthz turns 503, wait one grace period (the balancer notices), close
+ * every client with 1001, drain NATS, exit 0. Owns the global gw_server. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw.h"
+#include "wb_config.h"
+#include "wb_log.h"
+
+gw_server gw;
+
+static const wb_cfg_item g_cfg[] = {
+    {"gateway-id", "WB_GATEWAY_ID", WB_CFG_STR, "gw-1", 0, 0, &gw.cfg.gateway_id, "instance name (welcome.gateway)"},
+    {"bind", "WB_BIND", WB_CFG_STR, "127.0.0.1", 0, 0, &gw.cfg.bind, "listen address (0.0.0.0 in containers)"},
+    {"port", "WB_PORT", WB_CFG_INT, "9001", 1, 65535, &gw.cfg.port, "HTTP/WebSocket port"},
+    {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &gw.cfg.nats_url, "NATS server"},
+    {"static-dir", "WB_STATIC_DIR", WB_CFG_STR, "client/dist", 0, 0, &gw.cfg.static_dir, "built client"},
+    {"max-frame", "WB_MAX_FRAME", WB_CFG_INT, "262144", 1024, 64 << 20, &gw.cfg.max_frame, "largest client frame (bytes); larger: close 1009"},
+    {"rate", "WB_RATE", WB_CFG_INT, "200", 1, 1000000, &gw.cfg.rate, "client messages per second"},
+    {"burst", "WB_BURST", WB_CFG_INT, "400", 1, 1000000, &gw.cfg.burst, "client message burst"},
+    {"abuse-refusals", "WB_ABUSE_REFUSALS", WB_CFG_INT, "2000", 1, 100000000, &gw.cfg.abuse_refusals, "rate-limited messages within ~5 s that close with 1008"},
+    {"sendq-max", "WB_SENDQ_MAX", WB_CFG_INT, "8192", 16, 10000000, &gw.cfg.sendq_max, "queued messages per client before close 1013"},
+    {"sendq-bytes", "WB_SENDQ_BYTES", WB_CFG_INT, "16777216", 65536, 1LL << 32, &gw.cfg.sendq_bytes, "queued bytes per client before close 1013"},
+    {"shutdown-grace-ms", "WB_SHUTDOWN_GRACE_MS", WB_CFG_INT, "1500", 0, 60000, &gw.cfg.shutdown_grace_ms, "503 on /healthz this long before closing clients"},
+    {"snapshot-timeout-ms", "WB_SNAPSHOT_TIMEOUT_MS", WB_CFG_INT, "2000", 100, 60000, &gw.cfg.snapshot_timeout_ms, "wait for the worker's snapshot"},
+    {"sync-threads", "WB_SYNC_THREADS", WB_CFG_INT, "2", 1, 16, &gw.cfg.sync_threads, "threads for joins, snapshots and gap fills"},
+    {"presence-interval-ms", "WB_PRESENCE_INTERVAL_MS", WB_CFG_INT, "1000", 100, 60000, &gw.cfg.presence_interval_ms, "presence heartbeat"},
+    {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &gw.cfg.stream_max_age_s, "WB_OPS max age (0: keep)"},
+    {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level, "debug|info|warn|error"},
+};
+#define NCFG (sizeof g_cfg / sizeof *g_cfg)
+
+static volatile sig_atomic_t g_signal;
+static lws_sorted_usec_list_t g_tick_sul, g_shutdown_sul;
+static int g_shutdown_phase; /* 0 running, 1 draining, 2 closing, 3 done */
+static int64_t g_close_started;
+
+int64_t gw_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t gw_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void gw_random_id(char *out, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char r[64];
+    if (n > sizeof r) n = sizeof r;
+    if (getrandom(r, n, 0) != (ssize_t)n)
+        for (size_t i = 0; i < n; i++) r[i] = (unsigned char)rand();
+    for (size_t i = 0; i + 1 < n; i++) out[i] = a[r[i] & 63];
+    out[n - 1] = 0;
+}
+
+static void on_signal(int sig)
+{
+    g_signal = sig;
+    if (gw.ctx) lws_cancel_service(gw.ctx);
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    gw_board_tick(gw_now_us());
+    lws_sul_schedule(gw.ctx, 0, &g_tick_sul, tick, gw.cfg.presence_interval_ms * 1000);
+}
+
+static void shutdown_step(lws_sorted_usec_list_t *sul)
+{
+    if (g_shutdown_phase == 1) {
+        wb_info("closing all clients with 1001");
+        gw_boards_close_all(1001, "gateway shutting down");
+        g_shutdown_phase = 2;
+        g_close_started = gw_now_us();
+    }
+    if (g_shutdown_phase == 2) {
+        if (atomic_load(&gw_m.conns) == 0 || gw_now_us() - g_close_started > 3000000) {
+            g_shutdown_phase = 3;
+            atomic_store(&gw.stopping, true);
+            lws_cancel_service(gw.ctx);
+            return;
+        }
+    }
+    lws_sul_schedule(gw.ctx, 0, &g_shutdown_sul, shutdown_step, 50 * 1000);
+}
+
+/* Called from the protocol's EVENT_WAIT_CANCELLED via the main loop check. */
+static void check_signal(void)
+{
+    if (!g_signal || g_shutdown_phase) return;
+    wb_info("signal %d: draining (healthz 503 for %lld ms, then close clients)", (int)g_signal,
+            gw.cfg.shutdown_grace_ms);
+    atomic_store(&gw.draining, true);
+    g_shutdown_phase = 1;
+    lws_sul_schedule(gw.ctx, 0, &g_shutdown_sul, shutdown_step, gw.cfg.shutdown_grace_ms * 1000);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) check_signal();
+    return gw_ws_callback(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols g_protocols[] = {
+    {"wb.v1", callback, sizeof(gw_conn), 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+    if (level & LLL_ERR) wb_error("lws: %.*s", (int)n, line);
+    else if (level & LLL_WARN) wb_warn("lws: %.*s", (int)n, line);
+    else wb_debug("lws: %.*s", (int)n, line);
+}
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max > 1048576 ? 1048576 : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int rc = 1;
+    wb_log_init("gateway", getenv("WB_LOG_LEVEL"));
+    int c = wb_config_load(g_cfg, NCFG, argc, argv, "wb-gateway");
+    if (c) return c > 0 ? 0 : 2;
+    if (!wb_valid_id(gw.cfg.gateway_id, strlen(gw.cfg.gateway_id))) {
+        wb_error("config gateway-id=%s: must match [A-Za-z0-9_-]{1,64}", gw.cfg.gateway_id);
+        return 2;
+    }
+    wb_log_init(gw.cfg.gateway_id, gw.cfg.log_level);
+    wb_config_print(g_cfg, NCFG);
+    raise_nofile();
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = (int)gw.cfg.port;
+    info.iface = gw.cfg.bind;
+    info.protocols = g_protocols;
+    info.gid = (gid_t)-1;
+    info.uid = (uid_t)-1;
+    info.options = 0; /* plain HTTP/1.1 + WebSocket: no TLS, so no HTTP/2 */
+    info.max_http_header_pool = 1024;
+    info.timeout_secs = 10;
+    gw.ctx = lws_create_context(&info);
+    if (!gw.ctx) {
+        wb_error("lws_create_context failed (port %lld in use?)", gw.cfg.port);
+        return 1;
+    }
+    if (gw_nats_start() < 0) goto out;
+    if (gw_sync_start((int)gw.cfg.sync_threads) < 0) goto out;
+    lws_sul_schedule(gw.ctx, 0, &g_tick_sul, tick, gw.cfg.presence_interval_ms * 1000);
+    wb_info("listening on http://%s:%lld (static %s)", gw.cfg.bind, gw.cfg.port, gw.cfg.static_dir);
+
+    while (!atomic_load(&gw.stopping)) {
+        if (lws_service(gw.ctx, 0) < 0) break;
+        check_signal();
+    }
+    rc = 0;
+    wb_info("stopping");
+out:
+    gw_sync_stop();
+    gw_nats_stop();
+    lws_context_destroy(gw.ctx);
+    gw.ctx = NULL;
+    wb_info("exit %d", rc);
+    return rc;
+}

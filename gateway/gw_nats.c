@@ -1,0 +1,329 @@
+/* gw_nats: the gateway's NATS connection. Owns the connection, the JetStream
+ * context and the thread that (re)ensures the WB_OPS stream.
+ *
+ * Callbacks here run on nats.c threads: they decode the protobuf, serialise
+ * the JSON frame ONCE per message for this whole gateway, and hand it to the
+ * lws thread as a gw_event. Subscriptions are created and removed by the lws
+ * thread (nats.c calls are thread-safe); no lws object is touched here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw.h"
+#include "wb_log.h"
+#include "wb_nats.h"
+
+static natsConnection *g_nc;
+static jsCtx *g_js;
+static atomic_bool g_connected, g_stream_ok, g_stop;
+static pthread_t g_ensure_thread;
+static bool g_ensure_started;
+static pthread_mutex_t g_ensure_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_ensure_cond = PTHREAD_COND_INITIALIZER;
+static bool g_ensure_wanted = true;
+
+natsConnection *gw_nats_conn(void) { return g_nc; }
+jsCtx *gw_nats_js(void) { return g_js; }
+
+bool gw_nats_ok(void)
+{
+    return g_nc && atomic_load(&g_connected) && atomic_load(&g_stream_ok) &&
+           natsConnection_Status(g_nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+static void want_ensure(void)
+{
+    pthread_mutex_lock(&g_ensure_lock);
+    g_ensure_wanted = true;
+    pthread_cond_signal(&g_ensure_cond);
+    pthread_mutex_unlock(&g_ensure_lock);
+}
+
+static void push_state(int up)
+{
+    gw_event *e = gw_event_new(GW_EV_NATS);
+    if (!e) return;
+    e->nats_state = up;
+    gw_queue_push(e);
+}
+
+static void on_connected(natsConnection *nc, void *closure)
+{
+    wb_info("nats connected");
+    atomic_store(&g_connected, true);
+    want_ensure();
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    if (atomic_load(&g_stop)) return;
+    wb_warn("nats disconnected");
+    atomic_store(&g_connected, false);
+    push_state(0);
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    wb_info("nats reconnected");
+    atomic_store(&g_connected, true);
+    want_ensure();
+}
+
+/* Runs wb_nats_stream_ensure() until it succeeds, again after each reconnect. */
+static void *ensure_main(void *arg)
+{
+    while (!atomic_load(&g_stop)) {
+        pthread_mutex_lock(&g_ensure_lock);
+        while (!g_ensure_wanted && !atomic_load(&g_stop))
+            pthread_cond_wait(&g_ensure_cond, &g_ensure_lock);
+        g_ensure_wanted = false;
+        pthread_mutex_unlock(&g_ensure_lock);
+        if (atomic_load(&g_stop)) break;
+        while (!atomic_load(&g_stop)) {
+            if (atomic_load(&g_connected) &&
+                wb_nats_stream_ensure(g_js, gw.cfg.stream_max_age_s) == 0) {
+                bool was = atomic_exchange(&g_stream_ok, true);
+                (void)was;
+                push_state(1); /* resync boards: ops may have been missed */
+                break;
+            }
+            atomic_store(&g_stream_ok, false);
+            usleep(500 * 1000);
+        }
+    }
+    return NULL;
+}
+
+static uint64_t hdr_u64(natsMsg *m, const char *key)
+{
+    const char *v = NULL;
+    if (natsMsgHeader_Get(m, key, &v) != NATS_OK || !v) return 0;
+    return strtoull(v, NULL, 10);
+}
+
+/* wb.rp.{board}: a stored op with its seq and the board's previous seq. */
+static void on_rp_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    atomic_fetch_add(&gw_m.nats_msgs_in, 1);
+    char board[WB_ID_MAX + 1];
+    uint64_t seq = hdr_u64(msg, "Nats-Sequence");
+    Wb__V1__Op *op = NULL;
+    gw_event *e = NULL;
+    if (wb_subj_board(natsMsg_GetSubject(msg), board) < 0 || !seq) goto done;
+    op = wb__v1__op__unpack(NULL, (size_t)natsMsg_GetDataLength(msg),
+                            (const uint8_t *)natsMsg_GetData(msg));
+    if (!op || wb_op_check(op) < 0) {
+        wb_warn("dropping undecodable op seq=%llu board=%s", (unsigned long long)seq, board);
+        /* Still advance the board's sequence so no gap fill loops on it. */
+    }
+    wb_jw w;
+    wb_jw_init(&w, GW_BUF_HEAD, 256);
+    if (op && wb_op_check(op) == 0) wb_jw_ev(&w, seq, op);
+    if (!(e = gw_event_new(GW_EV_OP))) { wb_jw_free(&w); goto done; }
+    snprintf(e->board, sizeof e->board, "%s", board);
+    e->seq = seq;
+    e->last_seq = hdr_u64(msg, "Nats-Last-Sequence");
+    e->buf = w.len ? gw_buf_from_jw(&w, GW_BUF_EV, seq) : (wb_jw_free(&w), NULL);
+    gw_queue_push(e);
+done:
+    if (op) wb__v1__op__free_unpacked(op, NULL);
+    natsMsg_Destroy(msg);
+}
+
+static char *presence_fragment(const Wb__V1__Presence *p)
+{
+    wb_jw w;
+    wb_jw_init(&w, 0, 128);
+    for (size_t i = 0; i < p->n_clients; i++) {
+        const Wb__V1__PresenceClient *c = p->clients[i];
+        if (!c->id || !wb_valid_id(c->id, strlen(c->id))) continue;
+        if (w.len) wb_jw_char(&w, ',');
+        wb_jw_lit(&w, "{\"id\":");
+        wb_jw_cstr(&w, c->id);
+        wb_jw_lit(&w, ",\"name\":");
+        wb_jw_cstr(&w, c->name ? c->name : "");
+        wb_jw_lit(&w, ",\"color\":");
+        wb_jw_cstr(&w, c->color ? c->color : "#888888");
+        wb_jw_char(&w, '}');
+    }
+    if (w.oom) { wb_jw_free(&w); return NULL; }
+    return wb_jw_take(&w);
+}
+
+/* wb.board.{board}.live: drafts, cursors, presence from other gateways. */
+static void on_live_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    atomic_fetch_add(&gw_m.nats_msgs_in, 1);
+    char board[WB_ID_MAX + 1];
+    Wb__V1__Live *l = NULL;
+    if (wb_subj_board(natsMsg_GetSubject(msg), board) < 0) goto done;
+    l = wb__v1__live__unpack(NULL, (size_t)natsMsg_GetDataLength(msg),
+                             (const uint8_t *)natsMsg_GetData(msg));
+    if (!l || !l->gateway || !strcmp(l->gateway, gw.cfg.gateway_id)) goto done;
+    if (strlen(l->gateway) > WB_ID_MAX) goto done;
+    gw_event *e;
+    if (l->body_case == WB__V1__LIVE__BODY_PRESENCE && l->presence) {
+        if (!(e = gw_event_new(GW_EV_PRESENCE))) goto done;
+        e->presence_json = presence_fragment(l->presence);
+        e->ttl_ms = l->presence->ttl_ms ? l->presence->ttl_ms : 3000;
+        e->leaving = l->presence->leaving;
+    } else {
+        wb_jw w;
+        wb_jw_init(&w, GW_BUF_HEAD, 256);
+        if (wb_jw_live(&w, l) < 0) { wb_jw_free(&w); goto done; }
+        if (!(e = gw_event_new(GW_EV_LIVE))) { wb_jw_free(&w); goto done; }
+        e->buf = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
+        snprintf(e->op_id, sizeof e->op_id, "%s", l->from ? l->from : "");
+    }
+    snprintf(e->board, sizeof e->board, "%s", board);
+    snprintf(e->gateway, sizeof e->gateway, "%s", l->gateway);
+    gw_queue_push(e);
+done:
+    if (l) wb__v1__live__free_unpacked(l, NULL);
+    natsMsg_Destroy(msg);
+}
+
+/* JetStream answered (or failed) an async publish. */
+static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    gw_event *e = gw_event_new(GW_EV_PUBACK);
+    if (!e) return;
+    const char *id = NULL;
+    natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+    snprintf(e->op_id, sizeof e->op_id, "%s", id ? id : "");
+    if (wb_subj_board(natsMsg_GetSubject(msg), e->board) < 0) e->board[0] = 0;
+    if (pa && !pae) {
+        e->seq = pa->Sequence;
+    } else {
+        e->err = WB_E_UNAVAILABLE;
+        if (pae) wb_warn("publish op=%s failed: %s", e->op_id, pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+    }
+    gw_queue_push(e);
+}
+
+int gw_nats_start(void)
+{
+    char name[128];
+    snprintf(name, sizeof name, "wb-gateway %s", gw.cfg.gateway_id);
+    natsOptions *o = wb_nats_options(gw.cfg.nats_url, name);
+    jsOptions jo;
+    natsStatus s;
+    if (!o) return -1;
+    nats_SetMessageDeliveryPoolSize(1);
+    s = natsOptions_UseGlobalMessageDelivery(o, true);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
+    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, NULL);
+    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
+    if (s != NATS_OK) goto err;
+    s = natsConnection_Connect(&g_nc, o);
+    if (s == NATS_OK) on_connected(g_nc, NULL);
+    else if (s != NATS_NOT_YET_CONNECTED) goto err;
+    wb_info("nats connecting to %s", gw.cfg.nats_url);
+    jsOptions_Init(&jo);
+    jo.Wait = 3000;
+    jo.PublishAsync.MaxPending = 1 << 20;
+    jo.PublishAsync.StallWait = 5;
+    jo.PublishAsync.AckHandler = on_puback;
+    s = natsConnection_JetStream(&g_js, g_nc, &jo);
+    if (s != NATS_OK) goto err;
+    natsOptions_Destroy(o);
+    if (pthread_create(&g_ensure_thread, NULL, ensure_main, NULL) != 0) {
+        wb_syserr("pthread_create");
+        return -1;
+    }
+    g_ensure_started = true;
+    return 0;
+err:
+    wb_error("nats start: %s (%s)", natsStatus_GetText(s), nats_GetLastError(NULL));
+    natsOptions_Destroy(o);
+    return -1;
+}
+
+void gw_nats_stop(void)
+{
+    atomic_store(&g_stop, true);
+    want_ensure();
+    if (g_ensure_started) pthread_join(g_ensure_thread, NULL);
+    if (g_js) {
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = 2000;
+        js_PublishAsyncComplete(g_js, &po);
+    }
+    if (g_nc && natsConnection_Status(g_nc) == NATS_CONN_STATUS_CONNECTED)
+        natsConnection_DrainTimeout(g_nc, 2000);
+    if (g_nc) {
+        for (int i = 0; i < 40 && natsConnection_Status(g_nc) == NATS_CONN_STATUS_DRAINING_SUBS; i++)
+            usleep(50 * 1000);
+        natsConnection_Close(g_nc);
+    }
+    jsCtx_Destroy(g_js);
+    natsConnection_Destroy(g_nc);
+    g_js = NULL;
+    g_nc = NULL;
+}
+
+int gw_nats_board_subscribe(gw_board *b)
+{
+    char subj[128];
+    natsStatus s;
+    wb_subj_rp(subj, sizeof subj, b->id);
+    s = natsConnection_Subscribe(&b->sub_rp, g_nc, subj, on_rp_msg, NULL);
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(b->sub_rp, 1 << 20, 256 << 20);
+    if (s != NATS_OK) goto err;
+    wb_subj_live(subj, sizeof subj, b->id);
+    s = natsConnection_Subscribe(&b->sub_live, g_nc, subj, on_live_msg, NULL);
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(b->sub_live, 1 << 16, 64 << 20);
+    if (s != NATS_OK) goto err;
+    return 0;
+err:
+    wb_error("subscribe board=%s: %s", b->id, natsStatus_GetText(s));
+    gw_nats_board_unsubscribe(b);
+    return -1;
+}
+
+void gw_nats_board_unsubscribe(gw_board *b)
+{
+    if (b->sub_rp) {
+        natsSubscription_Unsubscribe(b->sub_rp);
+        natsSubscription_Destroy(b->sub_rp);
+    }
+    if (b->sub_live) {
+        natsSubscription_Unsubscribe(b->sub_live);
+        natsSubscription_Destroy(b->sub_live);
+    }
+    b->sub_rp = b->sub_live = NULL;
+}
+
+int gw_nats_publish_op(const char *board, const char *op_id, const uint8_t *data, size_t len)
+{
+    if (!gw_nats_ok()) return WB_E_UNAVAILABLE;
+    char subj[128];
+    natsMsg *m = NULL;
+    jsPubOptions po;
+    wb_subj_ev(subj, sizeof subj, board);
+    natsStatus s = natsMsg_Create(&m, subj, NULL, (const char *)data, (int)len);
+    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", op_id);
+    if (s == NATS_OK) {
+        jsPubOptions_Init(&po);
+        po.MaxWait = 5000;
+        s = js_PublishMsgAsync(g_js, &m, &po);
+    }
+    natsMsg_Destroy(m);
+    if (s != NATS_OK) {
+        wb_warn("publish op=%s board=%s: %s", op_id, board, natsStatus_GetText(s));
+        return WB_E_UNAVAILABLE;
+    }
+    atomic_fetch_add(&gw_m.ops_published, 1);
+    return 0;
+}
+
+void gw_nats_publish_live(const char *board, const uint8_t *data, size_t len)
+{
+    if (!g_nc || !atomic_load(&g_connected)) return;
+    char subj[128];
+    wb_subj_live(subj, sizeof subj, board);
+    if (natsConnection_Publish(g_nc, subj, data, (int)len) == NATS_OK)
+        atomic_fetch_add(&gw_m.live_published, 1);
+}

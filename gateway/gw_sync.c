@@ -1,0 +1,387 @@
+/* gw_sync: the pool of threads that do the gateway's blocking NATS work, so
+ * the lws thread never waits on the network:
+ *   JOIN  flush (the board subscription is live on the server), then either
+ *         replay (since, E] from the stream, or build a snapshot as of E;
+ *   API   a snapshot for GET /api/boards/{board};
+ *   FILL  replay (from, to] to fill a gap in a board's live feed.
+ * Snapshot = the worker's snapshot as of S (all ops <= S persisted) merged
+ * with a replay of (S, E] from the stream (wb_fold), E read AFTER the
+ * worker answered, so nothing falls between. Without a worker, and while the
+ * stream still holds every op, the whole board is folded from the stream.
+ * Owns its task queue; results go to the lws thread as gw_events. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+#include "wb_fold.h"
+#include "wb_log.h"
+#include "wb_nats.h"
+
+typedef struct gw_task {
+    struct gw_task *next;
+    gw_task_type type;
+    char board[WB_ID_MAX + 1];
+    uint64_t conn;
+    bool has_since;
+    uint64_t since, from, to;
+} gw_task;
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
+static gw_task *g_head, *g_tail;
+static bool g_stop;
+static pthread_t g_threads[16];
+static int g_nthreads;
+
+void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since, uint64_t since,
+                    uint64_t from, uint64_t to)
+{
+    gw_task *k = calloc(1, sizeof *k);
+    if (!k) { wb_error("out of memory queueing a sync task"); return; }
+    k->type = t;
+    snprintf(k->board, sizeof k->board, "%s", board);
+    k->conn = conn;
+    k->has_since = has_since;
+    k->since = since;
+    k->from = from;
+    k->to = to;
+    pthread_mutex_lock(&g_lock);
+    if (g_tail) g_tail->next = k;
+    else g_head = k;
+    g_tail = k;
+    pthread_cond_signal(&g_cond);
+    pthread_mutex_unlock(&g_lock);
+}
+
+/* Seq of the newest op of the board (0: none). Returns 0 or -1. */
+static int board_last_seq(const char *board, uint64_t *out)
+{
+    char subj[128];
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    wb_subj_ev(subj, sizeof subj, board);
+    natsStatus s = js_GetLastMsg(&m, gw_nats_js(), WB_STREAM, subj, NULL, &jerr);
+    if (s == NATS_NOT_FOUND) { *out = 0; return 0; }
+    if (s != NATS_OK) {
+        wb_warn("last seq board=%s: %s (%d)", board, natsStatus_GetText(s), (int)jerr);
+        return -1;
+    }
+    *out = natsMsg_GetSequence(m);
+    natsMsg_Destroy(m);
+    return 0;
+}
+
+static int stream_first_seq(uint64_t *first)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, gw_nats_js(), WB_STREAM, NULL, &jerr);
+    if (s != NATS_OK) {
+        wb_warn("stream info: %s (%d)", natsStatus_GetText(s), (int)jerr);
+        return -1;
+    }
+    *first = si->State.FirstSeq;
+    jsStreamInfo_Destroy(si);
+    return 0;
+}
+
+typedef int (*replay_fn)(void *ctx, uint64_t seq, Wb__V1__Op *op); /* takes op */
+
+/* Replays the board's ops with from < seq <= to, in order, through an
+ * ordered consumer. Returns 0 or -1. */
+static int replay(const char *board, uint64_t from, uint64_t to, replay_fn fn, void *ctx)
+{
+    if (to <= from) return 0;
+    char subj[128];
+    natsSubscription *sub = NULL;
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    int rc = -1;
+    wb_subj_ev(subj, sizeof subj, board);
+    jsSubOptions_Init(&so);
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = from + 1;
+    natsStatus s = js_SubscribeSync(&sub, gw_nats_js(), subj, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        wb_warn("replay board=%s: subscribe: %s (%d)", board, natsStatus_GetText(s), (int)jerr);
+        return -1;
+    }
+    for (;;) {
+        natsMsg *m = NULL;
+        jsMsgMetaData *meta = NULL;
+        s = natsSubscription_NextMsg(&m, sub, 3000);
+        if (s != NATS_OK) {
+            wb_warn("replay board=%s (%llu, %llu]: %s", board, (unsigned long long)from,
+                    (unsigned long long)to, natsStatus_GetText(s));
+            break;
+        }
+        if (natsMsg_GetMetaData(&meta, m) != NATS_OK) { natsMsg_Destroy(m); continue; }
+        uint64_t seq = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+        if (seq > to) { natsMsg_Destroy(m); rc = 0; break; }
+        Wb__V1__Op *op = wb__v1__op__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
+                                            (const uint8_t *)natsMsg_GetData(m));
+        natsMsg_Destroy(m);
+        if (op && wb_op_check(op) == 0) {
+            if (fn(ctx, seq, op) < 0) break;
+        } else if (op) {
+            wb__v1__op__free_unpacked(op, NULL);
+        }
+        if (seq >= to) { rc = 0; break; }
+    }
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    return rc;
+}
+
+typedef struct bufs_ctx {
+    gw_buf **v;
+    size_t n, cap;
+} bufs_ctx;
+
+static int collect_ev(void *ctx, uint64_t seq, Wb__V1__Op *op)
+{
+    bufs_ctx *c = ctx;
+    wb_jw w;
+    wb_jw_init(&w, GW_BUF_HEAD, 256);
+    wb_jw_ev(&w, seq, op);
+    wb__v1__op__free_unpacked(op, NULL);
+    gw_buf *b = gw_buf_from_jw(&w, GW_BUF_EV, seq);
+    if (!b) return -1;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        gw_buf **nv = realloc(c->v, nc * sizeof *nv);
+        if (!nv) { gw_buf_unref(b); return -1; }
+        c->v = nv;
+        c->cap = nc;
+    }
+    c->v[c->n++] = b;
+    return 0;
+}
+
+static int fold_op(void *ctx, uint64_t seq, Wb__V1__Op *op)
+{
+    wb_fold *f = ctx;
+    if (wb_fold_own(f, &op->base) < 0) { wb__v1__op__free_unpacked(op, NULL); return -1; }
+    return wb_fold_apply(f, seq, op);
+}
+
+/* Asks a worker for the board's snapshot. Returns 1 if a worker answered
+ * (fold filled, *S set), 0 if no worker is there, -1 on error. */
+static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
+{
+    natsConnection *nc = gw_nats_conn();
+    char inbox[128];
+    natsInbox *ib = NULL;
+    natsSubscription *sub = NULL;
+    int rc = -1;
+    if (natsInbox_Create(&ib) != NATS_OK) return -1;
+    snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
+    natsInbox_Destroy(ib);
+    if (natsConnection_SubscribeSync(&sub, nc, inbox) != NATS_OK) return -1;
+    Wb__V1__SnapshotRequest req = WB__V1__SNAPSHOT_REQUEST__INIT;
+    req.board = (char *)board;
+    uint8_t buf[128];
+    size_t n = wb__v1__snapshot_request__pack(&req, buf);
+    natsStatus s = natsConnection_PublishRequest(nc, WB_SUBJ_SNAPSHOT, inbox, buf, (int)n);
+    if (s != NATS_OK) goto out;
+    for (uint32_t want = 0;; want++) {
+        natsMsg *m = NULL;
+        s = natsSubscription_NextMsg(&m, sub, gw.cfg.snapshot_timeout_ms);
+        if (s == NATS_TIMEOUT && want == 0) { rc = 0; goto out; }
+        if (s != NATS_OK) { wb_warn("snapshot board=%s: %s", board, natsStatus_GetText(s)); goto out; }
+        if (natsMsg_IsNoResponders(m)) { natsMsg_Destroy(m); rc = 0; goto out; }
+        Wb__V1__SnapshotChunk *ch = wb__v1__snapshot_chunk__unpack(
+            NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+        natsMsg_Destroy(m);
+        if (!ch) { wb_warn("snapshot board=%s: undecodable chunk", board); goto out; }
+        if (ch->error && *ch->error) {
+            wb_warn("snapshot board=%s: worker says %s", board, ch->error);
+            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
+            goto out;
+        }
+        if (ch->index != want) {
+            wb_warn("snapshot board=%s: chunk %u, expected %u", board, ch->index, want);
+            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
+            goto out;
+        }
+        *S = ch->seq;
+        wb_fold_clear_at(f, ch->max_clear_seq);
+        for (size_t i = 0; i < ch->n_strokes; i++) wb_fold_add_snap(f, ch->strokes[i]);
+        bool last = ch->last;
+        if (wb_fold_own(f, &ch->base) < 0) {
+            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
+            goto out;
+        }
+        if (last) { rc = 1; goto out; }
+    }
+out:
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    return rc;
+}
+
+/* Builds the board's visible state as of E (returned in *E) into f. */
+static int build_snapshot(const char *board, wb_fold *f, uint64_t *E)
+{
+    uint64_t S = 0, first = 0;
+    int w = worker_snapshot(board, f, &S);
+    if (w < 0) return -1;
+    if (w == 0) {
+        /* No worker: fold from the stream, if it still holds everything. */
+        if (stream_first_seq(&first) < 0) return -1;
+        if (first > 1) {
+            wb_warn("snapshot board=%s: no worker answered and the stream starts at %llu", board,
+                    (unsigned long long)first);
+            return -1;
+        }
+        S = 0;
+    }
+    if (board_last_seq(board, E) < 0) return -1;
+    if (*E < S) *E = S;
+    return replay(board, S, *E, fold_op, f);
+}
+
+static gw_buf *snapshot_buf(const char *prefix_fmt, const char *board, wb_fold *f, uint64_t E)
+{
+    wb_jw w;
+    wb_jw_init(&w, GW_BUF_HEAD, 4096);
+    if (!strcmp(prefix_fmt, "api")) {
+        wb_jw_lit(&w, "{\"board\":");
+        wb_jw_cstr(&w, board);
+        wb_jw_lit(&w, ",\"seq\":");
+    } else {
+        wb_jw_lit(&w, "{\"t\":\"snapshot\",\"seq\":");
+    }
+    wb_jw_u64(&w, E);
+    wb_jw_lit(&w, ",\"strokes\":");
+    wb_fold_json_strokes(f, &w);
+    wb_jw_char(&w, '}');
+    return gw_buf_from_jw(&w, GW_BUF_CTL, 0);
+}
+
+static void run_join(gw_task *k)
+{
+    gw_event *e = gw_event_new(GW_EV_JOIN);
+    if (!e) return;
+    snprintf(e->board, sizeof e->board, "%s", k->board);
+    e->conn = k->conn;
+    e->err = WB_E_UNAVAILABLE;
+    if (natsConnection_FlushTimeout(gw_nats_conn(), 3000) != NATS_OK) goto out;
+    if (k->has_since) {
+        uint64_t E = 0, first = 0;
+        if (board_last_seq(k->board, &E) < 0 || stream_first_seq(&first) < 0) goto out;
+        if (k->since <= E && (k->since + 1 >= first || k->since >= E)) {
+            bufs_ctx c = {0};
+            if (replay(k->board, k->since, E, collect_ev, &c) == 0) {
+                e->bufs = c.v;
+                e->nbufs = c.n;
+                e->seq = E;
+                e->resumed = true;
+                e->err = 0;
+                goto out;
+            }
+            for (size_t i = 0; i < c.n; i++) gw_buf_unref(c.v[i]);
+            free(c.v);
+            goto out;
+        }
+        /* Cannot replay from there: fall through to a snapshot. */
+    }
+    wb_fold f;
+    wb_fold_init(&f);
+    uint64_t E = 0;
+    if (build_snapshot(k->board, &f, &E) == 0) {
+        e->buf = snapshot_buf("ws", k->board, &f, E);
+        e->seq = E;
+        e->err = e->buf ? 0 : WB_E_UNAVAILABLE;
+    }
+    wb_fold_free(&f);
+out:
+    gw_queue_push(e);
+}
+
+static void run_api(gw_task *k)
+{
+    gw_event *e = gw_event_new(GW_EV_API);
+    if (!e) return;
+    e->conn = k->conn;
+    e->err = WB_E_UNAVAILABLE;
+    wb_fold f;
+    wb_fold_init(&f);
+    uint64_t E = 0;
+    if (build_snapshot(k->board, &f, &E) == 0) {
+        e->buf = snapshot_buf("api", k->board, &f, E);
+        e->err = e->buf ? 0 : WB_E_UNAVAILABLE;
+    }
+    wb_fold_free(&f);
+    gw_queue_push(e);
+}
+
+static void run_fill(gw_task *k)
+{
+    gw_event *e = gw_event_new(GW_EV_FILL);
+    if (!e) return;
+    snprintf(e->board, sizeof e->board, "%s", k->board);
+    e->seq = k->from;
+    e->err = WB_E_UNAVAILABLE;
+    uint64_t to = k->to;
+    if (!to && board_last_seq(k->board, &to) < 0) goto out;
+    bufs_ctx c = {0};
+    if (replay(k->board, k->from, to, collect_ev, &c) == 0) {
+        e->err = 0;
+        e->last_seq = to;
+    }
+    e->bufs = c.v;
+    e->nbufs = c.n;
+out:
+    gw_queue_push(e);
+}
+
+static void *sync_main(void *arg)
+{
+    for (;;) {
+        pthread_mutex_lock(&g_lock);
+        while (!g_head && !g_stop) pthread_cond_wait(&g_cond, &g_lock);
+        if (g_stop) { pthread_mutex_unlock(&g_lock); return NULL; }
+        gw_task *k = g_head;
+        g_head = k->next;
+        if (!g_head) g_tail = NULL;
+        pthread_mutex_unlock(&g_lock);
+        switch (k->type) {
+        case GW_TASK_JOIN: run_join(k); break;
+        case GW_TASK_API: run_api(k); break;
+        case GW_TASK_FILL: run_fill(k); break;
+        }
+        free(k);
+    }
+}
+
+int gw_sync_start(int threads)
+{
+    if (threads > 16) threads = 16;
+    for (int i = 0; i < threads; i++) {
+        if (pthread_create(&g_threads[i], NULL, sync_main, NULL) != 0) {
+            wb_syserr("pthread_create");
+            return -1;
+        }
+        g_nthreads++;
+    }
+    return 0;
+}
+
+void gw_sync_stop(void)
+{
+    pthread_mutex_lock(&g_lock);
+    g_stop = true;
+    pthread_cond_broadcast(&g_cond);
+    pthread_mutex_unlock(&g_lock);
+    for (int i = 0; i < g_nthreads; i++) pthread_join(g_threads[i], NULL);
+    while (g_head) {
+        gw_task *k = g_head;
+        g_head = k->next;
+        free(k);
+    }
+    g_tail = NULL;
+}

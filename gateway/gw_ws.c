@@ -1,0 +1,380 @@
+/* gw_ws: the libwebsockets protocol callback (lws service thread only).
+ * WebSocket life cycle of a client: upgrade checks, join, frame reassembly
+ * with the size limit, parsing and dispatch of client messages, rate limit,
+ * coalesced writes from the send queue. Plain HTTP requests are passed to
+ * gw_http.c. The per-session gw_conn is lws-allocated and owned here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+#include "wb_log.h"
+
+#define COALESCE_MAX (64 * 1024)
+
+static const char *const g_palette[] = {"#e03131", "#2f9e44", "#1971c2", "#f08c00",
+                                        "#9c36b5", "#0c8599", "#e8590c", "#5c940d",
+                                        "#3b5bdb", "#c2255c", "#099268", "#6741d9"};
+
+/* Parses "/ws/{board}" and the since/name arguments into c. Returns 0 or -1. */
+static int parse_ws_uri(struct lws *wsi, gw_conn *c)
+{
+    char uri[256], arg[128];
+    int n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
+    if (n <= 4 || strncmp(uri, "/ws/", 4)) return -1;
+    const char *b = uri + 4;
+    size_t bl = strcspn(b, "?/");
+    if (b[bl] == '/' || !wb_valid_id(b, bl)) return -1;
+    memcpy(c->board_id, b, bl);
+    c->board_id[bl] = 0;
+    c->has_since = false;
+    if (lws_get_urlarg_by_name(wsi, "since", arg, sizeof arg)) {
+        const char *v = lws_get_urlarg_by_name(wsi, "since", arg, sizeof arg);
+        char *end;
+        unsigned long long s = strtoull(v, &end, 10);
+        if (end == v || *end || *v == '-') return -1;
+        c->has_since = true;
+        c->since = s;
+    }
+    c->name[0] = 0;
+    const char *nm = lws_get_urlarg_by_name(wsi, "name", arg, sizeof arg);
+    if (nm) wb_clean_name(nm, strlen(nm), c->name);
+    return 0;
+}
+
+static void on_established(struct lws *wsi, gw_conn *c)
+{
+    c->kind = GW_CONN_WS;
+    c->wsi = wsi;
+    c->serial = ++gw.next_serial;
+    gw_random_id(c->client_id, 11);
+    unsigned h = 0;
+    for (const char *p = c->client_id; *p; p++) h = h * 31 + (unsigned char)*p;
+    snprintf(c->color, sizeof c->color, "%s", g_palette[h % (sizeof g_palette / sizeof *g_palette)]);
+    if (!c->name[0]) snprintf(c->name, sizeof c->name, "guest-%.4s", c->client_id);
+    c->joined_us = gw_now_us();
+    wb_bucket_init(&c->rl, (double)gw.cfg.rate, (double)gw.cfg.burst, c->joined_us);
+    gw_conn_register(c);
+    atomic_fetch_add(&gw_m.conns, 1);
+    atomic_fetch_add(&gw_m.conns_total, 1);
+    gw_board *b = gw_board_get(c->board_id, true);
+    if (!b) {
+        c->synced = true;
+        gw_conn_send_error(c, WB_E_UNAVAILABLE, NULL, "cannot subscribe to the board; retry");
+        gw_conn_close(c, 1013, "subscribe failed");
+        return;
+    }
+    gw_board_attach(b, c);
+    gw_sync_submit(GW_TASK_JOIN, c->board_id, c->serial, c->has_since, c->since, 0, 0);
+}
+
+static void on_closed(gw_conn *c)
+{
+    if (c->kind != GW_CONN_WS || !c->serial) return;
+    gw_board_detach(c);
+    gw_conn_unregister(c);
+    gw_sendq_free(&c->q);
+    free(c->rx);
+    c->rx = NULL;
+    c->serial = 0;
+    atomic_fetch_sub(&gw_m.conns, 1);
+}
+
+static void handle_msg(gw_conn *c, const json_t *obj)
+{
+    wb_cmsg m;
+    char err[160];
+    int64_t now = gw_now_us();
+    atomic_fetch_add(&gw_m.msgs_in, 1);
+    if (!wb_bucket_take(&c->rl, now)) {
+        const json_t *op = json_object_get(obj, "op");
+        gw_conn_send_error(c, WB_E_RATE_LIMITED, json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op)) ? json_string_value(op) : NULL,
+                           "rate limit exceeded: message dropped");
+        if (wb_bucket_refused(&c->rl, now, 0) > (uint32_t)gw.cfg.abuse_refusals)
+            gw_conn_close(c, 1008, "sustained rate-limit abuse");
+        return;
+    }
+    wb_errcode e = wb_cmsg_parse(obj, &m, err, sizeof err);
+    if (e) {
+        gw_conn_send_error(c, e, m.op, err);
+        wb_cmsg_clear(&m);
+        return;
+    }
+    switch (m.type) {
+    case WB_C_PING: {
+        char *ts = m.ts ? json_dumps(m.ts, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        gw_buf *b = gw_buf_printf(GW_BUF_CTL, "{\"t\":\"pong\",\"ts\":%s}", ts ? ts : "null");
+        free(ts);
+        gw_conn_send(c, b);
+        gw_buf_unref(b);
+        break;
+    }
+    case WB_C_STROKE:
+    case WB_C_ERASE:
+    case WB_C_RESTORE:
+    case WB_C_CLEAR: {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        int rc = WB_E_UNAVAILABLE;
+        if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, gw_wall_ms(), &data, &len) == 0) {
+            gw_board_pending_add(c->board_id, m.op, c->serial);
+            rc = gw_nats_publish_op(c->board_id, m.op, data, len);
+        }
+        free(data);
+        if (rc) {
+            gw_conn_send_error(c, (wb_errcode)rc, m.op, "the op was not accepted; resend it later");
+        }
+        break;
+    }
+    case WB_C_DRAFT:
+    case WB_C_CURSOR: {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (!c->board || wb_live_pack(&m, c->board_id, gw.cfg.gateway_id, c->client_id, c->name,
+                                      gw_wall_ms(), &data, &len) < 0)
+            break;
+        gw_nats_publish_live(c->board_id, data, len);
+        Wb__V1__Live *l = wb__v1__live__unpack(NULL, len, data);
+        free(data);
+        if (!l) break;
+        wb_jw w;
+        wb_jw_init(&w, GW_BUF_HEAD, 256);
+        wb_jw_live(&w, l);
+        wb__v1__live__free_unpacked(l, NULL);
+        gw_buf *b = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
+        if (b) gw_board_fanout_local_live(c->board, c, b);
+        gw_buf_unref(b);
+        break;
+    }
+    }
+    wb_cmsg_clear(&m);
+}
+
+/* Replaces NaN / Infinity tokens outside strings by null, so that a frame
+ * that is JSON apart from them is answered with bad_message. */
+static char *denan(const char *s, size_t n, size_t *outn)
+{
+    char *o = malloc(n * 2 + 1);
+    size_t k = 0;
+    bool instr = false, changed = false;
+    if (!o) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (instr) {
+            o[k++] = s[i];
+            if (s[i] == '\\' && i + 1 < n) o[k++] = s[++i];
+            else if (s[i] == '"') instr = false;
+            continue;
+        }
+        if (s[i] == '"') instr = true;
+        size_t skip = 0;
+        if (i + 3 <= n && !strncmp(s + i, "NaN", 3)) skip = 3;
+        else if (i + 8 <= n && !strncmp(s + i, "Infinity", 8)) skip = 8;
+        else if (i + 9 <= n && !strncmp(s + i, "-Infinity", 9)) skip = 9;
+        if (skip) {
+            memcpy(o + k, "null", 4);
+            k += 4;
+            i += skip - 1;
+            changed = true;
+            continue;
+        }
+        o[k++] = s[i];
+    }
+    if (!changed) { free(o); return NULL; }
+    o[k] = 0;
+    *outn = k;
+    return o;
+}
+
+static void handle_frame(gw_conn *c, const char *buf, size_t len)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(buf, len, 0, &jerr);
+    if (!root) {
+        size_t n2;
+        char *fixed = denan(buf, len, &n2);
+        if (fixed) {
+            json_t *r2 = json_loadb(fixed, n2, 0, &jerr);
+            free(fixed);
+            if (r2) {
+                json_decref(r2);
+                atomic_fetch_add(&gw_m.msgs_in, 1);
+                gw_conn_send_error(c, WB_E_BAD_MESSAGE, NULL, "numbers must be finite (NaN/Infinity)");
+                return;
+            }
+        }
+        atomic_fetch_add(&gw_m.msgs_in, 1);
+        char msg[200];
+        snprintf(msg, sizeof msg, "not JSON: %s", jerr.text);
+        gw_conn_send_error(c, WB_E_BAD_JSON, NULL, msg);
+        return;
+    }
+    if (json_is_object(root)) {
+        handle_msg(c, root);
+    } else if (json_is_array(root)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(root, i, v)
+        {
+            if (c->closing) break;
+            if (!json_is_object(v)) {
+                atomic_fetch_add(&gw_m.msgs_in, 1);
+                gw_conn_send_error(c, WB_E_BAD_JSON, NULL, "array elements must be message objects");
+                continue;
+            }
+            handle_msg(c, v);
+        }
+    } else {
+        atomic_fetch_add(&gw_m.msgs_in, 1);
+        gw_conn_send_error(c, WB_E_BAD_JSON, NULL, "a frame must hold a JSON object or an array of objects");
+    }
+    json_decref(root);
+}
+
+static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
+{
+    size_t limit = (size_t)gw.cfg.max_frame;
+    if (lws_is_first_fragment(wsi)) { c->rxlen = 0; c->rx_skip = false; }
+    size_t remain = lws_remaining_packet_payload(wsi);
+    if (c->rxlen + len + remain > limit) {
+        atomic_fetch_add(&gw_m.closes_1009, 1);
+        atomic_fetch_add(&gw_m.errors[WB_E_TOO_LARGE], 1);
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"frame too large", 15);
+        return -1;
+    }
+    if (c->rxlen + len > c->rxcap) {
+        size_t nc = c->rxcap ? c->rxcap : 4096;
+        while (nc < c->rxlen + len) nc *= 2;
+        unsigned char *nb = realloc(c->rx, nc + 1);
+        if (!nb) return -1;
+        c->rx = nb;
+        c->rxcap = nc;
+    }
+    memcpy(c->rx + c->rxlen, in, len);
+    c->rxlen += len;
+    if (!lws_is_final_fragment(wsi) || remain) return 0;
+    handle_frame(c, (const char *)c->rx, c->rxlen);
+    c->rxlen = 0;
+    if (c->rxcap > 65536) { free(c->rx); c->rx = NULL; c->rxcap = 0; }
+    return 0;
+}
+
+static int on_writeable(struct lws *wsi, gw_conn *c)
+{
+    static unsigned char *scratch;
+    static size_t scratch_cap;
+    if (c->closing) {
+        lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)"bye", 3);
+        return -1;
+    }
+    if (!c->synced || !c->q.count) return 0;
+    if (lws_send_pipe_choked(wsi)) { lws_callback_on_writable(wsi); return 0; }
+    gw_buf *b0 = gw_sendq_peek(&c->q, 0);
+    size_t n = 0;
+    int wrote;
+    if (c->q.count == 1 || b0->len >= COALESCE_MAX / 2) {
+        b0 = gw_sendq_pop(&c->q);
+        wrote = lws_write(wsi, b0->data + LWS_PRE, b0->len, LWS_WRITE_TEXT);
+        n = 1;
+        atomic_fetch_add(&gw_m.bytes_out, b0->len);
+        if (wrote < (int)b0->len) { gw_buf_unref(b0); return -1; }
+        gw_buf_unref(b0);
+    } else {
+        /* Coalesce waiting messages into one array frame. */
+        size_t total = 1;
+        for (size_t i = 0; i < c->q.count; i++) {
+            gw_buf *b = gw_sendq_peek(&c->q, i);
+            if (i && total + b->len + 2 > COALESCE_MAX) break;
+            total += b->len + 1;
+            n++;
+        }
+        if (scratch_cap < LWS_PRE + total + 1) {
+            free(scratch);
+            scratch_cap = LWS_PRE + total + 1 + COALESCE_MAX;
+            scratch = malloc(scratch_cap);
+            if (!scratch) { scratch_cap = 0; return -1; }
+        }
+        unsigned char *p = scratch + LWS_PRE;
+        *p++ = '[';
+        for (size_t i = 0; i < n; i++) {
+            gw_buf *b = gw_sendq_pop(&c->q);
+            if (i) *p++ = ',';
+            memcpy(p, b->data + LWS_PRE, b->len);
+            p += b->len;
+            gw_buf_unref(b);
+        }
+        *p++ = ']';
+        size_t flen = (size_t)(p - (scratch + LWS_PRE));
+        wrote = lws_write(wsi, scratch + LWS_PRE, flen, LWS_WRITE_TEXT);
+        atomic_fetch_add(&gw_m.bytes_out, flen);
+        if (wrote < (int)flen) return -1;
+    }
+    atomic_fetch_add(&gw_m.msgs_out, n);
+    atomic_fetch_add(&gw_m.frames_out, 1);
+    if (c->q.count) lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static void drain_events(void)
+{
+    gw_event *e = gw_queue_take_all();
+    while (e) {
+        gw_event *next = e->next;
+        gw_board_handle_event(e);
+        gw_event_free(e);
+        e = next;
+    }
+    gw_boards_flush_presence();
+}
+
+int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    gw_conn *c = user;
+    switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        drain_events();
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return gw_http_request(wsi, c, (const char *)in);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return gw_http_writeable(wsi, c);
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (c && c->kind == GW_CONN_HTTP && c->serial) {
+            gw_conn_unregister(c);
+            gw_buf_unref(c->http_body);
+            c->http_body = NULL;
+            c->serial = 0;
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        gw_conn tmp;
+        memset(&tmp, 0, sizeof tmp);
+        if (strcmp((const char *)in, "websocket") || parse_ws_uri(wsi, &tmp) < 0) {
+            lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "bad board id or WebSocket path");
+            return 1;
+        }
+        if (atomic_load(&gw.draining)) {
+            lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "gateway shutting down");
+            return 1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (!c) return 0;
+        memset(c, 0, sizeof *c);
+        return parse_ws_uri(wsi, c) < 0 ? 1 : 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        on_established(wsi, c);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (c->closing) return 0;
+        return on_receive(wsi, c, (const char *)in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(wsi, c);
+    case LWS_CALLBACK_CLOSED:
+        on_closed(c);
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
