@@ -39,6 +39,7 @@ PB_PY := $(GEN)/py/whiteboard_pb2.py
 PROGRAMS :=
 TEST_BINS :=
 
+.SECONDARY:
 .PHONY: all deps run test test-unit test-e2e fuzz clean format bench
 all: programs
 

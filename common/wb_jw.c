@@ -116,7 +116,7 @@ void wb_jw_tenths(wb_jw *w, int64_t t)
 void wb_jw_double(wb_jw *w, double d)
 {
     if (!isfinite(d)) { wb_jw_raw(w, "0", 1); return; }
-    if (d == (double)(int64_t)d && fabs(d) < 9e15) { wb_jw_i64(w, (int64_t)d); return; }
+    if (fabs(d) < 9e15 && d == (double)(int64_t)d) { wb_jw_i64(w, (int64_t)d); return; }
     char tmp[32];
     for (int prec = 6; prec <= 17; prec++) {
         int n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);

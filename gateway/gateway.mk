@@ -11,6 +11,6 @@ $(BUILD)/wb-decode: $(BUILD)/gateway/wb_decode.o $(COMMON_LIB)
 
 GW_TESTS := $(patsubst gateway/%_test.c,$(BUILD)/tests/gateway_%_test,$(wildcard gateway/*_test.c))
 TEST_BINS += $(GW_TESTS)
-$(BUILD)/tests/gateway_%_test: $(BUILD)/gateway/%_test.o $(filter-out $(BUILD)/gateway/gw_main.o,$(GW_OBJS)) $(COMMON_LIB)
+$(BUILD)/tests/gateway_%_test: $(BUILD)/gateway/%_test.o $(BUILD)/gateway/gw_buf.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm

@@ -190,7 +190,7 @@ static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
     for (uint32_t want = 0;; want++) {
         natsMsg *m = NULL;
         s = natsSubscription_NextMsg(&m, sub, gw.cfg.snapshot_timeout_ms);
-        if (s == NATS_TIMEOUT && want == 0) { rc = 0; goto out; }
+        if ((s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) && want == 0) { rc = 0; goto out; }
         if (s != NATS_OK) { wb_warn("snapshot board=%s: %s", board, natsStatus_GetText(s)); goto out; }
         if (natsMsg_IsNoResponders(m)) { natsMsg_Destroy(m); rc = 0; goto out; }
         Wb__V1__SnapshotChunk *ch = wb__v1__snapshot_chunk__unpack(

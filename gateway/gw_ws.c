@@ -28,8 +28,8 @@ static int parse_ws_uri(struct lws *wsi, gw_conn *c)
     memcpy(c->board_id, b, bl);
     c->board_id[bl] = 0;
     c->has_since = false;
-    if (lws_get_urlarg_by_name(wsi, "since", arg, sizeof arg)) {
-        const char *v = lws_get_urlarg_by_name(wsi, "since", arg, sizeof arg);
+    const char *v = lws_get_urlarg_by_name(wsi, "since=", arg, sizeof arg);
+    if (v) {
         char *end;
         unsigned long long s = strtoull(v, &end, 10);
         if (end == v || *end || *v == '-') return -1;
@@ -37,7 +37,7 @@ static int parse_ws_uri(struct lws *wsi, gw_conn *c)
         c->since = s;
     }
     c->name[0] = 0;
-    const char *nm = lws_get_urlarg_by_name(wsi, "name", arg, sizeof arg);
+    const char *nm = lws_get_urlarg_by_name(wsi, "name=", arg, sizeof arg);
     if (nm) wb_clean_name(nm, strlen(nm), c->name);
     return 0;
 }
@@ -314,6 +314,19 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
     return 0;
 }
 
+/* Answers a refused upgrade with a plain HTTP/1.1 status (lws would say
+ * HTTP/1.0 here, which WebSocket clients reject as malformed). */
+static int refuse_upgrade(struct lws *wsi, const char *status, const char *body)
+{
+    char buf[LWS_PRE + 512];
+    int n = snprintf(buf + LWS_PRE, sizeof buf - LWS_PRE,
+                     "HTTP/1.1 %s\r\ncontent-type: text/plain\r\ncontent-length: %zu\r\n"
+                     "connection: close\r\n\r\n%s",
+                     status, strlen(body), body);
+    lws_write(wsi, (unsigned char *)buf + LWS_PRE, (size_t)n, LWS_WRITE_HTTP_HEADERS);
+    return -1;
+}
+
 static void drain_events(void)
 {
     gw_event *e = gw_queue_take_all();
@@ -349,12 +362,10 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         gw_conn tmp;
         memset(&tmp, 0, sizeof tmp);
         if (strcmp((const char *)in, "websocket") || parse_ws_uri(wsi, &tmp) < 0) {
-            lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, "bad board id or WebSocket path");
-            return 1;
+            return refuse_upgrade(wsi, "400 Bad Request", "bad board id or WebSocket path\n");
         }
         if (atomic_load(&gw.draining)) {
-            lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, "gateway shutting down");
-            return 1;
+            return refuse_upgrade(wsi, "503 Service Unavailable", "gateway shutting down\n");
         }
         return 0;
     }

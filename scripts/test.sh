@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# make test: every test layer, stopping at the first failing one.
+#   1. C unit tests (cmocka), built with AddressSanitizer + UBSan
+#   2. libFuzzer targets, a bounded run (FUZZ_SECONDS, default 30 s each)
+#   3. client unit tests (vitest) and the production bundle
+#   4. pytest end to end against real processes (gateways built with ASan+UBSan)
+# PYTEST_ARGS passes extra arguments to pytest (e.g. -k resume).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "build (release and sanitizer builds)"
+make -s programs
+make -s SAN=1 programs
+
+step "C unit tests (ASan + UBSan)"
+make -s SAN=1 test-unit
+
+step "fuzz (bounded)"
+bash scripts/fuzz.sh short
+
+if [ -f client/package.json ]; then
+  step "client: vitest + build"
+  (cd client && npm test --silent && npm run -s build)
+fi
+
+step "end-to-end tests (pytest, real processes)"
+export WB_BUILD_DIR=$WB_ROOT/build/san
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# shellcheck disable=SC2086
+.venv/bin/python -m pytest tests ${PYTEST_ARGS:-}
