@@ -123,6 +123,7 @@ struct gw_board {
     size_t nconns;
     natsSubscription *sub_rp, *sub_live;
     uint64_t last_seq;   /* highest seq delivered to this gateway's clients */
+    bool known;          /* last_seq is real (a join or an op set it), even if 0 */
     bool filling;        /* a gap fill is running: hold live ops */
     gw_buf **held;
     size_t nheld, capheld;

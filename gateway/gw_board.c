@@ -286,6 +286,7 @@ void gw_board_detach(gw_conn *c)
 static void deliver(gw_board *b, gw_buf *buf, uint64_t seq)
 {
     b->last_seq = seq;
+    b->known = true;
     if (!buf) return;
     for (gw_conn *c = b->conns; c; c = c->bnext) gw_conn_send(c, buf);
 }
@@ -324,8 +325,8 @@ static void start_fill(gw_board *b, uint64_t to)
 static void board_op(gw_board *b, gw_buf *buf, uint64_t seq, uint64_t prev)
 {
     if (b->filling) { hold(b, buf, seq); return; }
-    if (b->last_seq && seq <= b->last_seq) return;
-    if (b->last_seq && prev > b->last_seq) {
+    if (b->known && seq <= b->last_seq) return;
+    if (b->known && prev > b->last_seq) {
         wb_info("gap on board=%s: have %llu, next op %llu follows %llu", b->id,
                 (unsigned long long)b->last_seq, (unsigned long long)seq, (unsigned long long)prev);
         hold(b, buf, seq);
@@ -394,9 +395,10 @@ static void handle_join(gw_event *e)
         gw_buf_unref(x);
     }
     gw_sendq_free(&old);
-    if (b && b->last_seq < e->seq && !b->filling) {
+    if (b && !b->known && !b->filling) {
         /* The board learns its position from the first join. */
-        if (!b->last_seq) b->last_seq = e->seq;
+        b->last_seq = e->seq;
+        b->known = true;
     }
     if (b) presence_changed(b);
     lws_callback_on_writable(c->wsi);
@@ -478,7 +480,7 @@ void gw_boards_resync_all(void)
 {
     for (size_t i = 0; i < g_boards.cap; i++) {
         gw_board *b = g_boards.slots[i].key ? g_boards.slots[i].val : NULL;
-        if (b && b->last_seq && !b->filling) start_fill(b, 0);
+        if (b && b->known && !b->filling) start_fill(b, 0);
         if (b) presence_publish(b, false);
     }
 }
