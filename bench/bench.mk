@@ -1,0 +1,14 @@
+# bench/: wb-bench, the load generator (see docs/performance.md), and its
+# cmocka unit test. Included by the top Makefile.
+BENCH_LIB_SRCS := bench/bench_hist.c bench/bench_parse.c bench/bench_track.c
+BENCH_LIB_OBJS := $(BENCH_LIB_SRCS:%.c=$(BUILD)/%.o)
+
+PROGRAMS += $(BUILD)/wb-bench
+$(BUILD)/wb-bench: $(BUILD)/bench/wb_bench.o $(BENCH_LIB_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+TEST_BINS += $(BUILD)/tests/bench_test
+$(BUILD)/tests/bench_test: $(BUILD)/bench/bench_test.o $(BENCH_LIB_OBJS) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm

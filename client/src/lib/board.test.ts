@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { BoardState } from './board';
+import type { EvMsg, Stroke } from './types';
+
+const s = (id: string, x = 0): Stroke => ({ id, color: '#000000', width: 2, points: [x, 0, x + 10, 10] });
+const ev = (seq: number, kind: EvMsg['kind'], extra: Partial<EvMsg> = {}): EvMsg => ({ t: 'ev', seq, kind, op: 'o' + seq, ...extra });
+
+describe('BoardState', () => {
+  it('appends strokes in seq order and ignores duplicates by seq', () => {
+    const b = new BoardState();
+    expect(b.apply(ev(1, 'stroke', { stroke: s('a') }))?.kind).toBe('append');
+    expect(b.apply(ev(2, 'stroke', { stroke: s('b') }))?.kind).toBe('append');
+    expect(b.apply(ev(2, 'stroke', { stroke: s('c') }))).toBeNull(); // seq <= last applied
+    expect(b.apply(ev(1, 'erase', { ids: ['a'] }))).toBeNull();
+    expect(b.visibleIds()).toEqual(['a', 'b']);
+    expect(b.seq).toBe(2);
+  });
+
+  it('does not append a stroke whose id exists (idempotent)', () => {
+    const b = new BoardState();
+    b.apply(ev(1, 'stroke', { stroke: s('a', 0) }));
+    expect(b.apply(ev(2, 'stroke', { stroke: s('a', 50) }))?.kind).toBe('none');
+    expect(b.order).toHaveLength(1);
+    expect(b.byId.get('a')!.stroke.points[0]).toBe(0);
+    expect(b.seq).toBe(2);
+  });
+
+  it('erase/restore flag strokes and restored strokes keep their place', () => {
+    const b = new BoardState();
+    b.apply(ev(1, 'stroke', { stroke: s('a') }));
+    b.apply(ev(2, 'stroke', { stroke: s('b') }));
+    b.apply(ev(3, 'stroke', { stroke: s('c') }));
+    b.apply(ev(4, 'erase', { ids: ['a', 'zzz'] }));
+    expect(b.visibleIds()).toEqual(['b', 'c']);
+    expect(b.visibleCount).toBe(2);
+    b.apply(ev(5, 'restore', { ids: ['a'] }));
+    expect(b.visibleIds()).toEqual(['a', 'b', 'c']);
+    // erase twice / restore a visible one: no change reported
+    expect(b.apply(ev(6, 'restore', { ids: ['b'] }))?.kind).toBe('none');
+  });
+
+  it('clear hides every stroke present at that point only', () => {
+    const b = new BoardState();
+    b.apply(ev(1, 'stroke', { stroke: s('a') }));
+    b.apply(ev(2, 'stroke', { stroke: s('b') }));
+    const c = b.apply(ev(3, 'clear'));
+    expect(c?.kind).toBe('visibility');
+    expect(b.visibleIds()).toEqual([]);
+    b.apply(ev(4, 'stroke', { stroke: s('d') }));
+    expect(b.visibleIds()).toEqual(['d']);
+    // undo of a clear = restore of the ids it hid
+    b.apply(ev(5, 'restore', { ids: ['a', 'b'] }));
+    expect(b.visibleIds()).toEqual(['a', 'b', 'd']);
+    expect(b.visibleCount).toBe(3);
+  });
+
+  it('a hidden stroke sent again stays hidden (stroke does not un-hide)', () => {
+    const b = new BoardState();
+    b.apply(ev(1, 'stroke', { stroke: s('a') }));
+    b.apply(ev(2, 'erase', { ids: ['a'] }));
+    b.apply(ev(3, 'stroke', { stroke: s('a') }));
+    expect(b.visibleIds()).toEqual([]);
+  });
+
+  it('snapshot replaces the state', () => {
+    const b = new BoardState();
+    b.apply(ev(1, 'stroke', { stroke: s('a') }));
+    expect(b.loadSnapshot(10, [s('x'), s('y')]).kind).toBe('reset');
+    expect(b.visibleIds()).toEqual(['x', 'y']);
+    expect(b.seq).toBe(10);
+    expect(b.apply(ev(9, 'stroke', { stroke: s('old') }))).toBeNull();
+    b.apply(ev(11, 'erase', { ids: ['x'] }));
+    expect(b.visibleIds()).toEqual(['y']);
+  });
+
+  it('computes a bbox including the stroke width', () => {
+    const b = new BoardState();
+    b.apply(ev(1, 'stroke', { stroke: { id: 'a', color: '#000000', width: 10, points: [0, 0, 100, 50] } }));
+    const bb = b.byId.get('a')!.bbox;
+    expect(bb.minX).toBeLessThanOrEqual(-5);
+    expect(bb.maxX).toBeGreaterThanOrEqual(105);
+    expect(bb.maxY).toBeGreaterThanOrEqual(55);
+  });
+
+  it('handles 20,000 strokes quickly (O(1) amortised per op)', () => {
+    const b = new BoardState();
+    const t0 = performance.now();
+    for (let i = 1; i <= 20000; i++) b.apply(ev(i, 'stroke', { stroke: s('s' + i, i) }));
+    for (let i = 1; i <= 20000; i++) b.apply(ev(20000 + i, 'erase', { ids: ['s' + i] }));
+    expect(b.visibleCount).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,398 @@
+import { useEffect, useReducer, useRef, useState } from 'react';
+import { BoardView, colorFor, type Tool } from '../canvas/view';
+import { setUserName, touchRecent, userName } from '../lib/prefs';
+import { SyncClient, type SocketLike } from '../lib/sync';
+import type { PresenceClient } from '../lib/types';
+import { navigate } from './App';
+import { IconDownload, IconEraser, IconHand, IconHome, IconLink, IconPen, IconRedo, IconTrash, IconUndo } from './icons';
+import { StatusBar } from './StatusBar';
+
+const COLORS = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8', '#c2255c', '#868e96'];
+const WIDTHS = [2, 4, 8, 16];
+
+interface Engine {
+  sync: SyncClient;
+  view: BoardView;
+}
+
+declare global {
+  interface Window {
+    __wb?: unknown;
+  }
+}
+
+function wsUrl(board: string, name: string, since: number | null): string {
+  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  const q = new URLSearchParams({ name });
+  if (since !== null) q.set('since', String(since));
+  return `${proto}://${location.host}/ws/${board}?${q.toString()}`;
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.appendChild(ta);
+    ta.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+    return ok;
+  }
+}
+
+export function Board({ id }: { id: string }) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const nameRef = useRef(userName());
+  const [eng, setEng] = useState<Engine | null>(null);
+  const [, bump] = useReducer((x: number) => x + 1, 0);
+  const [presence, setPresence] = useState<PresenceClient[]>([]);
+  const [toast, setToast] = useState<string>('');
+  const [confirmClear, setConfirmClear] = useState(false);
+  const [editingName, setEditingName] = useState(false);
+  const toastTimer = useRef(0);
+
+  const say = (msg: string) => {
+    setToast(msg);
+    clearTimeout(toastTimer.current);
+    toastTimer.current = window.setTimeout(() => setToast(''), 2600);
+  };
+
+  useEffect(() => {
+    touchRecent(id);
+    document.title = `Whiteboard · ${id.slice(0, 8)}`;
+    let storage: Storage | null = null;
+    try {
+      storage = window.localStorage;
+    } catch {
+      storage = null;
+    }
+    const sync = new SyncClient({
+      board: id,
+      name: nameRef.current,
+      url: (since) => wsUrl(id, nameRef.current, since),
+      createSocket: (u) => new WebSocket(u, 'wb.v1') as unknown as SocketLike,
+      storage,
+      isOnline: () => navigator.onLine !== false,
+    });
+    const view = new BoardView(canvasRef.current!, sync);
+    let pendingUi = 0;
+    const schedule = () => {
+      if (!pendingUi) pendingUi = window.setTimeout(() => ((pendingUi = 0), bump()), 40);
+    };
+    view.onUi = schedule;
+    const off = sync.on({
+      status: schedule,
+      presence: (c) => setPresence(c),
+      rejected: (_op, code) => say(`The server refused a change (${code}).`),
+    });
+    const online = () => sync.reconnectNow();
+    window.addEventListener('online', online);
+    const offline = () => schedule();
+    window.addEventListener('offline', offline);
+    sync.start();
+    setEng({ sync, view });
+
+    const handle = Object.freeze({
+      board: id,
+      get seq() {
+        return sync.board.seq;
+      },
+      /** visible stroke ids in drawing order as shown (committed + my pending ops) */
+      get visibleIds() {
+        return view.visibleIds();
+      },
+      /** visible stroke ids of the committed (server-ordered) board state */
+      get committedIds() {
+        return sync.board.visibleIds();
+      },
+      get strokeCount() {
+        return sync.board.order.length;
+      },
+      get state() {
+        return sync.state;
+      },
+      get synced() {
+        return sync.isSynced;
+      },
+      get gateway() {
+        return sync.gateway;
+      },
+      get client() {
+        return sync.clientId;
+      },
+      get unacked() {
+        return sync.unacked;
+      },
+      get rtt() {
+        return sync.rtt;
+      },
+      get view() {
+        return { scale: view.scale, ox: view.ox, oy: view.oy };
+      },
+      get tool() {
+        return view.tool;
+      },
+      frameTimes: () => view.frameTimes.slice(),
+    });
+    Object.defineProperty(window, '__wb', { value: handle, configurable: true, writable: false });
+
+    return () => {
+      off();
+      window.removeEventListener('online', online);
+      window.removeEventListener('offline', offline);
+      clearTimeout(pendingUi);
+      sync.stop();
+      view.destroy();
+      setEng(null);
+    };
+  }, [id]);
+
+  // keyboard shortcuts
+  useEffect(() => {
+    if (!eng) return;
+    const { view } = eng;
+    const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+    const down = (e: KeyboardEvent) => {
+      if (typing(e.target)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      const k = e.key.toLowerCase();
+      if (mod && k === 'z') {
+        e.preventDefault();
+        if (e.shiftKey) view.redo();
+        else view.undo();
+      } else if (mod && k === 'y') {
+        e.preventDefault();
+        view.redo();
+      } else if (mod || e.altKey) {
+        return;
+      } else if (k === 'p') setTool('pen');
+      else if (k === 'e') setTool('eraser');
+      else if (k === 'h') setTool('hand');
+      else if (e.key === '+' || e.key === '=') view.zoomBy(1.25);
+      else if (e.key === '-' || e.key === '_') view.zoomBy(0.8);
+      else if (e.key === '0') view.resetView();
+      else if (e.key === ' ') {
+        e.preventDefault();
+        view.setSpace(true);
+      } else if (e.key === 'Escape') setConfirmClear(false);
+    };
+    const up = (e: KeyboardEvent) => {
+      if (e.key === ' ') view.setSpace(false);
+    };
+    window.addEventListener('keydown', down);
+    window.addEventListener('keyup', up);
+    return () => {
+      window.removeEventListener('keydown', down);
+      window.removeEventListener('keyup', up);
+    };
+  }, [eng]);
+
+  const view = eng?.view;
+  const sync = eng?.sync;
+  const setTool = (t: Tool) => {
+    if (!view) return;
+    view.tool = t;
+    view.requestRender();
+    bump();
+  };
+  const setColor = (c: string) => {
+    if (!view) return;
+    view.color = c;
+    if (view.tool !== 'pen') view.tool = 'pen';
+    bump();
+  };
+  const setWidth = (w: number) => {
+    if (!view) return;
+    view.width = w;
+    if (view.tool !== 'pen') view.tool = 'pen';
+    bump();
+  };
+
+  const share = async () => {
+    const url = `${location.origin}/b/${id}`;
+    say((await copyText(url)) ? 'Link copied. Anyone with it can draw.' : url);
+  };
+
+  const exportPng = async () => {
+    if (!view) return;
+    const blob = await view.exportPng();
+    if (!blob) {
+      say('Nothing to export yet.');
+      return;
+    }
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `whiteboard-${id.slice(0, 8)}.png`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 5000);
+  };
+
+  const rename = (n: string) => {
+    const v = n.trim().slice(0, 40);
+    setEditingName(false);
+    if (!v || v === nameRef.current) return;
+    nameRef.current = v;
+    setUserName(v);
+    sync?.reconnect();
+  };
+
+  const me = sync?.clientId;
+  const tool = view?.tool ?? 'pen';
+  return (
+    <div className={`board tool-${tool}`}>
+      <canvas ref={canvasRef} id="board-canvas" className="board-canvas" data-tool={tool} />
+
+      <div className="topbar left panel">
+        <button className="icon-btn" title="All boards" aria-label="Home" onClick={() => navigate('/')}>
+          <IconHome />
+        </button>
+        <span className="sep" />
+        <button className="tool" id="undo" title="Undo (Ctrl+Z)" disabled={!view?.history.canUndo} onClick={() => view?.undo()}>
+          <IconUndo />
+        </button>
+        <button className="tool" id="redo" title="Redo (Ctrl+Shift+Z)" disabled={!view?.history.canRedo} onClick={() => view?.redo()}>
+          <IconRedo />
+        </button>
+        <span className="sep" />
+        <button className="tool" id="clear" title="Clear board" onClick={() => setConfirmClear(true)}>
+          <IconTrash />
+        </button>
+        <button className="tool" id="export" title="Export as PNG" onClick={exportPng}>
+          <IconDownload />
+        </button>
+        <button id="share" className="btn small" onClick={share} title={`Copy the share link (board ${id})`}>
+          <IconLink /> Share
+        </button>
+      </div>
+
+      <div className="toolbar panel" role="toolbar" aria-label="Drawing tools">
+        <button className={`tool ${tool === 'pen' ? 'on' : ''}`} data-tool="pen" title="Pen (P)" aria-pressed={tool === 'pen'} onClick={() => setTool('pen')}>
+          <IconPen />
+        </button>
+        <button className={`tool ${tool === 'eraser' ? 'on' : ''}`} data-tool="eraser" title="Eraser (E)" aria-pressed={tool === 'eraser'} onClick={() => setTool('eraser')}>
+          <IconEraser />
+        </button>
+        <button className={`tool ${tool === 'hand' ? 'on' : ''}`} data-tool="hand" title="Pan (H, or hold Space)" aria-pressed={tool === 'hand'} onClick={() => setTool('hand')}>
+          <IconHand />
+        </button>
+        <span className="sep" />
+        {COLORS.map((c) => (
+          <button
+            key={c}
+            className={`swatch ${view?.color === c ? 'on' : ''}`}
+            style={{ background: c }}
+            title={c}
+            aria-label={`Colour ${c}`}
+            data-color={c}
+            onClick={() => setColor(c)}
+          />
+        ))}
+        <label className={`swatch custom ${view && !COLORS.includes(view.color) ? 'on' : ''}`} title="Custom colour" style={view && !COLORS.includes(view.color) ? { background: view.color } : undefined}>
+          <input type="color" aria-label="Custom colour" value={view?.color ?? '#1e1e1e'} onChange={(e) => setColor(e.target.value)} />
+        </label>
+        <span className="sep" />
+        {WIDTHS.map((w) => (
+          <button key={w} className={`width ${view?.width === w ? 'on' : ''}`} title={`Width ${w}`} aria-label={`Stroke width ${w}`} data-width={w} onClick={() => setWidth(w)}>
+            <span style={{ width: Math.min(18, w + 2), height: Math.min(18, w + 2), background: view?.color }} />
+          </button>
+        ))}
+      </div>
+
+      <div className="topbar right panel" id="presence">
+        <ul className="avatars">
+          {presence.slice(0, 8).map((p) => (
+            <li key={p.id} title={p.id === me ? `${p.name} (you)` : p.name} style={{ background: p.color || colorFor(p.id) }} data-client={p.id}>
+              {(p.name || '?').slice(0, 1).toUpperCase()}
+            </li>
+          ))}
+          {presence.length > 8 && <li className="more">+{presence.length - 8}</li>}
+        </ul>
+        {editingName ? (
+          <input
+            className="name-input"
+            autoFocus
+            defaultValue={nameRef.current}
+            maxLength={40}
+            onBlur={(e) => rename(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') rename((e.target as HTMLInputElement).value);
+              if (e.key === 'Escape') setEditingName(false);
+            }}
+          />
+        ) : (
+          <button className="name-btn" title="Change your name" onClick={() => setEditingName(true)}>
+            {nameRef.current}
+          </button>
+        )}
+        <details className="people">
+          <summary>{presence.length} here</summary>
+          <ul>
+            {presence.map((p) => (
+              <li key={p.id}>
+                <span className="dot" style={{ background: p.color || colorFor(p.id) }} />
+                {p.name || 'guest'}
+                {p.id === me && <span className="muted"> (you)</span>}
+              </li>
+            ))}
+          </ul>
+        </details>
+      </div>
+
+      <div className="zoom panel">
+        <button className="icon-btn" title="Zoom out (-)" aria-label="Zoom out" onClick={() => view?.zoomBy(0.8)}>
+          −
+        </button>
+        <button className="zoom-level" title="Reset view (0)" onClick={() => view?.resetView()}>
+          {Math.round((view?.scale ?? 1) * 100)}%
+        </button>
+        <button className="icon-btn" title="Zoom in (+)" aria-label="Zoom in" onClick={() => view?.zoomBy(1.25)}>
+          +
+        </button>
+      </div>
+
+      {sync && <StatusBar sync={sync} />}
+
+      {confirmClear && (
+        <div className="modal-backdrop" onClick={() => setConfirmClear(false)}>
+          <div className="modal panel" role="dialog" aria-modal="true" aria-labelledby="clear-title" onClick={(e) => e.stopPropagation()}>
+            <h3 id="clear-title">Clear the board?</h3>
+            <p className="muted">This hides every stroke for everyone. You can undo it with Ctrl+Z.</p>
+            <div className="modal-actions">
+              <button className="btn" onClick={() => setConfirmClear(false)}>
+                Cancel
+              </button>
+              <button
+                id="confirm-clear"
+                className="btn danger"
+                autoFocus
+                onClick={() => {
+                  const n = view?.clearBoard() ?? 0;
+                  setConfirmClear(false);
+                  say(n ? `Cleared ${n} stroke${n === 1 ? '' : 's'}. Ctrl+Z to undo.` : 'The board is already empty.');
+                }}
+              >
+                Clear board
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+
+      {toast && (
+        <div className="toast" role="status">
+          {toast}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the persistence worker (build/wb-worker) in the foreground, configured
+# by the WB_* environment (WB_NATS_URL, WB_PG_URL, WB_WORKER_PORT, WB_BATCH,
+# WB_BATCH_WAIT_MS, ...; `build/wb-worker --help` lists them). Execs: signals reach it.
+# `worker.sh migrate` only applies the migrations.
+set -euo pipefail
+. "$(dirname "$0")/../env.sh"
+: "${WB_MIGRATIONS_DIR:=$WB_ROOT/migrations}"
+export WB_MIGRATIONS_DIR
+exec "${WB_WORKER_BIN:-$WB_BUILD_DIR/wb-worker}" "$@"

@@ -1,0 +1,214 @@
+"""Shared pytest fixtures for the whiteboard end-to-end tests.
+
+In the style of pgbouncer's test/conftest.py: session-scoped objects own REAL
+server processes, started through the project's own scripts/svc/*.sh with
+free ports and a temporary WB_RUN_DIR (see tests/wbstack.py).
+
+Fixtures (all prefixed wb_ to stay clear of other plugins' names):
+
+  wb_stack     session  nats + postgres + worker + gw-1 + gw-2, all ready.
+                        Methods: kill(name) / terminate(name) / restart(name,
+                        extra_env=) / ensure_up(); addresses: gw_url(gw),
+                        ws_url(gw, board, since=, name=), nats_url, pg_url,
+                        nats_monitor_url, worker_url, base_url (Traefik).
+  wb_traefik   session  the same stack with Traefik started too (base_url).
+  wb_board     function a fresh random board id.
+  wb_connect   function async factory: `c = await wb_connect("gw-1", board,
+                        name="ann", since=None)` -> wbclient.WBClient.
+  wb_pb2       session  the generated Python protobuf module (build/gen/py).
+  wb_nats_url  session  the stack's NATS URL (start nats-py connections from it).
+
+Async tests: `async def test_...` functions are run with asyncio.run() by the
+pytest_pyfunc_call hook below (no plugin needed); every WBClient opened during
+the test is closed before the loop ends.
+
+After a test that used wb_stack, services the test killed (or restarted with
+test-specific env) are restarted, so a destructive test never breaks the next
+one. When a test fails, the log lines every service wrote during that test are
+attached to the report ("wb log: <service>" sections).
+
+Attach mode: with WB_TEST_BASE_URL set (and optionally WB_TEST_GW1_URL,
+WB_TEST_GW2_URL, WB_TEST_NATS_URL, WB_TEST_PG_URL, WB_TEST_NATS_MONITOR_URL,
+WB_TEST_WORKER_URL), no process is started; tests that must kill or restart a
+service are skipped with that reason.
+
+WB_TEST_KEEP=1 keeps the temporary run dir (logs, data) after the session.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import wbclient  # noqa: E402
+from wbstack import BACKEND, ROOT, AttachedStack, Stack, StackError  # noqa: E402
+
+_STACK: Stack | None = None      # the session stack, for the report hook
+_STACK_ERROR: str | None = None  # a failed start fails every later test at once
+
+
+# --------------------------------------------------------------------------
+# async tests without a plugin
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    fn = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(fn):
+        return None
+    argnames = pyfuncitem._fixtureinfo.argnames
+    kwargs = {a: pyfuncitem.funcargs[a] for a in argnames}
+
+    async def main():
+        try:
+            await fn(**kwargs)
+        finally:
+            await wbclient.close_all()
+
+    asyncio.run(main())
+    return True
+
+
+# --------------------------------------------------------------------------
+# the stack
+
+def _attach_mode() -> bool:
+    return bool(os.environ.get("WB_TEST_BASE_URL"))
+
+
+@pytest.fixture(scope="session")
+def _wb_stack_obj():
+    """The Stack object, created lazily, torn down at session end."""
+    global _STACK
+    if _attach_mode():
+        _STACK = AttachedStack()
+        yield _STACK
+        return
+    st = Stack.create()
+    _STACK = st
+    try:
+        yield st
+    finally:
+        orphans = st.stop_all()
+        if os.environ.get("WB_TEST_KEEP") == "1":
+            print(f"\nwb stack run dir kept: {st.run_dir}")
+        else:
+            # postgres leaves files owned by the postgres user: rm as root is fine
+            shutil.rmtree(st.run_dir, ignore_errors=True)
+        if orphans:
+            raise RuntimeError(f"stack teardown found orphan processes (killed): {orphans}")
+
+
+def _start(st: Stack, names) -> None:
+    global _STACK_ERROR
+    if _STACK_ERROR:
+        pytest.fail(f"stack failed to start earlier in this session:\n{_STACK_ERROR}", pytrace=False)
+    err = None
+    try:
+        for n in names:
+            svc = st.services.get(n) if not st.attached else None
+            if svc is not None and not svc.alive():
+                st.start(n)
+            elif st.attached:
+                st.wait_ready(n)
+    except StackError as e:
+        err = _STACK_ERROR = str(e)
+    if err:
+        pytest.fail(f"could not start the stack: {err}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def wb_stack(_wb_stack_obj):
+    """nats, postgres, worker, gw-1, gw-2 running and ready (or an attached stack)."""
+    _start(_wb_stack_obj, BACKEND)
+    return _wb_stack_obj
+
+
+@pytest.fixture(scope="session")
+def wb_traefik(wb_stack):
+    """wb_stack plus Traefik; use wb_traefik.base_url (https, self-signed)."""
+    _start(wb_stack, ["traefik"])
+    return wb_stack
+
+
+@pytest.fixture(scope="session")
+def wb_nats_url(wb_stack):
+    return wb_stack.nats_url
+
+
+@pytest.fixture
+def wb_board():
+    return wbclient.new_board()
+
+
+@pytest.fixture
+def wb_connect(wb_stack):
+    """async factory for protocol clients on gw-1 / gw-2 / 'traefik'."""
+    async def connect(gw: str, board: str, *, name: str | None = None, since=None,
+                      subprotocol: str | None = wbclient.SUBPROTOCOL, wait_snapshot: bool = False,
+                      timeout: float = 10) -> wbclient.WBClient:
+        url = wb_stack.ws_url(gw, board, since=since, name=name)
+        return await wbclient.WBClient.open(url, subprotocol=subprotocol, wait_snapshot=wait_snapshot,
+                                            timeout=timeout, label=f"{name or 'anon'}@{gw}")
+    return connect
+
+
+@pytest.fixture(scope="session")
+def wb_pb2():
+    """build/gen/py/whiteboard_pb2.py, generated by `make` (built here if missing)."""
+    path = ROOT / "build" / "gen" / "py" / "whiteboard_pb2.py"
+    if not path.exists():
+        r = subprocess.run(["make", "-C", str(ROOT), "build/gen/py/whiteboard_pb2.py"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.fail(f"make build/gen/py/whiteboard_pb2.py failed:\n{r.stdout}\n{r.stderr}", pytrace=False)
+    spec = importlib.util.spec_from_file_location("whiteboard_pb2", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    sys.modules.setdefault("whiteboard_pb2", mod)
+    return mod
+
+
+# --------------------------------------------------------------------------
+# per-test: restore the stack, remember log offsets, print logs on failure
+
+@pytest.fixture(autouse=True)
+def _wb_guard(request):
+    if "wb_stack" not in request.fixturenames:
+        yield
+        return
+    st = request.getfixturevalue("wb_stack")
+    if st.attached:
+        yield
+        return
+    request.node._wb_log_offsets = st.log_offsets()
+    yield
+    try:
+        st.ensure_up()
+    except StackError as e:
+        global _STACK_ERROR
+        _STACK_ERROR = f"could not restore the stack after {request.node.nodeid}: {e}"
+        raise
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed or _STACK is None or _STACK.attached:
+        return
+    offsets = getattr(item, "_wb_log_offsets", None)
+    if offsets is None:
+        offsets = {}
+    for name in _STACK.services:
+        text = _STACK.log_since(name, offsets.get(name, 0))
+        if text.strip():
+            rep.sections.append((f"wb log: {name} ({rep.when})", text))

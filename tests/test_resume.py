@@ -1,0 +1,198 @@
+"""PROTOCOL.md section 4: resume by `since`, snapshot + live ops without gaps."""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import nats
+import pytest
+
+from wbclient import make_stroke, reduce_evs, stroke_key
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def draw(c, n):
+    ops = [await c.stroke() for _ in range(n)]
+    return [await c.wait_ack(op) for op in ops]
+
+
+@pytest.mark.parametrize("gw", ["gw-1", "gw-2"])
+async def test_resume_gets_exactly_ops_after_since_then_live(wb_stack, wb_connect, wb_board, gw):
+    a = await wb_connect("gw-1", wb_board, wait_snapshot=True)
+    seqs = await draw(a, 10)
+    since = seqs[4]
+    r = await wb_connect(gw, wb_board, since=since)
+    assert r.welcome["resumed"] is True
+    assert r.welcome["seq"] == seqs[-1]
+    await r.wait_seq(seqs[-1])
+    assert r.snapshot is None and r.find("snapshot") == [], "a resumed client must not get a snapshot"
+    assert r.ev_seqs() == seqs[5:]
+    assert [e["op"] for e in r.evs] == [e["op"] for e in a.evs[5:]]
+    # then live ops, from both gateways
+    b = await wb_connect("gw-2", wb_board, wait_snapshot=True)
+    more = await draw(a, 2) + await draw(b, 2)
+    await r.wait_seq(max(more))
+    assert r.ev_seqs() == seqs[5:] + sorted(more)
+    assert r.problems == []
+
+
+async def test_resume_at_head_gets_nothing_then_live(wb_stack, wb_connect, wb_board):
+    a = await wb_connect("gw-2", wb_board, wait_snapshot=True)
+    seqs = await draw(a, 3)
+    r = await wb_connect("gw-1", wb_board, since=seqs[-1])
+    assert r.welcome["resumed"] is True
+    await asyncio.sleep(0.3)
+    assert r.evs == [] and r.find("snapshot") == []
+    s = await draw(a, 1)
+    await r.wait_seq(s[0])
+    assert r.ev_seqs() == s
+
+
+async def test_resume_since_zero_replays_everything(wb_stack, wb_connect, wb_board):
+    a = await wb_connect("gw-1", wb_board, wait_snapshot=True)
+    seqs = await draw(a, 4)
+    r = await wb_connect("gw-2", wb_board, since=0)
+    await r.wait_seq(seqs[-1])
+    if r.welcome["resumed"]:
+        assert r.ev_seqs() == seqs
+    else:
+        assert r.snapshot and r.snapshot["seq"] <= seqs[-1]
+    assert [stroke_key(s) for s in r.visible()] == [stroke_key(s) for s in a.visible()]
+
+
+async def test_since_beyond_end_gets_snapshot(wb_stack, wb_connect, wb_board):
+    a = await wb_connect("gw-1", wb_board, wait_snapshot=True)
+    seqs = await draw(a, 3)
+    r = await wb_connect("gw-2", wb_board, since=seqs[-1] + 1_000_000)
+    assert r.welcome["resumed"] is False
+    snap = await r.wait_for("snapshot")
+    assert snap["seq"] == seqs[-1]
+    assert [stroke_key(s) for s in snap["strokes"]] == [stroke_key(s) for s in a.visible()]
+    s = await draw(a, 1)
+    await r.wait_seq(s[0])
+    assert r.ev_seqs() == s
+
+
+async def _drain_worker(nc, timeout=15):
+    """Wait until the worker's durable consumer has acked everything."""
+    js = nc.jetstream()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = await js.consumer_info("WB_OPS", "wb-worker")
+        si = await js.stream_info("WB_OPS")
+        if info.num_pending == 0 and info.num_ack_pending == 0 and \
+                info.ack_floor.stream_seq >= si.state.last_seq:
+            return si.state.last_seq
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"worker consumer not drained: {info}")
+
+
+@pytest.mark.destructive
+async def test_since_older_than_stream_gets_snapshot(wb_stack, wb_connect, wb_board):
+    """Once the stream no longer holds seq since+1, the server sends a snapshot.
+    The stream is purged below the current head AFTER the worker has stored
+    everything (nothing is lost for other tests)."""
+    a = await wb_connect("gw-1", wb_board, wait_snapshot=True)
+    s = [make_stroke() for _ in range(5)]
+    seqs = [await a.wait_ack(await a.stroke(x)) for x in s]
+    await a.wait_ack(await a.erase([s[1]["id"]]))
+    nc = await nats.connect(wb_stack.nats_url)
+    try:
+        head = await _drain_worker(nc)
+        await nc.jetstream().purge_stream("WB_OPS", seq=head)   # keeps only seq >= head
+        si = await nc.jetstream().stream_info("WB_OPS")
+        assert si.state.first_seq >= head
+    finally:
+        await nc.close()
+    r = await wb_connect("gw-2", wb_board, since=seqs[1])
+    assert r.welcome["resumed"] is False
+    snap = await r.wait_for("snapshot")
+    assert [x["id"] for x in snap["strokes"]] == [s[0]["id"], s[2]["id"], s[3]["id"], s[4]["id"]]
+    assert r.problems == []
+    last = await a.wait_ack(await a.stroke())
+    await r.wait_seq(last)
+    assert r.visible_keys() == a.visible_keys()
+
+
+@pytest.mark.timeout(90)
+async def test_concurrent_writers_joiners_never_gap(wb_stack, wb_connect, wb_board):
+    """Several writers on both gateways while clients join (snapshot) and resume
+    (since) over and over: each joiner ends with exactly the ops after its
+    starting point, in order, and the same board as the writers."""
+    writers = [await wb_connect(gw, wb_board, name=f"w{i}", wait_snapshot=True)
+               for i, gw in enumerate(["gw-1", "gw-2", "gw-1", "gw-2"])]
+    stop = asyncio.Event()
+    acked = {}
+
+    async def write(w):
+        n = 0
+        while not stop.is_set():
+            op = await w.stroke()
+            n += 1
+            if n % 10 == 0:
+                acked[op] = await w.wait_ack(op, timeout=10)
+            await asyncio.sleep(random.uniform(0.005, 0.02))
+
+    joiners = []
+
+    async def join():
+        i = 0
+        while not stop.is_set():
+            gw = ("gw-1", "gw-2")[i % 2]
+            known = sorted(acked.values())
+            if i % 3 == 2 and known:
+                since = random.choice(known)
+                c = await wb_connect(gw, wb_board, since=since, name=f"r{i}")
+                joiners.append((c, since))
+            else:
+                c = await wb_connect(gw, wb_board, name=f"j{i}", wait_snapshot=True)
+                joiners.append((c, None))
+            i += 1
+            await asyncio.sleep(random.uniform(0.02, 0.1))
+
+    tasks = [asyncio.create_task(write(w)) for w in writers] + [asyncio.create_task(join())]
+    await asyncio.sleep(4)
+    stop.set()
+    await asyncio.gather(*tasks)
+    # every op any writer sent is acked; collect the full ordered history
+    allseq = {}
+    for w in writers:
+        for op in list(w.unacked):
+            await w.wait_ack(op, timeout=10)
+        allseq.update({op: s for op, s in w.acks.items()})
+    top = max(allseq.values())
+    history = sorted(allseq.values())
+    assert len(set(history)) == len(history)
+    full = writers[0]
+    await full.wait_seq(top, timeout=10)
+    assert full.ev_seqs() == history
+    truth = reduce_evs(full.evs)
+    failures = []
+    for c, since in joiners:
+        try:
+            await c.wait_seq(top, timeout=10)
+        except TimeoutError as e:
+            failures.append(str(e))
+            continue
+        if since is not None and c.welcome["resumed"]:
+            start = since
+        else:
+            start = c.snapshot["seq"]
+            snap = reduce_evs(full.evs, upto=start)
+            if [stroke_key(x) for x in c.snapshot["strokes"]] != [stroke_key(x) for x in snap.visible()]:
+                failures.append(f"{c.label}: snapshot at {start} differs from the history")
+        want = [s for s in history if s > start]
+        got = c.ev_seqs()
+        if got != want:
+            missing = sorted(set(want) - set(got))
+            extra = sorted(set(got) - set(want))
+            failures.append(f"{c.label} (start {start}, resumed {c.welcome['resumed']}): "
+                            f"missing {missing[:10]} ({len(missing)}), extra {extra[:10]}")
+        if c.problems:
+            failures.append(f"{c.label}: {c.problems[:3]}")
+        if [stroke_key(x) for x in c.visible()] != [stroke_key(x) for x in truth.visible()]:
+            failures.append(f"{c.label}: final board differs")
+    assert len(joiners) >= 10
+    assert not failures, f"{len(failures)} of {len(joiners)} joiners wrong:\n" + "\n".join(failures[:15])

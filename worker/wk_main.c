@@ -1,0 +1,434 @@
+/* wb-worker: the persistence worker.
+ *
+ *   wb-worker [--option=value ...]          run (migrate, then persist + snapshots)
+ *   wb-worker migrate [--option=value ...]  apply pending migrations and exit
+ *
+ * Main thread: start-up, then the persistence loop: fetch up to WB_BATCH ops
+ * (or wait WB_BATCH_WAIT_MS) from the durable pull consumer `wb-worker`,
+ * write them with one wb_apply_batch() call (one transaction), and only after
+ * the commit ack every message. A failed write is retried (reconnecting with
+ * backoff, keeping the messages in progress); nothing is acked unwritten.
+ * Other threads: snapshot responders (wk_snap), HTTP /healthz + /metrics
+ * (wk_http, which also refreshes the consumer gauges every second), nats.c's
+ * own threads. SIGTERM/SIGINT: finish the batch in hand, exit 0.
+ * Owns: the config table, both NATS connections, the persistence PostgreSQL
+ * connection, the batch. */
+#include <assert.h>
+#include <nats/nats.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wb_config.h"
+#include "wb_log.h"
+#include "wb_nats.h"
+#include "wk_batch.h"
+#include "wk_db.h"
+#include "wk_http.h"
+#include "wk_metrics.h"
+#include "wk_migrate.h"
+#include "wk_nats.h"
+#include "wk_snap.h"
+
+typedef struct wk_cfg {
+    const char *id, *nats_url, *pg_url, *host, *migrations, *log_level;
+    long long port, batch, batch_wait_ms, ack_wait_ms, max_ack_pending, snap_threads, chunk_bytes,
+        max_age_sec;
+} wk_cfg;
+
+typedef struct wk_worker {
+    wk_cfg cfg;
+    wk_nats pn;              /* persistence connection */
+    wk_nats sn;              /* snapshot + stats connection */
+    atomic_bool sn_ready;    /* sn usable by the http thread */
+    natsSubscription *sub;
+    wk_db *db;
+    wk_batch *batch, *single;
+    wk_snap *snap;
+    wk_http *http;
+    int64_t *time_ms;        /* Op.time_ms per message of the batch (0: dead letter) */
+    double last_pg_check;
+} wk_worker;
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Sleeps ms in small steps, returning early on stop. */
+static void nap(int ms)
+{
+    while (ms > 0 && !g_stop) {
+        int step = ms < 100 ? ms : 100;
+        struct timespec ts = {0, (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+/* ---- HTTP hooks (http thread) ---- */
+
+static bool health(void *arg, char *why, int cap)
+{
+    wk_worker *w = arg;
+    if (!atomic_load(&w->sn_ready)) {
+        snprintf(why, (size_t)cap, "starting");
+        return false;
+    }
+    if (!atomic_load(&wk_m.pg_up)) {
+        snprintf(why, (size_t)cap, "postgresql down");
+        return false;
+    }
+    if (!atomic_load(&wk_m.nats_up)) {
+        snprintf(why, (size_t)cap, "nats down");
+        return false;
+    }
+    return true;
+}
+
+static void tick(void *arg)
+{
+    wk_worker *w = arg;
+    if (!atomic_load(&w->sn_ready)) return;
+    uint64_t floor = 0;
+    int64_t pending = -1, ackp = -1;
+    if (wk_nats_consumer_state(w->sn.js, &floor, &pending, &ackp) == 0) {
+        atomic_store(&wk_m.consumer_pending, pending);
+        atomic_store(&wk_m.consumer_ack_pending, ackp);
+        atomic_store(&wk_m.consumer_ack_floor, (int64_t)floor);
+    } else {
+        atomic_store(&wk_m.consumer_pending, -1);
+        atomic_store(&wk_m.consumer_ack_pending, -1);
+    }
+}
+
+/* ---- start-up ---- */
+
+/* Connects to PostgreSQL and applies the migrations, retrying while the
+ * database is unreachable. Returns 0, or -1 (a migration failed, or stop). */
+static int pg_start(wk_worker *w)
+{
+    int delay = 100;
+    while (!g_stop) {
+        if (wk_db_connect(w->db) == 0) {
+            if (wk_migrate_run(wk_db_conn(w->db), w->cfg.migrations) >= 0) {
+                atomic_store(&wk_m.pg_up, 1);
+                return 0;
+            }
+            if (wk_db_connected(w->db)) return -1; /* a real migration error */
+        }
+        nap(delay);
+        delay = delay * 2 > 5000 ? 5000 : delay * 2;
+    }
+    return -1;
+}
+
+/* Stream + consumer + pull subscription, retried by the loop on failure. */
+static int subscribe(wk_worker *w)
+{
+    if (wb_nats_stream_ensure(w->pn.js, w->cfg.max_age_sec) < 0 ||
+        wk_nats_consumer_ensure(w->pn.js, w->cfg.ack_wait_ms, w->cfg.max_ack_pending) < 0) {
+        wk_metric_err(WK_ERR_CONSUMER);
+        return -1;
+    }
+    if (wk_nats_pull_subscribe(w->pn.js, &w->sub) < 0) {
+        wk_metric_err(WK_ERR_CONSUMER);
+        return -1;
+    }
+    wb_info("persisting from %s/%s (batch %lld, wait %lld ms)", WB_STREAM, WK_CONSUMER,
+            w->cfg.batch, w->cfg.batch_wait_ms);
+    return 0;
+}
+
+/* ---- the persistence loop ---- */
+
+/* The batch was refused as data: write it message by message, dead-lettering
+ * each message PostgreSQL refuses, so one poison op cannot block the stream. */
+static wk_db_rc write_split(wk_worker *w, natsMsgList *list, const uint64_t *seqs, int *logged)
+{
+    *logged = 0;
+    for (int i = 0; i < list->Count; i++) {
+        natsMsg *m = list->Msgs[i];
+        if (!seqs[i]) continue;
+        int n = 0;
+        wk_batch_reset(w->single);
+        if (wk_batch_add(w->single, seqs[i], natsMsg_GetSubject(m), natsMsg_GetData(m),
+                         (size_t)natsMsg_GetDataLength(m), NULL) == WK_ADD_NOMEM)
+            return WK_DB_RETRY;
+        wk_db_rc rc = wk_db_apply(w->db, w->single, &n);
+        if (rc == WK_DB_DATA) {
+            wk_metric_err(WK_ERR_PG_DATA);
+            wb_error("stream seq %llu refused by PostgreSQL: dead-lettered",
+                     (unsigned long long)seqs[i]);
+            wk_batch_reset(w->single);
+            if (wk_batch_add_dead(w->single, seqs[i], natsMsg_GetSubject(m), natsMsg_GetData(m),
+                                  (size_t)natsMsg_GetDataLength(m),
+                                  "refused by PostgreSQL") == WK_ADD_NOMEM)
+                return WK_DB_RETRY;
+            rc = wk_db_apply(w->db, w->single, &n);
+        }
+        if (rc != WK_DB_OK) return rc;
+        *logged += n;
+    }
+    return WK_DB_OK;
+}
+
+static void process(wk_worker *w, natsMsgList *list)
+{
+    int count = list->Count;
+    uint64_t *seqs = calloc((size_t)count, sizeof *seqs);
+    if (!seqs) {
+        wb_error("out of memory for a batch of %d", count);
+        return; /* not acked: redelivered after the ack wait */
+    }
+    wk_batch_reset(w->batch);
+    int usable = 0;
+    for (int i = 0; i < count; i++) {
+        natsMsg *m = list->Msgs[i];
+        jsMsgMetaData *meta = NULL;
+        w->time_ms[i] = 0;
+        if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+            wb_warn("message on %s without JetStream metadata: skipped", natsMsg_GetSubject(m));
+            continue;
+        }
+        seqs[i] = meta->Sequence.Stream;
+        jsMsgMetaData_Destroy(meta);
+        wk_add_rc rc = wk_batch_add(w->batch, seqs[i], natsMsg_GetSubject(m), natsMsg_GetData(m),
+                                    (size_t)natsMsg_GetDataLength(m), &w->time_ms[i]);
+        if (rc == WK_ADD_NOMEM) {
+            wb_error("out of memory building a batch");
+            goto out;
+        }
+        if (rc == WK_ADD_DEAD) {
+            wk_metric_err(WK_ERR_DECODE);
+            wb_warn("stream seq %llu on %s is not a valid op: dead-lettered",
+                    (unsigned long long)seqs[i], natsMsg_GetSubject(m));
+        }
+        usable++;
+    }
+    wk_hist_observe(&wk_m.batch_size, count);
+    if (!usable) goto out;
+
+    int delay = 100, logged = 0;
+    double t0 = mono_s(), last_progress = t0;
+    bool split = false;
+    for (;;) {
+        double a = mono_s();
+        wk_db_rc rc = WK_DB_RETRY;
+        if (wk_db_connect(w->db) == 0) {
+            rc = split ? write_split(w, list, seqs, &logged) : wk_db_apply(w->db, w->batch, &logged);
+            if (rc == WK_DB_DATA && !split) {
+                wk_metric_err(WK_ERR_PG_DATA);
+                split = true;
+                continue;
+            }
+        }
+        if (rc == WK_DB_OK) {
+            wk_hist_observe(&wk_m.commit_seconds, mono_s() - a);
+            atomic_store(&wk_m.pg_up, 1);
+            break;
+        }
+        wk_metric_err(WK_ERR_PG);
+        atomic_store(&wk_m.pg_up, wk_db_connected(w->db) ? 1 : 0);
+        if (g_stop) {
+            /* Shutting down with the batch unwritten: hand it back, never ack it. */
+            for (int i = 0; i < count; i++) natsMsg_Nak(list->Msgs[i], NULL);
+            wb_warn("stopping with %d unwritten ops: returned to the stream", count);
+            goto out;
+        }
+        nap(delay);
+        delay = delay * 2 > 5000 ? 5000 : delay * 2;
+        if (mono_s() - last_progress > 10) {
+            /* Keep the messages ours while PostgreSQL is away (resets the ack wait). */
+            for (int i = 0; i < count; i++) natsMsg_InProgress(list->Msgs[i], NULL);
+            last_progress = mono_s();
+        }
+    }
+    w->last_pg_check = mono_s();
+    int64_t now = wall_ms();
+    int acked = 0;
+    for (int i = 0; i < count; i++) {
+        if (!seqs[i]) continue;
+        if (natsMsg_Ack(list->Msgs[i], NULL) != NATS_OK) wk_metric_err(WK_ERR_ACK);
+        else acked++;
+        if (w->time_ms[i] > 0) wk_hist_observe(&wk_m.lag_seconds, (double)(now - w->time_ms[i]) / 1000.0);
+    }
+    size_t nops = wk_batch_nops(w->batch);
+    atomic_fetch_add(&wk_m.ops_persisted, (uint64_t)logged);
+    if ((size_t)logged < nops) atomic_fetch_add(&wk_m.ops_duplicate, nops - (size_t)logged);
+    atomic_fetch_add(&wk_m.msgs_acked, (uint64_t)acked);
+    atomic_fetch_add(&wk_m.batches, 1);
+    wb_debug("batch: %d msgs, %d logged, %.1f ms", count, logged, (mono_s() - t0) * 1000);
+out:
+    free(seqs);
+}
+
+/* While idle, check PostgreSQL once a second so /healthz tells the truth. */
+static void idle_pg_check(wk_worker *w)
+{
+    double now = mono_s();
+    if (now - w->last_pg_check < 1.0) return;
+    w->last_pg_check = now;
+    bool ok = false;
+    if (wk_db_connect(w->db) == 0) {
+        PGresult *r = PQexec(wk_db_conn(w->db), "SELECT 1");
+        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok) wk_db_fail(w->db, r, "health check");
+        PQclear(r);
+    }
+    atomic_store(&wk_m.pg_up, ok ? 1 : 0);
+}
+
+static void run(wk_worker *w)
+{
+    int fetch_errors = 0;
+    while (!g_stop) {
+        if (!w->sub && subscribe(w) < 0) {
+            nap(1000);
+            continue;
+        }
+        natsMsgList list = {0};
+        jsErrCode jerr = 0;
+        natsStatus s = natsSubscription_Fetch(&list, w->sub, (int)w->cfg.batch, w->cfg.batch_wait_ms,
+                                              &jerr);
+        if (list.Count > 0) {
+            fetch_errors = 0;
+            process(w, &list);
+        } else if (s == NATS_OK || s == NATS_TIMEOUT) {
+            fetch_errors = 0;
+            idle_pg_check(w);
+        } else {
+            wk_metric_err(WK_ERR_FETCH);
+            if (fetch_errors++ % 20 == 0)
+                wb_warn("fetch: %s (jetstream error %d)", natsStatus_GetText(s), (int)jerr);
+            idle_pg_check(w);
+            /* Connected yet failing (consumer or stream gone): set them up again. */
+            if (natsConnection_Status(w->pn.nc) == NATS_CONN_STATUS_CONNECTED && fetch_errors >= 5) {
+                natsSubscription_Destroy(w->sub);
+                w->sub = NULL;
+                fetch_errors = 0;
+            }
+            nap(200);
+        }
+        natsMsgList_Destroy(&list);
+    }
+}
+
+/* ---- main ---- */
+
+int main(int argc, char **argv)
+{
+    wk_worker w;
+    memset(&w, 0, sizeof w);
+    wk_cfg *c = &w.cfg;
+    const wb_cfg_item items[] = {
+        {"id", "WB_WORKER_ID", WB_CFG_STR, "worker", 0, 0, &c->id, "instance name (logs, NATS)"},
+        {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &c->nats_url, "NATS server URL"},
+        {"pg-url", "WB_PG_URL", WB_CFG_STR, "postgresql://postgres@127.0.0.1:5433/whiteboard", 0, 0, &c->pg_url, "PostgreSQL URL (database created if missing)"},
+        {"host", "WB_WORKER_HOST", WB_CFG_STR, "127.0.0.1", 0, 0, &c->host, "HTTP listen address"},
+        {"port", "WB_WORKER_PORT", WB_CFG_INT, "9101", 1, 65535, &c->port, "HTTP port (/healthz, /metrics)"},
+        {"migrations", "WB_MIGRATIONS_DIR", WB_CFG_STR, "migrations", 0, 0, &c->migrations, "directory of NNNN_name.sql"},
+        {"batch", "WB_BATCH", WB_CFG_INT, "500", 1, 10000, &c->batch, "max ops per fetch/transaction"},
+        {"batch-wait-ms", "WB_BATCH_WAIT_MS", WB_CFG_INT, "100", 1, 60000, &c->batch_wait_ms, "max wait for a batch"},
+        {"ack-wait-ms", "WB_ACK_WAIT_MS", WB_CFG_INT, "30000", 1000, 3600000, &c->ack_wait_ms, "consumer ack wait"},
+        {"max-ack-pending", "WB_MAX_ACK_PENDING", WB_CFG_INT, "20000", 1, 1000000, &c->max_ack_pending, "consumer max ack pending"},
+        {"snapshot-threads", "WB_SNAPSHOT_THREADS", WB_CFG_INT, "2", 1, 32, &c->snap_threads, "snapshot responder threads"},
+        {"snapshot-chunk-bytes", "WB_SNAPSHOT_CHUNK_BYTES", WB_CFG_INT, "524288", 4096, 4000000, &c->chunk_bytes, "snapshot chunk budget"},
+        {"stream-max-age-sec", "WB_STREAM_MAX_AGE_SEC", WB_CFG_INT, "0", 0, 100LL * 365 * 86400, &c->max_age_sec, "WB_OPS max age (0: forever)"},
+        {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &c->log_level, "debug|info|warn|error"},
+    };
+    const size_t nitems = sizeof items / sizeof *items;
+    bool migrate_only = argc > 1 && !strcmp(argv[1], "migrate");
+    if (migrate_only) {
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
+    int rc = wb_config_load(items, nitems, argc, argv, "wb-worker");
+    if (rc) return rc < 0 ? 2 : 0;
+    wb_log_init(c->id, c->log_level);
+    wb_config_print(items, nitems);
+    wk_metrics_init();
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = 1;
+    w.db = wk_db_create(c->pg_url, "persist");
+    w.batch = wk_batch_create();
+    w.single = wk_batch_create();
+    w.time_ms = calloc((size_t)c->batch, sizeof *w.time_ms);
+    if (!w.db || !w.batch || !w.single || !w.time_ms) {
+        wb_error("out of memory");
+        goto out;
+    }
+    if (migrate_only) {
+        exit_code = pg_start(&w) == 0 ? 0 : 1;
+        goto out;
+    }
+    w.http = wk_http_create(c->host, (int)c->port, health, tick, &w);
+    if (!w.http) goto out;
+    if (pg_start(&w) < 0) goto out_stop;
+
+    char name[96];
+    snprintf(name, sizeof name, "%s-persist", c->id);
+    if (wk_nats_open(&w.pn, c->nats_url, name, &wk_m.nats_up, &g_stop) < 0) goto out_stop;
+    snprintf(name, sizeof name, "%s-snapshot", c->id);
+    if (wk_nats_open(&w.sn, c->nats_url, name, &wk_m.snap_nats_up, &g_stop) < 0) goto out_stop;
+    wk_snap_cfg sc = {.pg_url = c->pg_url,
+                      .nc = w.sn.nc,
+                      .js = w.sn.js,
+                      .threads = (int)c->snap_threads,
+                      .chunk_bytes = (size_t)c->chunk_bytes,
+                      .max_chunk_bytes = 4000000};
+    w.snap = wk_snap_create(&sc);
+    if (!w.snap) goto out;
+    atomic_store(&w.sn_ready, true);
+    wb_info("worker ready");
+    run(&w);
+out_stop:
+    if (g_stop) {
+        wb_info("stopping");
+        exit_code = 0;
+    }
+out:
+    atomic_store(&w.sn_ready, false);
+    wk_http_destroy(w.http);
+    wk_snap_destroy(w.snap);
+    if (w.sub) natsSubscription_Destroy(w.sub);
+    if (w.pn.nc) natsConnection_Flush(w.pn.nc); /* the last acks */
+    wk_nats_close(&w.pn);
+    wk_nats_close(&w.sn);
+    wk_db_destroy(w.db);
+    wk_batch_destroy(w.batch);
+    wk_batch_destroy(w.single);
+    free(w.time_ms);
+    nats_Close();
+    wb_info("exit %d", exit_code);
+    return exit_code;
+}

@@ -1,0 +1,352 @@
+/* wk_snap: the wb.snapshot responder.
+ * Threads: cfg.threads snapshot threads ("snap-N"), each owning one queue
+ * subscription (sync, NextMsg with a short timeout to see the stop flag) and
+ * one PostgreSQL connection; strokes are streamed from PostgreSQL in
+ * single-row mode and published chunk by chunk, so memory stays at about one
+ * chunk per thread whatever the board size.
+ * Consistency: S = the consumer's ack floor, read BEFORE the database, so
+ * every op <= S is committed; the database may hold more (the gateway merges
+ * the snapshot with a replay of (S, E], the fold is order-independent). */
+#include "wk_snap.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wb_log.h"
+#include "wb_valid.h"
+#include "whiteboard.pb-c.h"
+#include "wk_batch.h"
+#include "wk_db.h"
+#include "wk_metrics.h"
+#include "wk_nats.h"
+
+typedef struct snap_thread {
+    wk_snap *owner;
+    int index;
+    pthread_t tid;
+    bool started;
+    natsSubscription *sub;
+    wk_db *db;
+    wk_buf out;
+} snap_thread;
+
+struct wk_snap {
+    wk_snap_cfg cfg;
+    atomic_bool stop;
+    snap_thread *t;
+};
+
+/* One stroke of a chunk, in one allocation: the two messages, then the id,
+ * author and points. */
+typedef struct snap_item {
+    Wb__V1__SnapStroke ss;
+    Wb__V1__Stroke st;
+} snap_item;
+
+typedef struct chunk {
+    snap_item **items;
+    size_t n, cap, bytes;
+    uint32_t index;
+} chunk;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t be64(const char *p)
+{
+    uint32_t hi, lo;
+    memcpy(&hi, p, 4);
+    memcpy(&lo, p + 4, 4);
+    return ((uint64_t)ntohl(hi) << 32) | ntohl(lo);
+}
+
+static uint32_t be32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return ntohl(v);
+}
+
+static void chunk_clear(chunk *c)
+{
+    for (size_t i = 0; i < c->n; i++) free(c->items[i]);
+    c->n = 0;
+    c->bytes = 0;
+}
+
+static int publish_chunk(snap_thread *t, const char *reply, const char *board, uint64_t seq,
+                         chunk *c, bool last, uint64_t max_clear, const char *error)
+{
+    Wb__V1__SnapshotChunk m = WB__V1__SNAPSHOT_CHUNK__INIT;
+    m.board = (char *)board;
+    m.seq = seq;
+    m.index = c->index++;
+    m.last = last || error;
+    m.n_strokes = error ? 0 : c->n;
+    m.strokes = (Wb__V1__SnapStroke **)c->items;
+    m.max_clear_seq = max_clear;
+    if (error) m.error = (char *)error;
+    size_t len = wb__v1__snapshot_chunk__get_packed_size(&m);
+    wk_buf_reset(&t->out);
+    if (wk_buf_reserve(&t->out, len) < 0) {
+        wb_error("snapshot: out of memory for a %zu byte chunk", len);
+        return -1;
+    }
+    wb__v1__snapshot_chunk__pack(&m, (uint8_t *)t->out.p);
+    natsStatus s = natsConnection_Publish(t->owner->cfg.nc, reply, t->out.p, (int)len);
+    atomic_fetch_add(&wk_m.snapshot_strokes, m.n_strokes);
+    chunk_clear(c);
+    if (s != NATS_OK) {
+        wb_warn("snapshot %s: publish chunk: %s", board, natsStatus_GetText(s));
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds one stroke from a binary single-row result. NULL on malformed data. */
+static snap_item *row_item(PGresult *r)
+{
+    /* 0 stroke_id, 1 add_seq, 2 color, 3 width, 4 points, 5 author, 6 vis_seq, 7 vis_hidden */
+    int idlen = PQgetlength(r, 0, 0), alen = PQgetisnull(r, 0, 5) ? 0 : PQgetlength(r, 0, 5);
+    int plen = PQgetisnull(r, 0, 4) ? 0 : PQgetlength(r, 0, 4);
+    const uint8_t *pts = (const uint8_t *)PQgetvalue(r, 0, 4);
+    long np = wk_points_count(pts, (size_t)plen);
+    if (np < 0) return NULL;
+    size_t sz = sizeof(snap_item) + (size_t)np * sizeof(int32_t) + (size_t)idlen + (size_t)alen + 2;
+    snap_item *it = malloc(sz);
+    if (!it) return NULL;
+    Wb__V1__SnapStroke ss = WB__V1__SNAP_STROKE__INIT;
+    Wb__V1__Stroke st = WB__V1__STROKE__INIT;
+    it->ss = ss;
+    it->st = st;
+    int32_t *vals = (int32_t *)(it + 1);
+    char *id = (char *)(vals + np), *author = id + idlen + 1;
+    memcpy(id, PQgetvalue(r, 0, 0), (size_t)idlen);
+    id[idlen] = 0;
+    memcpy(author, PQgetvalue(r, 0, 5), (size_t)alen);
+    author[alen] = 0;
+    wk_points_unpack(pts, (size_t)plen, vals, (size_t)np);
+    it->st.id = id;
+    it->st.by = author;
+    it->st.n_points = (size_t)np;
+    it->st.points = vals;
+    it->st.color = PQgetisnull(r, 0, 2) ? 0 : be32(PQgetvalue(r, 0, 2));
+    uint32_t wbits = PQgetisnull(r, 0, 3) ? 0 : be32(PQgetvalue(r, 0, 3));
+    memcpy(&it->st.width, &wbits, 4);
+    it->ss.stroke = &it->st;
+    it->ss.add_seq = be64(PQgetvalue(r, 0, 1));
+    it->ss.vis_seq = be64(PQgetvalue(r, 0, 6));
+    it->ss.vis_hidden = PQgetvalue(r, 0, 7)[0] != 0;
+    return it;
+}
+
+/* Drains the rest of an in-flight single-row query (after an error). */
+static void drain(PGconn *c)
+{
+    PGresult *r;
+    while ((r = PQgetResult(c))) PQclear(r);
+}
+
+/* Streams the board's strokes into chunks. Returns NULL or an error text. */
+static const char *stream_board(snap_thread *t, const char *reply, const char *board, uint64_t seq,
+                                size_t budget, chunk *c, uint64_t *max_clear)
+{
+    PGconn *conn = wk_db_conn(t->db);
+    const char *vals[] = {board};
+    *max_clear = 0;
+    PGresult *r = PQexecParams(conn, "SELECT max_clear_seq FROM boards WHERE id = $1", 1, NULL,
+                               vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        wk_db_fail(t->db, r, "snapshot boards query");
+        PQclear(r);
+        return "database unavailable";
+    }
+    if (PQntuples(r) == 1) *max_clear = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    if (!PQsendQueryParams(conn,
+                           "SELECT stroke_id, add_seq, color, width, points, author, vis_seq, "
+                           "vis_hidden FROM strokes WHERE board = $1 AND add_seq IS NOT NULL "
+                           "ORDER BY add_seq",
+                           1, NULL, vals, NULL, NULL, 1) ||
+        !PQsetSingleRowMode(conn)) {
+        wk_db_fail(t->db, NULL, "snapshot strokes query");
+        drain(conn);
+        return "database unavailable";
+    }
+    const char *err = NULL;
+    bool published_error = false;
+    while ((r = PQgetResult(conn))) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE && !err) {
+            snap_item *it = row_item(r);
+            if (!it) {
+                err = "bad stroke row";
+            } else {
+                size_t sz = wb__v1__snap_stroke__get_packed_size(&it->ss) + 6;
+                if (c->n && c->bytes + sz > budget) {
+                    if (publish_chunk(t, reply, board, seq, c, false, *max_clear, NULL) < 0)
+                        err = "publish failed";
+                }
+                if (c->n == c->cap) {
+                    size_t cap = c->cap ? 2 * c->cap : 256;
+                    snap_item **v = realloc(c->items, cap * sizeof *v);
+                    if (!v) {
+                        free(it);
+                        it = NULL;
+                        err = "out of memory";
+                    } else {
+                        c->items = v;
+                        c->cap = cap;
+                    }
+                }
+                if (it) {
+                    c->items[c->n++] = it;
+                    c->bytes += sz;
+                }
+            }
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !err) {
+            wk_db_fail(t->db, r, "snapshot strokes query");
+            err = "database error";
+        }
+        PQclear(r);
+    }
+    (void)published_error;
+    return err;
+}
+
+static void handle(snap_thread *t, natsMsg *msg)
+{
+    wk_snap *s = t->owner;
+    double t0 = now_s();
+    const char *reply = natsMsg_GetReply(msg);
+    chunk c = {0};
+    char board[65] = "";
+    uint64_t seq = 0, max_clear = 0;
+    const char *err = NULL;
+    Wb__V1__SnapshotRequest *req = NULL;
+    if (!reply || !*reply) return; /* nobody to answer */
+    req = wb__v1__snapshot_request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg),
+                                           (const uint8_t *)natsMsg_GetData(msg));
+    if (!req || !wb_valid_id(req->board, strlen(req->board))) {
+        err = "bad request";
+        goto out;
+    }
+    snprintf(board, sizeof board, "%s", req->board);
+    size_t budget = s->cfg.chunk_bytes;
+    if (req->max_chunk_bytes) {
+        budget = req->max_chunk_bytes;
+        if (budget > s->cfg.max_chunk_bytes) budget = s->cfg.max_chunk_bytes;
+        if (budget < 4096) budget = 4096;
+    }
+    budget -= 256; /* chunk header: board, seq, index, flags */
+    /* S first: everything <= S is committed before we read. */
+    if (wk_nats_consumer_state(s->cfg.js, &seq, NULL, NULL) < 0) {
+        wk_metric_err(WK_ERR_CONSUMER);
+        err = "consumer state unavailable";
+        goto out;
+    }
+    if (wk_db_connect(t->db) < 0) {
+        err = "database unavailable";
+        goto out;
+    }
+    err = stream_board(t, reply, board, seq, budget, &c, &max_clear);
+    if (!err && publish_chunk(t, reply, board, seq, &c, true, max_clear, NULL) < 0)
+        err = "publish failed";
+out:
+    if (err) {
+        wk_metric_err(WK_ERR_SNAPSHOT);
+        wb_warn("snapshot board=%s: %s", board[0] ? board : "?", err);
+        chunk_clear(&c);
+        publish_chunk(t, reply, board, seq, &c, true, max_clear, err);
+    } else {
+        atomic_fetch_add(&wk_m.snapshots, 1);
+        wb_debug("snapshot board=%s seq=%llu chunks=%u", board, (unsigned long long)seq, c.index);
+    }
+    chunk_clear(&c);
+    free(c.items);
+    if (req) wb__v1__snapshot_request__free_unpacked(req, NULL);
+    wk_hist_observe(&wk_m.snapshot_seconds, now_s() - t0);
+}
+
+static void *snap_main(void *arg)
+{
+    snap_thread *t = arg;
+    while (!atomic_load(&t->owner->stop)) {
+        natsMsg *msg = NULL;
+        natsStatus s = natsSubscription_NextMsg(&msg, t->sub, 250);
+        if (s == NATS_TIMEOUT) continue;
+        if (s != NATS_OK) {
+            /* Closed connection or slow consumer: keep serving. */
+            struct timespec ts = {0, 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        handle(t, msg);
+        natsMsg_Destroy(msg);
+    }
+    return NULL;
+}
+
+wk_snap *wk_snap_create(const wk_snap_cfg *cfg)
+{
+    assert(cfg->threads > 0 && cfg->nc && cfg->js);
+    wk_snap *s = calloc(1, sizeof *s);
+    if (!s) goto nomem;
+    s->cfg = *cfg;
+    s->t = calloc((size_t)cfg->threads, sizeof *s->t);
+    if (!s->t) goto nomem;
+    for (int i = 0; i < cfg->threads; i++) {
+        snap_thread *t = &s->t[i];
+        char who[32];
+        t->owner = s;
+        t->index = i;
+        snprintf(who, sizeof who, "snap-%d", i);
+        t->db = wk_db_create(cfg->pg_url, who);
+        if (!t->db) goto err;
+        natsStatus st = natsConnection_QueueSubscribeSync(&t->sub, cfg->nc, "wb.snapshot", "wb-workers");
+        if (st == NATS_OK) st = natsSubscription_SetPendingLimits(t->sub, 1000, 64 * 1024 * 1024);
+        if (st != NATS_OK) {
+            wb_error("snapshot subscribe: %s", natsStatus_GetText(st));
+            goto err;
+        }
+        if (pthread_create(&t->tid, NULL, snap_main, t)) {
+            wb_syserr("pthread_create");
+            goto err;
+        }
+        t->started = true;
+    }
+    natsConnection_Flush(cfg->nc);
+    return s;
+nomem:
+    wb_error("wk_snap_create: out of memory");
+err:
+    wk_snap_destroy(s);
+    return NULL;
+}
+
+void wk_snap_destroy(wk_snap *s)
+{
+    if (!s) return;
+    atomic_store(&s->stop, true);
+    for (int i = 0; s->t && i < s->cfg.threads; i++) {
+        snap_thread *t = &s->t[i];
+        if (t->started) pthread_join(t->tid, NULL);
+        if (t->sub) {
+            natsSubscription_Unsubscribe(t->sub);
+            natsSubscription_Destroy(t->sub);
+        }
+        wk_db_destroy(t->db);
+        wk_buf_free(&t->out);
+    }
+    free(s->t);
+    free(s);
+}
