@@ -89,3 +89,15 @@ clean:
 	rm -rf build client/dist
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Live failover demo on a running `make run` stack.
+GW ?= gw-1
+MODE ?= term
+.PHONY: takedown bringback
+takedown:
+	@bash scripts/takedown.sh $(GW) $(MODE)
+bringback:
+	@bash scripts/takedown.sh $(GW) up
+
+bench: programs
+	@bash bench/run.sh
