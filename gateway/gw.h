@@ -97,6 +97,7 @@ typedef struct gw_conn {
     int close_code;
     uint64_t last_seq; /* highest ev seq queued to this client */
     gw_sendq q;
+    size_t sync_items, sync_bytes; /* welcome + snapshot/replay at the head of q: exempt from the bounds */
     wb_bucket rl;
     int64_t rl_last_err_us;
     unsigned char *rx;

@@ -103,14 +103,15 @@ void gw_conn_send(gw_conn *c, gw_buf *b)
     }
     gw_sendq *q = &c->q;
     long long soft = gw.cfg.sendq_max / 2;
-    if ((long long)q->count >= soft || (long long)q->bytes >= gw.cfg.sendq_bytes / 2) {
+    long long count = (long long)(q->count - c->sync_items), bytes = (long long)(q->bytes - c->sync_bytes);
+    if (count >= soft || bytes >= gw.cfg.sendq_bytes / 2) {
         /* Under pressure: ephemeral frames go first. */
         size_t d = gw_sendq_drop_ephemeral(q);
         if (b->kind == GW_BUF_EPH) d++;
         if (d) atomic_fetch_add(&gw_m.drops, d);
         if (b->kind == GW_BUF_EPH) return;
     }
-    if ((long long)q->count >= gw.cfg.sendq_max || (long long)q->bytes >= gw.cfg.sendq_bytes) {
+    if (count >= gw.cfg.sendq_max || bytes >= gw.cfg.sendq_bytes) {
         gw_conn_close(c, 1013, "client too slow: send queue full");
         return;
     }
@@ -383,11 +384,24 @@ static void handle_join(gw_event *e)
                                 c->board_id, c->client_id, gw.cfg.gateway_id,
                                 (unsigned long long)e->seq, e->resumed ? "true" : "false");
     c->synced = true;
-    gw_conn_send(c, wel);
+    /* What the client asked for (welcome, snapshot or replay) is exempt from
+     * the send-queue bounds: a long replay must not close it with 1013. */
+    bool ok = wel && gw_sendq_push(&c->q, wel) == 0;
     gw_buf_unref(wel);
-    if (e->buf) gw_conn_send(c, e->buf);
+    if (ok && e->buf) ok = gw_sendq_push(&c->q, e->buf) == 0;
     c->last_seq = e->resumed ? c->since : e->seq;
-    for (size_t i = 0; i < e->nbufs; i++) gw_conn_send(c, e->bufs[i]);
+    for (size_t i = 0; ok && i < e->nbufs; i++) {
+        if (e->bufs[i]->seq <= c->last_seq) continue;
+        c->last_seq = e->bufs[i]->seq;
+        ok = gw_sendq_push(&c->q, e->bufs[i]) == 0;
+    }
+    if (!ok) {
+        gw_sendq_free(&old);
+        gw_conn_close(c, 1011, "out of memory");
+        return;
+    }
+    c->sync_items = c->q.count;
+    c->sync_bytes = c->q.bytes;
     if (c->last_seq < e->seq) c->last_seq = e->seq;
     gw_buf *x;
     while ((x = gw_sendq_pop(&old))) {

@@ -268,6 +268,13 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     return 0;
 }
 
+static void sync_popped(gw_conn *c, const gw_buf *b)
+{
+    if (!c->sync_items) return;
+    c->sync_items--;
+    c->sync_bytes -= b->len;
+}
+
 static int on_writeable(struct lws *wsi, gw_conn *c)
 {
     static unsigned char *scratch;
@@ -283,6 +290,7 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
     int wrote;
     if (c->q.count == 1 || b0->len >= COALESCE_MAX / 2) {
         b0 = gw_sendq_pop(&c->q);
+        sync_popped(c, b0);
         wrote = lws_write(wsi, b0->data + LWS_PRE, b0->len, LWS_WRITE_TEXT);
         n = 1;
         atomic_fetch_add(&gw_m.bytes_out, b0->len);
@@ -307,6 +315,7 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
         *p++ = '[';
         for (size_t i = 0; i < n; i++) {
             gw_buf *b = gw_sendq_pop(&c->q);
+            sync_popped(c, b);
             if (i) *p++ = ',';
             memcpy(p, b->data + LWS_PRE, b->len);
             p += b->len;
