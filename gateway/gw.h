@@ -94,6 +94,7 @@ typedef struct gw_conn {
     uint64_t since;
     bool synced;      /* welcome sent; frames flow */
     bool closing;
+    bool close_sent;
     int close_code;
     uint64_t last_seq; /* highest ev seq queued to this client */
     gw_sendq q;
@@ -143,6 +144,7 @@ typedef enum {
     GW_EV_API,      /* a REST snapshot body */
     GW_EV_FILL,     /* ops that fill a board's gap */
     GW_EV_NATS,     /* connection state changed */
+    GW_EV_REPUBLISH, /* an op id collided with another board's op: publish again */
 } gw_event_type;
 
 typedef struct gw_event {
@@ -161,6 +163,7 @@ typedef struct gw_event {
     int err;          /* 0 ok, else a wb_errcode */
     uint64_t conn;    /* target connection serial */
     bool resumed;
+    bool dup;         /* PUBACK: JetStream says it already had this msg id */
     int nats_state;   /* 1 connected, 0 disconnected */
 } gw_event;
 
@@ -172,9 +175,11 @@ void gw_queue_push(gw_event *e);
 gw_event *gw_queue_take_all(void);
 
 /* ---- blocking work for the sync pool (gw_sync.c) ---- */
-typedef enum { GW_TASK_JOIN = 1, GW_TASK_API, GW_TASK_FILL } gw_task_type;
+typedef enum { GW_TASK_JOIN = 1, GW_TASK_API, GW_TASK_FILL, GW_TASK_DUPCHECK } gw_task_type;
 int gw_sync_start(int threads);
 void gw_sync_stop(void);
+/* lws thread: checks whether seq holds this board's op (see GW_EV_REPUBLISH). */
+void gw_sync_submit_dupcheck(const char *board, const char *op_id, uint64_t seq);
 /* lws thread: queues a task. since < 0: no since. */
 void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since, uint64_t since,
                     uint64_t from, uint64_t to);
@@ -190,6 +195,8 @@ void gw_nats_board_unsubscribe(gw_board *b);
 /* Publishes a durable op asynchronously; the answer comes as GW_EV_PUBACK.
  * Returns 0, or a wb_errcode to send the client now. */
 int gw_nats_publish_op(const char *board, const char *op_id, const uint8_t *data, size_t len);
+/* The same with Nats-Msg-Id "{board}:{op}" (after an op id collided across boards). */
+int gw_nats_republish_op(const char *board, const char *op_id, const uint8_t *data, size_t len);
 void gw_nats_publish_live(const char *board, const uint8_t *data, size_t len);
 
 /* ---- boards and clients (gw_board.c) ---- */
@@ -206,7 +213,8 @@ void gw_conn_unregister(gw_conn *c);
 void gw_board_handle_event(gw_event *e);
 void gw_board_tick(int64_t now_us);
 void gw_board_fanout_local_live(gw_board *b, gw_conn *from, gw_buf *buf);
-void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn);
+/* Remembers who waits for an op's ack; keeps a copy of the payload. */
+void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data, size_t len);
 void gw_boards_close_all(int code, const char *why);
 void gw_boards_resync_all(void);
 void gw_boards_flush_presence(void);

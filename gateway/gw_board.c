@@ -23,7 +23,17 @@ typedef struct gw_pending {
     uint64_t conns[4];
     size_t n;
     int64_t t0_us;
+    uint8_t *data; /* the packed op, for a re-publish after an op-id collision */
+    size_t len;
+    bool republished;
 } gw_pending;
+
+static void pending_free(gw_pending *p)
+{
+    if (!p) return;
+    free(p->data);
+    free(p);
+}
 
 size_t gw_board_count(void) { return g_boards.count; }
 
@@ -88,6 +98,8 @@ void gw_conn_close(gw_conn *c, int code, const char *why)
     c->close_code = code;
     if (code == 1008) atomic_fetch_add(&gw_m.closes_1008, 1);
     if (code == 1013) atomic_fetch_add(&gw_m.closes_1013, 1);
+    gw_sendq_free(&c->q); /* nothing more goes out but the close frame */
+    c->sync_items = c->sync_bytes = 0;
     wb_info("closing client=%s board=%s code=%d (%s)", c->client_id, c->board_id, code, why);
     lws_callback_on_writable(c->wsi);
 }
@@ -418,7 +430,7 @@ static void handle_join(gw_event *e)
     lws_callback_on_writable(c->wsi);
 }
 
-void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn)
+void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data, size_t len)
 {
     char key[2 * WB_ID_MAX + 2];
     size_t n = (size_t)snprintf(key, sizeof key, "%s/%s", board, op_id);
@@ -426,7 +438,11 @@ void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn)
     if (!p) {
         if (!(p = calloc(1, sizeof *p))) return;
         p->t0_us = gw_now_us();
-        if (wb_map_put(&g_pending, key, n, p) < 0) { free(p); return; }
+        if ((p->data = malloc(len ? len : 1))) {
+            memcpy(p->data, data, len);
+            p->len = len;
+        }
+        if (wb_map_put(&g_pending, key, n, p) < 0) { pending_free(p); return; }
     }
     if (p->n < 4) p->conns[p->n++] = conn;
 }
@@ -435,6 +451,22 @@ static void handle_puback(gw_event *e)
 {
     char key[2 * WB_ID_MAX + 2];
     size_t n = (size_t)snprintf(key, sizeof key, "%s/%s", e->board, e->op_id);
+    if (e->type == GW_EV_REPUBLISH || (e->dup && !e->err)) {
+        gw_pending *q = wb_map_get(&g_pending, key, n);
+        if (!q) return;
+        if (e->type == GW_EV_PUBACK && !q->republished) {
+            /* JetStream had this msg id: a resend of this board's op, or the
+             * same op id used on another board? The sync pool looks. */
+            gw_sync_submit_dupcheck(e->board, e->op_id, e->seq);
+            return;
+        }
+        if (e->type == GW_EV_REPUBLISH) {
+            q->republished = true;
+            int rc = q->data ? gw_nats_republish_op(e->board, e->op_id, q->data, q->len) : WB_E_UNAVAILABLE;
+            if (rc == 0) return;
+            e->err = rc; /* fall through: tell the clients */
+        }
+    }
     gw_pending *p = wb_map_del(&g_pending, key, n);
     if (!p) return;
     if (!e->err) {
@@ -453,7 +485,7 @@ static void handle_puback(gw_event *e)
             gw_buf_unref(b);
         }
     }
-    free(p);
+    pending_free(p);
 }
 
 void gw_board_fanout_local_live(gw_board *b, gw_conn *from, gw_buf *buf)
@@ -477,7 +509,8 @@ void gw_board_handle_event(gw_event *e)
     case GW_EV_PRESENCE:
         if ((b = gw_board_get(e->board, false))) handle_presence(b, e);
         break;
-    case GW_EV_PUBACK: handle_puback(e); break;
+    case GW_EV_PUBACK:
+    case GW_EV_REPUBLISH: handle_puback(e); break;
     case GW_EV_JOIN: handle_join(e); break;
     case GW_EV_API: gw_http_api_done(e); break;
     case GW_EV_FILL:

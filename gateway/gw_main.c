@@ -119,7 +119,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols g_protocols[] = {
-    {"wb.v1", callback, sizeof(gw_conn), 65536, 0, NULL, 0},
+    /* rx_buffer_size is per connection: keep it small (frames are reassembled). */
+    {"wb.v1", callback, sizeof(gw_conn), 4096, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -161,7 +162,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    lws_set_log_level(LLL_ERR | LLL_WARN | (!strcmp(gw.cfg.log_level, "debug") ? LLL_NOTICE | LLL_INFO : 0), lws_log);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = (int)gw.cfg.port;

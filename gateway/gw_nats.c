@@ -189,12 +189,14 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
 {
     gw_event *e = gw_event_new(GW_EV_PUBACK);
     if (!e) return;
-    const char *id = NULL;
+    const char *id = NULL, *colon;
     natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
-    snprintf(e->op_id, sizeof e->op_id, "%s", id ? id : "");
+    colon = id ? strchr(id, ':') : NULL; /* "{board}:{op}" */
+    snprintf(e->op_id, sizeof e->op_id, "%s", colon ? colon + 1 : (id ? id : ""));
     if (wb_subj_board(natsMsg_GetSubject(msg), e->board) < 0) e->board[0] = 0;
     if (pa && !pae) {
         e->seq = pa->Sequence;
+        e->dup = pa->Duplicate;
     } else {
         e->err = WB_E_UNAVAILABLE;
         if (pae) wb_warn("publish op=%s failed: %s", e->op_id, pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
@@ -296,7 +298,23 @@ void gw_nats_board_unsubscribe(gw_board *b)
     b->sub_rp = b->sub_live = NULL;
 }
 
+static int publish(const char *board, const char *op_id, const char *msgid, const uint8_t *data,
+                   size_t len);
+
 int gw_nats_publish_op(const char *board, const char *op_id, const uint8_t *data, size_t len)
+{
+    return publish(board, op_id, op_id, data, len);
+}
+
+int gw_nats_republish_op(const char *board, const char *op_id, const uint8_t *data, size_t len)
+{
+    char msgid[2 * WB_ID_MAX + 2];
+    snprintf(msgid, sizeof msgid, "%s:%s", board, op_id);
+    return publish(board, op_id, msgid, data, len);
+}
+
+static int publish(const char *board, const char *op_id, const char *msgid, const uint8_t *data,
+                   size_t len)
 {
     if (!gw_nats_ok()) return WB_E_UNAVAILABLE;
     char subj[128];
@@ -304,7 +322,7 @@ int gw_nats_publish_op(const char *board, const char *op_id, const uint8_t *data
     jsPubOptions po;
     wb_subj_ev(subj, sizeof subj, board);
     natsStatus s = natsMsg_Create(&m, subj, NULL, (const char *)data, (int)len);
-    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", op_id);
+    if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", msgid);
     if (s == NATS_OK) {
         jsPubOptions_Init(&po);
         po.MaxWait = 5000;

@@ -25,6 +25,7 @@ typedef struct gw_task {
     uint64_t conn;
     bool has_since;
     uint64_t since, from, to;
+    char op_id[WB_ID_MAX + 1];
 } gw_task;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -33,6 +34,27 @@ static gw_task *g_head, *g_tail;
 static bool g_stop;
 static pthread_t g_threads[16];
 static int g_nthreads;
+
+static void enqueue(gw_task *k)
+{
+    pthread_mutex_lock(&g_lock);
+    if (g_tail) g_tail->next = k;
+    else g_head = k;
+    g_tail = k;
+    pthread_cond_signal(&g_cond);
+    pthread_mutex_unlock(&g_lock);
+}
+
+void gw_sync_submit_dupcheck(const char *board, const char *op_id, uint64_t seq)
+{
+    gw_task *k = calloc(1, sizeof *k);
+    if (!k) { wb_error("out of memory queueing a sync task"); return; }
+    k->type = GW_TASK_DUPCHECK;
+    snprintf(k->board, sizeof k->board, "%s", board);
+    snprintf(k->op_id, sizeof k->op_id, "%s", op_id);
+    k->from = seq;
+    enqueue(k);
+}
 
 void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since, uint64_t since,
                     uint64_t from, uint64_t to)
@@ -46,12 +68,7 @@ void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_s
     k->since = since;
     k->from = from;
     k->to = to;
-    pthread_mutex_lock(&g_lock);
-    if (g_tail) g_tail->next = k;
-    else g_head = k;
-    g_tail = k;
-    pthread_cond_signal(&g_cond);
-    pthread_mutex_unlock(&g_lock);
+    enqueue(k);
 }
 
 /* Seq of the newest op of the board (0: none). Returns 0 or -1. */
@@ -339,6 +356,32 @@ out:
     gw_queue_push(e);
 }
 
+/* JetStream de-duplicates by Nats-Msg-Id across the whole stream, but op ids
+ * are only unique per board: if the stored message at seq belongs to another
+ * board, ask the lws thread to publish again with "{board}:{op}". */
+static void run_dupcheck(gw_task *k)
+{
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    char subj[128];
+    gw_event *e = gw_event_new(GW_EV_PUBACK);
+    if (!e) return;
+    snprintf(e->board, sizeof e->board, "%s", k->board);
+    snprintf(e->op_id, sizeof e->op_id, "%s", k->op_id);
+    e->seq = k->from;
+    wb_subj_ev(subj, sizeof subj, k->board);
+    natsStatus s = js_GetMsg(&m, gw_nats_js(), WB_STREAM, k->from, NULL, &jerr);
+    if (s != NATS_OK) {
+        wb_warn("duplicate check op=%s seq=%llu: %s", k->op_id, (unsigned long long)k->from, natsStatus_GetText(s));
+        e->err = WB_E_UNAVAILABLE;
+    } else if (strcmp(natsMsg_GetSubject(m), subj) != 0) {
+        wb_info("op id %s on board %s collides with an op of another board; publishing it again", k->op_id, k->board);
+        e->type = GW_EV_REPUBLISH;
+    }
+    natsMsg_Destroy(m);
+    gw_queue_push(e);
+}
+
 static void *sync_main(void *arg)
 {
     for (;;) {
@@ -353,6 +396,7 @@ static void *sync_main(void *arg)
         case GW_TASK_JOIN: run_join(k); break;
         case GW_TASK_API: run_api(k); break;
         case GW_TASK_FILL: run_fill(k); break;
+        case GW_TASK_DUPCHECK: run_dupcheck(k); break;
         }
         free(k);
     }

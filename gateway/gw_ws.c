@@ -11,6 +11,10 @@
 #include "wb_log.h"
 
 #define COALESCE_MAX (64 * 1024)
+/* lws keeps LWS_WRITE_CLOSE (4) out of its public enum ("handled by
+ * lws_close_reason"), but lws_write() sends it as a close frame in 4.1 and
+ * 4.3 alike; we need it to close gracefully without hanging up at once. */
+#define GW_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
 
 static const char *const g_palette[] = {"#e03131", "#2f9e44", "#1971c2", "#f08c00",
                                         "#9c36b5", "#0c8599", "#e8590c", "#5c940d",
@@ -123,7 +127,7 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         size_t len = 0;
         int rc = WB_E_UNAVAILABLE;
         if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, gw_wall_ms(), &data, &len) == 0) {
-            gw_board_pending_add(c->board_id, m.op, c->serial);
+            gw_board_pending_add(c->board_id, m.op, c->serial, data, len);
             rc = gw_nats_publish_op(c->board_id, m.op, data, len);
         }
         free(data);
@@ -244,8 +248,8 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     if (c->rxlen + len + remain > limit) {
         atomic_fetch_add(&gw_m.closes_1009, 1);
         atomic_fetch_add(&gw_m.errors[WB_E_TOO_LARGE], 1);
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)"frame too large", 15);
-        return -1;
+        gw_conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "frame too large");
+        return 0;
     }
     if (c->rxlen + len > c->rxcap) {
         size_t nc = c->rxcap ? c->rxcap : 4096;
@@ -260,11 +264,7 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     if (!lws_is_final_fragment(wsi) || remain) return 0;
     handle_frame(c, (const char *)c->rx, c->rxlen);
     c->rxlen = 0;
-    if (c->closing) { /* this frame earned a close: send it now */
-        lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)"closing", 7);
-        return -1;
-    }
-    if (c->rxcap > 65536) { free(c->rx); c->rx = NULL; c->rxcap = 0; }
+    if (c->rxcap > 8192) { free(c->rx); c->rx = NULL; c->rxcap = 0; }
     return 0;
 }
 
@@ -280,8 +280,17 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
     static unsigned char *scratch;
     static size_t scratch_cap;
     if (c->closing) {
-        lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)"bye", 3);
-        return -1;
+        /* Send the close frame ourselves and wait for the client's close
+         * (lws then ends the connection): hanging up while the client is
+         * still sending would reset the TCP connection and lose the code. */
+        if (c->close_sent) return 0;
+        unsigned char frame[LWS_PRE + 2];
+        frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+        frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+        c->close_sent = true;
+        if (lws_write(wsi, frame + LWS_PRE, 2, GW_LWS_WRITE_CLOSE) < 0) return -1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+        return 0;
     }
     if (!c->synced || !c->q.count) return 0;
     if (lws_send_pipe_choked(wsi)) { lws_callback_on_writable(wsi); return 0; }
@@ -396,7 +405,7 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         on_established(wsi, c);
         return 0;
     case LWS_CALLBACK_RECEIVE:
-        if (c->closing) return 0;
+        if (c->closing) return 0; /* closing: discard until the client's close */
         return on_receive(wsi, c, (const char *)in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, c);
