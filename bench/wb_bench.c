@@ -163,7 +163,7 @@ static long rss_load_max[MAX_PIDS + 1];
 static int idle_connected;
 static tl_point *timeline;
 static int tl_n, tl_cap;
-static json_t *metrics_load, *metrics_end;
+static json_t *metrics_start, *metrics_load, *metrics_end;
 
 /* client id (from welcome) -> conn index, open addressing */
 static char **cid_key;
@@ -268,7 +268,37 @@ static void proc_read(int pid, proc_sample *s)
     }
 }
 
-/* index MAX_PIDS... no: slot 0..pid_n-1 = given pids, slot pid_n = self */
+/* Host-wide CPU from /proc/stat (busy and total jiffies, all cores) and the
+ * 1-minute load average: on a shared machine they show how much of the
+ * latency is other tenants. */
+typedef struct host_sample {
+    unsigned long long busy, total;
+    double load1;
+} host_sample;
+
+static void host_read(host_sample *h)
+{
+    unsigned long long v[8] = {0};
+    memset(h, 0, sizeof *h);
+    FILE *f = fopen("/proc/stat", "r");
+    if (f) {
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                   &v[5], &v[6], &v[7]) == 8) {
+            for (int i = 0; i < 8; i++) h->total += v[i];
+            h->busy = h->total - v[3] - v[4];
+        }
+        fclose(f);
+    }
+    f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &h->load1) != 1) h->load1 = -1;
+        fclose(f);
+    }
+}
+
+static host_sample host0, host1;
+
+/* slot 0..pid_n-1 = the given pids, slot pid_n = the bench itself */
 static void proc_all(proc_sample *s)
 {
     for (int i = 0; i < cfg.pid_n; i++) proc_read(cfg.pid[i], &s[i]);
@@ -340,7 +370,7 @@ static char *http_get(const char *url)
     return b;
 }
 
-/* Every Prometheus sample whose metric name contains "lag" or "persist". */
+/* Every Prometheus sample whose name contains "lag", "persist" or "pending". */
 static json_t *fetch_metrics(void)
 {
     if (!cfg.worker_metrics) return NULL;
@@ -352,11 +382,62 @@ static json_t *fetch_metrics(void)
         char *sp = strrchr(line, ' ');
         if (!sp) continue;
         *sp = 0;
-        if (strstr(line, "lag") || strstr(line, "persist"))
+        if (strstr(line, "lag") || strstr(line, "persist") || strstr(line, "pending"))
             json_object_set_new(o, line, json_real(strtod(sp + 1, NULL)));
     }
     free(body);
     return o;
+}
+
+/* For each Prometheus histogram in both samples (a base with _count, _sum
+ * and _bucket{le=...}): what was observed between them, as count, mean
+ * and the bucket bounds holding the median and the 99th percentile. */
+static json_t *hist_delta(json_t *a, json_t *b)
+{
+    json_t *out = json_object();
+    const char *key;
+    json_t *v;
+    if (!a || !b) return out;
+    json_object_foreach(b, key, v) {
+        size_t kl = strlen(key);
+        if (kl < 7 || strcmp(key + kl - 6, "_count")) continue;
+        char base[256], k2[300];
+        snprintf(base, sizeof base, "%.*s", (int)(kl - 6), key);
+        double n = json_number_value(v) - json_number_value(json_object_get(a, key));
+        snprintf(k2, sizeof k2, "%s_sum", base);
+        double sum = json_number_value(json_object_get(b, k2)) - json_number_value(json_object_get(a, k2));
+        if (n <= 0) continue;
+        double le[64], cum[64];
+        int nb = 0;
+        snprintf(k2, sizeof k2, "%s_bucket{", base);
+        const char *bk;
+        json_t *bv;
+        json_object_foreach(b, bk, bv) {
+            const char *l = strstr(bk, "le=\"");
+            if (strncmp(bk, k2, strlen(k2)) || !l || nb >= 64) continue;
+            l += 4;
+            double bound = strncmp(l, "+Inf", 4) ? strtod(l, NULL) : 1e300;
+            double c = json_number_value(bv) - json_number_value(json_object_get(a, bk));
+            int i = nb++;
+            while (i > 0 && le[i - 1] > bound) { /* insertion sort by bound */
+                le[i] = le[i - 1];
+                cum[i] = cum[i - 1];
+                i--;
+            }
+            le[i] = bound;
+            cum[i] = c;
+        }
+        double q50 = -1, q99 = -1;
+        for (int i = 0; i < nb; i++) { /* Prometheus buckets are cumulative */
+            if (q50 < 0 && cum[i] >= 0.5 * n) q50 = le[i];
+            if (q99 < 0 && cum[i] >= 0.99 * n) q99 = le[i];
+        }
+        json_object_set_new(out, base,
+                            json_pack("{s:f,s:f,s:f,s:f}", "count", n, "mean_s", sum / n,
+                                      "p50_le_s", q50 >= 1e300 ? -1 : q50, "p99_le_s",
+                                      q99 >= 1e300 ? -1 : q99));
+    }
+    return out;
 }
 
 /* ---------- URL ---------- */
@@ -734,6 +815,8 @@ static void start_conn(conn *c)
 
 /* ---------- phases and timers ---------- */
 
+static void report(void);
+
 static lws_sorted_usec_list_t sul_tick, sul_phase;
 
 static void tick_cb(lws_sorted_usec_list_t *sul)
@@ -787,12 +870,28 @@ static int all_arrived(void)
            st_cur.received >= st_cur.expected;
 }
 
+static void finish(void)
+{
+    for (int d = 0; d < n_drawers; d++) {
+        bt_finish(&conns[drawer_idx[d]].strokes, &st_ev);
+        bt_finish(&conns[drawer_idx[d]].cursors, &st_cur);
+    }
+    report();
+    fflush(stdout);
+}
+
 static void set_phase(int p, uint64_t now)
 {
     phase = p;
     t_phase = now;
     if (!cfg.quiet) fprintf(stderr, "[bench] phase %s at %.2fs\n", phase_name[p], secs(now - t0));
-    if (p == P_DONE) lws_cancel_service(ctx); /* wake the poll so main() sees it */
+    if (p == P_DONE) {
+        finish();
+        /* With libuv, lws_service() runs the loop until the context is
+         * destroyed (first stage here, second in main); poll: wake it. */
+        if (!strcmp(cfg.evlib, "uv")) lws_context_destroy(ctx);
+        else lws_cancel_service(ctx);
+    }
 }
 
 static void phase_cb(lws_sorted_usec_list_t *sul)
@@ -817,12 +916,14 @@ static void phase_cb(lws_sorted_usec_list_t *sul)
                 fprintf(stderr, "[bench] connected %d welcomed %d failed %d in %.2fs\n", established,
                         welcomed, failed, el);
             set_phase(P_IDLE, now);
+            if (cfg.duration <= 0) host_read(&host0);
         }
         break;
     }
     case P_IDLE:
         if (secs(now - t_phase) >= cfg.idle) {
             proc_all(ps_idle);
+            if (cfg.duration <= 0) host_read(&host1); /* idle run: host load while idle */
             idle_connected = welcomed - closed_n;
             for (int d = 0; d < n_drawers; d++) { /* random phase so sends are spread */
                 conn *c = &conns[drawer_idx[d]];
@@ -832,6 +933,8 @@ static void phase_cb(lws_sorted_usec_list_t *sul)
             }
             t_load_start = t_last_tick = now;
             proc_all(ps_load0);
+            if (cfg.duration > 0) host_read(&host0);
+            metrics_start = fetch_metrics();
             for (int i = 0; i <= cfg.pid_n; i++) rss_load_max[i] = ps_load0[i].rss_kb;
             sec_sent = sec_deliv = sec_cur = sec_acks = 0;
             bh_reset(&h_sec);
@@ -848,6 +951,7 @@ static void phase_cb(lws_sorted_usec_list_t *sul)
         if (secs(now - t_load_start) >= cfg.duration) {
             t_load_end = now;
             proc_all(ps_load1);
+            host_read(&host1);
             metrics_load = fetch_metrics();
             set_phase(P_DRAIN, now);
         }
@@ -875,12 +979,12 @@ static void phase_cb(lws_sorted_usec_list_t *sul)
 
 static void on_signal(int sig)
 {
-    interrupted++;
+    if (++interrupted >= 3) _exit(130);
 }
 
 static void lws_signal(void *loop, int sig)
 {
-    interrupted++;
+    if (++interrupted >= 3) _exit(130);
 }
 
 /* ---------- report ---------- */
@@ -946,6 +1050,14 @@ static void report(void)
                    rss_load_per, cpu_conn, cpu_load, load_s > 0 ? 100 * cpu_load / load_s : 0);
     }
 
+    double host_busy = host1.total > host0.total
+                           ? (double)(host1.busy - host0.busy) / (double)(host1.total - host0.total)
+                           : -1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("host during %s: %ld cores, %.0f%% busy (all processes), load average %.2f -> %.2f\n",
+           cfg.duration > 0 ? "load" : "idle", ncpu, 100 * host_busy, host0.load1, host1.load1);
+    json_t *host = json_pack("{s:i,s:f,s:f,s:f}", "cores", (int)ncpu, "busy_fraction_load", host_busy,
+                             "loadavg1_start", host0.load1, "loadavg1_end", host1.load1);
     json_t *types = json_object();
     for (size_t i = 0; i < N_TYPES; i++)
         json_object_set_new(types, msg_types[i], json_integer((json_int_t)type_count[i]));
@@ -982,7 +1094,7 @@ static void report(void)
         "s:{s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o},"
         "s:{s:f,s:f,s:f,s:f,s:I,s:I},"
         "s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
-        "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o}",
+        "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:o,s:o}",
         "tool", "wb-bench", "evlib", cfg.evlib, "label", cfg.label ? cfg.label : "", "url", cfg.url, "config", "conns",
         cfg.conns, "boards", cfg.boards, "drawers", n_drawers, "rate", cfg.rate, "cursor_rate",
         cfg.cursor_rate, "duration_s", cfg.duration, "idle_s", cfg.idle, "drain_s", cfg.drain,
@@ -1001,7 +1113,7 @@ static void report(void)
         "cursor_unmapped", (json_int_t)cursor_unmapped, "ev_unknown", (json_int_t)st_ev.unknown,
         "cursor_unknown", (json_int_t)st_cur.unknown, "worker_metrics_load",
         metrics_load ? metrics_load : json_null(), "worker_metrics_end",
-        metrics_end ? metrics_end : json_null(), "run", json_string(run_id));
+        metrics_end ? json_incref(metrics_end) : json_null(), "run", json_string(run_id), "worker_histograms", hist_delta(metrics_start, metrics_end), "host", host);
     if (!root) {
         wb_error("bench: building the JSON report failed");
         return;
@@ -1035,6 +1147,18 @@ static void report(void)
            (unsigned long long)st_cur.sent, (unsigned long long)st_cur.expected,
            (unsigned long long)st_cur.received, (unsigned long long)st_cur.dup,
            (unsigned long long)st_cur.missing);
+    if (metrics_start && metrics_end) {
+        json_t *hd = hist_delta(metrics_start, metrics_end);
+        const char *k;
+        json_t *v;
+        json_object_foreach(hd, k, v)
+            printf("worker %s: n=%.0f mean %.2f ms p50 <= %.1f ms p99 <= %.1f ms\n", k,
+                   json_number_value(json_object_get(v, "count")),
+                   1e3 * json_number_value(json_object_get(v, "mean_s")),
+                   1e3 * json_number_value(json_object_get(v, "p50_le_s")),
+                   1e3 * json_number_value(json_object_get(v, "p99_le_s")));
+        json_decref(hd);
+    }
     printf("errors:");
     for (size_t i = 0; i < N_ERRS; i++) printf(" %s=%llu", err_codes[i], (unsigned long long)err_count[i]);
     printf("; close codes:");
@@ -1050,6 +1174,9 @@ static void report(void)
             fprintf(stderr, "[bench] wrote %s\n", cfg.json);
     }
     json_decref(root);
+    json_decref(metrics_start);
+    json_decref(metrics_end);
+    metrics_start = metrics_end = NULL;
 }
 
 /* ---------- main ---------- */
@@ -1262,11 +1389,7 @@ int main(int argc, char **argv)
     while (phase != P_DONE && interrupted < 3)
         if (lws_service(ctx, 0) < 0) break;
 
-    for (int d = 0; d < n_drawers; d++) {
-        bt_finish(&conns[drawer_idx[d]].strokes, &st_ev);
-        bt_finish(&conns[drawer_idx[d]].cursors, &st_cur);
-    }
-    report();
+    if (phase != P_DONE) finish(); /* lws_service failed */
     lws_context_destroy(ctx);
     for (int d = 0; d < n_drawers; d++) {
         bt_ring_free(&conns[drawer_idx[d]].strokes);

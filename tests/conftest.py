@@ -24,7 +24,10 @@ the test is closed before the loop ends.
 
 After a test that used wb_stack, services the test killed (or restarted with
 test-specific env) are restarted, so a destructive test never breaks the next
-one. When a test fails, the log lines every service wrote during that test are
+one. A service that exited WITHOUT the test asking (stack.kill/terminate/
+send_signal(SIGTERM...), or `stack.services[name].want_up = False` for
+processes stopped by other means) fails that test with its log: crashes are
+never hidden by the restart. When a test fails, the log lines every service wrote during that test are
 attached to the report ("wb log: <service>" sections).
 
 Attach mode: with WB_TEST_BASE_URL set (and optionally WB_TEST_GW1_URL,
@@ -191,12 +194,19 @@ def _wb_guard(request):
         return
     request.node._wb_log_offsets = st.log_offsets()
     yield
+    # a service that died without the test asking for it is a bug: report it
+    crashed = st.crashed()
+    logs = {n: st.log_since(n, request.node._wb_log_offsets.get(n, 0), 40) for n in crashed}
     try:
         st.ensure_up()
     except StackError as e:
         global _STACK_ERROR
         _STACK_ERROR = f"could not restore the stack after {request.node.nodeid}: {e}"
         raise
+    if crashed:
+        pytest.fail("service(s) died during the test (restarted since): "
+                    + ", ".join(f"{n} exit status {rc}" for n, rc in crashed.items()) + "\n"
+                    + "\n".join(f"--- {n} ---\n{t}" for n, t in logs.items()), pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -25,9 +25,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import playwright.sync_api as pw
 import pytest
-
-pw = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -72,6 +71,14 @@ def base(wb_traefik) -> str:
 
 @pytest.fixture
 def ctx(browser):
+    c = browser.new_context(viewport=VIEWPORT, ignore_https_errors=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def ctx2(browser):
+    """A second user: own localStorage (name, outbox), same browser."""
     c = browser.new_context(viewport=VIEWPORT, ignore_https_errors=True)
     yield c
     c.close()
@@ -125,18 +132,39 @@ def wait_id_set(page, ids, timeout: int = T):
                              f"(missing {sorted(set(want) - set(have))})") from None
 
 
+def front(page):
+    """Bring the tab to the front before acting in it: Chromium throttles input
+    to background tabs (background tabs still render, so the other tab's
+    pixels can be read while it is behind)."""
+    page.bring_to_front()
+
+
+def press(page, key: str):
+    front(page)
+    page.keyboard.press(key)
+
+
 def pick_color(page, rgb):
+    front(page)
     page.click(f"[data-color='#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}']")
+
+
+def park(page):
+    """Move the mouse to the right, so that this tab's cursor (drawn on the other
+    tab's canvas in the user's presence colour) stays out of the pixel boxes."""
+    page.mouse.move(VIEWPORT["width"] - 160, 330, steps=3)
 
 
 def draw(page, pts: list[tuple[float, float]], steps: int = 6) -> str:
     """Draw one stroke with real mouse events; returns its stroke id."""
+    front(page)
     before = set(visible_ids(page))
     page.mouse.move(*pts[0])
     page.mouse.down()
     for p in pts[1:]:
         page.mouse.move(*p, steps=steps)
     page.mouse.up()
+    park(page)
     page.wait_for_function("(n) => window.__wb.visibleIds.length > n", arg=len(before), timeout=T)
     new = [i for i in visible_ids(page) if i not in before]
     assert len(new) == 1, new
@@ -171,17 +199,20 @@ def wait_pixels(page, box, rgb, at_least: int = 30, none: bool = False, timeout:
     raise AssertionError(f"canvas region {box}: {n} pixels of {rgb}, wanted {'none' if none else f'>= {at_least}'}")
 
 
-def save_side_by_side(ctx, shots: list[tuple[str, bytes]], path: Path):
-    """One PNG with the tabs' screenshots side by side (rendered by the browser itself)."""
+def save_side_by_side(ctx, shots: list[tuple[str, bytes]], path: Path, cols: int = 2):
+    """One PNG with the tabs' screenshots side by side, `cols` per row (laid out
+    and captured by the browser itself: no imaging library needed)."""
+    w = VIEWPORT["width"] // 2
     imgs = "".join(
         f"<figure><figcaption>{label}</figcaption><img src='data:image/png;base64,{base64.b64encode(png).decode()}'></figure>"
         for label, png in shots)
     page = ctx.new_page()
-    page.set_viewport_size({"width": VIEWPORT["width"] * len(shots) // 2 + 40, "height": VIEWPORT["height"] // 2 + 60})
+    page.set_viewport_size({"width": cols * (w + 16) + 16, "height": 300})
     page.set_content(
-        "<style>body{margin:0;padding:12px;display:flex;gap:16px;background:#e9e9e6;font:14px system-ui}"
-        "figure{margin:0}img{width:%dpx;border-radius:8px;box-shadow:0 2px 10px #0002}"
-        "figcaption{margin:0 0 6px;color:#444}</style>%s" % (VIEWPORT["width"] // 2 - 10, imgs))
+        "<style>body{margin:0;padding:12px;display:grid;grid-template-columns:repeat(%d,%dpx);gap:14px 16px;"
+        "background:#e9e9e6;font:14px system-ui}figure{margin:0}"
+        "img{width:%dpx;border-radius:8px;box-shadow:0 2px 10px #0002;display:block}"
+        "figcaption{margin:0 0 6px;color:#444}</style>%s" % (cols, w, w, imgs))
     page.wait_for_function("[...document.images].every(i => i.complete)")
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
@@ -200,7 +231,7 @@ def no_page_errors(*pages):
 # --------------------------------------------------------------------------
 # tests
 
-def test_two_tabs_draw_and_see_each_other(ctx, base):
+def test_two_tabs_draw_and_see_each_other(ctx, ctx2, base):
     # the home page creates a board with a 128-bit id and opens it
     a = ctx.new_page()
     a._wb_errors = []  # noqa: SLF001
@@ -209,7 +240,7 @@ def test_two_tabs_draw_and_see_each_other(ctx, base):
     a.click("#new-board")
     a.wait_for_url(re.compile(r".*/b/[A-Za-z0-9_-]{22}$"))
     wait_connected(a)
-    b = open_board(ctx, a.url)
+    b = open_board(ctx2, a.url)
     assert a.get_attribute("#status", "data-gateway") in ("gw-1", "gw-2")
     assert b.get_attribute("#status", "data-gateway") in ("gw-1", "gw-2")
 
@@ -222,6 +253,7 @@ def test_two_tabs_draw_and_see_each_other(ctx, base):
     pick_color(a, RED)
     sa = draw(a, zigzag(180, 200))
     pick_color(b, BLUE)
+    front(b)
     b.click("[data-width='8']")
     sb = draw(b, zigzag(620, 420))
 
@@ -257,12 +289,13 @@ def test_reload_brings_the_board_back(ctx, base, wb_board):
     no_page_errors(a, b)
 
 
-def test_kill_gateway_while_drawing_converges(ctx, base, wb_board, wb_stack):
+@pytest.mark.destructive
+def test_kill_gateway_while_drawing_converges(ctx, ctx2, base, wb_board, wb_stack):
     if wb_stack.attached:
         pytest.skip("attach mode: cannot kill a gateway of a stack we did not start")
     url = f"{base}/b/{wb_board}"
     a = open_board(ctx, url)
-    b = open_board(ctx, url)
+    b = open_board(ctx2, url)
     victim = a.get_attribute("#status", "data-gateway")
     assert victim in ("gw-1", "gw-2")
     pick_color(a, RED)
@@ -294,6 +327,38 @@ def test_kill_gateway_while_drawing_converges(ctx, base, wb_board, wb_stack):
     no_page_errors(a, b)
 
 
+@pytest.mark.destructive
+def test_drawing_while_no_gateway_is_up_is_sent_later(ctx, ctx2, base, wb_board, wb_stack):
+    """Both gateways down: what is drawn is kept (outbox, persisted) and sent
+    after reconnecting; the other tab gets it; nothing is duplicated."""
+    if wb_stack.attached:
+        pytest.skip("attach mode: cannot kill gateways of a stack we did not start")
+    url = f"{base}/b/{wb_board}"
+    a = open_board(ctx, url)
+    b = open_board(ctx2, url)
+    pick_color(a, GREEN)
+    first = draw(a, zigzag(150, 150))
+    wait_ids(b, [first])
+    wb_stack.kill("gw-1")
+    wb_stack.kill("gw-2")
+    a.wait_for_selector("#status[data-state='reconnecting'], #status[data-state='offline']", timeout=T)
+    offline = [draw(a, zigzag(150, 260 + 110 * k)) for k in range(3)]
+    assert a.get_attribute("#status", "data-unacked") == "3"
+    persisted = a.evaluate("""() => Object.keys(localStorage).filter(k => k.startsWith('wb.outbox.'))
+                                  .flatMap(k => JSON.parse(localStorage.getItem(k))).map(o => o.stroke && o.stroke.id)""")
+    assert sorted(persisted) == sorted(offline)
+    assert visible_ids(a) == [first] + offline  # shown at once, before any ack
+    assert committed_ids(b) == [first]
+    wb_stack.start("gw-1", "gw-2")
+    wait_connected(a, timeout=60_000)
+    a.wait_for_selector("#status[data-unacked='0']", timeout=60_000)
+    wait_ids(a, [first] + offline, timeout=30_000)
+    wait_ids(b, [first] + offline, timeout=30_000)
+    wait_pixels(b, (130, 250, 560, 640), GREEN, at_least=600)
+    assert a.evaluate("Object.keys(localStorage).filter(k => k.startsWith('wb.outbox.') && localStorage.getItem(k) !== '[]').length") == 0
+    no_page_errors(a, b)
+
+
 def test_undo_redo_clear_propagate(ctx, base, wb_board):
     url = f"{base}/b/{wb_board}"
     a = open_board(ctx, url)
@@ -306,33 +371,35 @@ def test_undo_redo_clear_propagate(ctx, base, wb_board):
     wait_ids(b, [s1, s2])
     wait_pixels(b, box2, BLUE)
 
-    a.keyboard.press("Control+z")  # undo s2 (an erase op)
+    press(a, "Control+z")  # undo s2 (an erase op)
     wait_ids(b, [s1])
     wait_pixels(b, box2, BLUE, none=True)
     wait_pixels(b, box1, RED)
-    a.keyboard.press("Control+Shift+z")  # redo (a restore op)
+    press(a, "Control+Shift+z")  # redo (a restore op)
     wait_ids(b, [s1, s2])
     wait_pixels(b, box2, BLUE)
 
     # the eraser removes a whole stroke
-    a.keyboard.press("e")
+    press(a, "e")
     a.mouse.move(210, 170)
     a.mouse.down()
     a.mouse.move(210, 290, steps=10)
     a.mouse.up()
+    park(a)
     wait_ids(b, [s2])
     wait_pixels(b, box1, RED, none=True)
-    a.keyboard.press("Control+z")
+    press(a, "Control+z")
     wait_ids(b, [s1, s2])
-    a.keyboard.press("p")
+    press(a, "p")
 
     # clear (with confirmation), then undo of the clear restores exactly those strokes
+    front(a)
     a.click("#clear")
     a.click("#confirm-clear")
     wait_ids(b, [])
     wait_pixels(b, box1, RED, none=True)
     wait_pixels(b, box2, BLUE, none=True)
-    a.keyboard.press("Control+z")
+    press(a, "Control+z")
     wait_ids(b, [s1, s2])
     wait_pixels(b, box1, RED)
     wait_pixels(b, box2, BLUE)

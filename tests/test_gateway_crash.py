@@ -115,3 +115,19 @@ async def test_watcher_on_killed_gateway_resumes_without_gap(wb_stack, wb_connec
     await reader.wait_seq(seqs[-1])
     assert reader.ev_seqs() == seqs
     assert reader.problems == []
+
+
+async def test_presence_forgets_clients_of_a_dead_gateway(wb_stack, wb_connect, wb_board):
+    """Presence lists expire: after kill -9 of gw-2 its clients leave the list
+    seen on gw-1 (no 'leaving' message can come from a dead process)."""
+    if wb_stack.attached:
+        pytest.skip("attach mode: cannot kill a gateway")
+
+    def ids(c):
+        return sorted(x["id"] for x in (c.presence or {}).get("clients", []))
+
+    a = await wb_connect("gw-1", wb_board, name="stay")
+    b = await wb_connect("gw-2", wb_board, name="gone")
+    await a.wait_until(lambda: ids(a) == sorted([a.client_id, b.client_id]), timeout=5, what="both present")
+    await asyncio.to_thread(wb_stack.kill, "gw-2")
+    await a.wait_until(lambda: ids(a) == [a.client_id], timeout=10, what="dead gateway's clients expire")

@@ -314,3 +314,20 @@ def test_chromium_alt_svc_with_trusted_ca_open_question(wb_traefik):
         assert protos and protos[0] in ("h2", "h3", "http/1.1")
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(150)
+async def test_websocket_through_traefik_survives_idle(wb_traefik):
+    """A WebSocket through Traefik stays open while idle for longer than
+    Traefik's default 60 s readTimeout (traefik.template.yml sets 0s on
+    websecure) and still works afterwards."""
+    st = wb_traefik
+    board = wbclient.new_board()
+    c = await wbclient.WBClient.open(st.ws_url("traefik", board, name="idle"), wait_snapshot=True)
+    idle = float(os.environ.get("WB_TEST_WS_IDLE_S", "65"))
+    await asyncio.sleep(idle)
+    assert not c.closed.is_set(), f"closed after idling {idle}s: code {c.close_code}"
+    pong = await c.ping(timeout=5)
+    assert pong["t"] == "pong"
+    await c.stroke(wait=True)

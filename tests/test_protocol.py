@@ -304,6 +304,21 @@ async def test_duplicate_op_is_acked_with_original_seq(wb_stack, wb_connect, wb_
     assert ack["seq"] == seq
 
 
+async def test_same_op_id_on_two_boards_is_two_ops(wb_stack, wb_connect):
+    """Op ids are unique per client, not across the world: a client on another
+    board that happens to pick the same op id (a counter, a short id) must not
+    have its op swallowed as a duplicate of the first board's op."""
+    bx, by = rid(12, "X"), rid(12, "Y")
+    x = await wb_connect("gw-1", bx, wait_snapshot=True)
+    y = await wb_connect("gw-2", by, wait_snapshot=True)
+    op = rid(6, "op-")   # the same short id on both boards
+    sx = await x.wait_ack(await x.stroke(op=op))
+    sy = await y.wait_ack(await y.stroke(op=op))
+    assert sy != sx, f"board {by} got the ack of board {bx}'s op (seq {sx}); its own op was dropped"
+    await y.wait_seq(sy, timeout=3)
+    assert [e["op"] for e in y.evs] == [op] and len(y.visible()) == 1
+
+
 # --------------------------------------------------------------------------
 # ephemeral messages
 
@@ -442,6 +457,33 @@ def test_healthz(wb_stack, gw):
     assert r.text.strip() == "ok"
 
 
+@pytest.mark.parametrize("gw", ["gw-1", "gw-2"])
+def test_static_app_and_spa_fallback(wb_stack, gw):
+    """GET / and /b/{board}: the React app; /assets/*: long cache headers."""
+    from wbstack import ROOT
+    dist = ROOT / "client" / "dist"
+    assert (dist / "index.html").exists(), "client/dist is not built (make deps / npm run build)"
+    index = (dist / "index.html").read_bytes()
+    base = wb_stack.gw_url(gw)
+    for path in ("/", "/b/SomeBoard_-1", "/b/another"):
+        r = http_get(base + path)
+        assert r.status == 200, path
+        assert r.headers.get("content-type", "").startswith("text/html"), path
+        assert r.body == index, path
+    assets = sorted(p.name for p in (dist / "assets").iterdir())
+    assert assets
+    for name in assets:
+        r = http_get(base + "/assets/" + name)
+        assert r.status == 200, name
+        assert r.body == (dist / "assets" / name).read_bytes()
+        cc = r.headers.get("cache-control", "")
+        m = re.search(r"max-age=(\d+)", cc)
+        assert m and int(m.group(1)) >= 86400 * 30, f"{name}: cache-control {cc!r}"
+    assert http_get(base + "/assets/no-such-file.js").status == 404
+    r = http_get(base + "/assets/../../../../etc/passwd")
+    assert b"root:" not in r.body
+
+
 METRIC_LINE = re.compile(
     r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
     r'(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*,?\})? '
@@ -468,3 +510,28 @@ def test_metrics_prometheus_text(wb_stack, gw):
         assert METRIC_LINE.match(line), f"not Prometheus text: {line!r}"
         samples += 1
     assert samples > 0 and typed
+
+
+# --------------------------------------------------------------------------
+# the same surface through Traefik (https / wss)
+
+
+async def test_through_traefik(wb_traefik, wb_connect, wb_board):
+    r = await asyncio.to_thread(http_get, wb_traefik.base_url + "/healthz")
+    assert r.status == 200 and r.text.strip() == "ok"
+    a = await wb_connect("traefik", wb_board, name="t1", wait_snapshot=True)
+    b = await wb_connect("gw-2", wb_board, name="direct", wait_snapshot=True)
+    assert a.welcome["gateway"] in ("gw-1", "gw-2")
+    seq = await a.wait_ack(await a.stroke())
+    await b.wait_seq(seq)
+    r = await asyncio.to_thread(http_get, wb_traefik.base_url + f"/api/boards/{wb_board}")
+    assert r.status == 200
+    assert json.loads(r.body)["board"] == wb_board
+    r = await asyncio.to_thread(http_get, wb_traefik.base_url + "/api/boards/a.b")
+    assert r.status == 400
+    seen = set()
+    for _ in range(6):
+        c = await wb_connect("traefik", wb_board)
+        seen.add(c.welcome["gateway"])
+        await c.close()
+    assert seen == {"gw-1", "gw-2"}, f"Traefik does not balance WebSockets: {seen}"

@@ -8,7 +8,7 @@ protobuf, so these tests do not need the gateway.
 
 Fixtures and helpers are local to this file and prefixed wk_.
 WB_WORKER_BIN selects another binary (e.g. build/san/wb-worker);
-WB_TEST_KEEP=1 keeps the run dir.
+WB_TEST_KEEP=1 keeps the run dir (it is always kept when a test fails).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ nats = pytest.importorskip("nats")
 ROOT = Path(__file__).resolve().parent.parent
 SVC = ROOT / "scripts" / "svc"
 
-pytestmark = pytest.mark.timeout(300) if hasattr(pytest.mark, "timeout") else []
+pytestmark = pytest.mark.timeout(900) if hasattr(pytest.mark, "timeout") else []
 
 
 # --------------------------------------------------------------------------
@@ -216,13 +216,16 @@ class WkStack:
         for n in order:
             if n in self.procs:
                 self.stop(n, signal.SIGINT if n == "postgres" else signal.SIGTERM, timeout=15)
-        if failed:
+        sanitizer = [n for n in self.procs if n not in ("postgres", "nats") and any(
+            m in self.log(n) for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:"))]
+        if failed or sanitizer:
             for n in self.procs:
                 sys.stderr.write(f"\n----- {n}.log -----\n{self.log(n)[-4000:]}\n")
-        if os.environ.get("WB_TEST_KEEP") != "1":
+        if os.environ.get("WB_TEST_KEEP") != "1" and not failed and not sanitizer:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
-            sys.stderr.write(f"kept {self.dir}\n")
+            sys.stderr.write(f"kept {self.dir} (logs, data)\n")
+        assert not sanitizer, f"sanitizer reports in {sanitizer}"
 
 
 @pytest.fixture
@@ -314,7 +317,7 @@ async def wk_consumer_state(url: str):
     return ci
 
 
-def wk_wait_drained(st: WkStack, last_seq: int, timeout: float = 120):
+def wk_wait_drained(st: WkStack, last_seq: int, timeout: float = 300):
     """Until the consumer has acked everything up to last_seq."""
     def done():
         ci = asyncio.run(wk_consumer_state(st.nats_url))
@@ -577,6 +580,8 @@ def test_postgres_restart_mid_stream(wk_stack, pg_signal):
     ops = [wk_stroke(board, f"p{i}", f"s{i}") for i in range(5000)]
 
     async def run():
+        for _ in range(4):  # snapshot threads now hold PostgreSQL connections
+            await wk_snapshot(st.nats_url, board)
         task = asyncio.create_task(wk_publish(st.nats_url, ops, concurrency=64))
         for _ in range(400):
             await asyncio.sleep(0.05)
@@ -600,6 +605,11 @@ def test_postgres_restart_mid_stream(wk_stack, pg_signal):
     assert len({r[1] for r in rows}) == len(ops)
     st.wait_healthy()
     assert wk_metric(st.metrics(), 'wb_worker_errors_total{kind="pg"}') >= 1
+    # Snapshots work at once after the restart (stale connections are replaced).
+    for _ in range(4):
+        chunks = asyncio.run(wk_snapshot(st.nats_url, board))
+        assert not any(c.error for c, _ in chunks)
+        assert sum(len(c.strokes) for c, _ in chunks) == len(ops)
 
 
 def test_nats_restart(wk_stack):
@@ -706,3 +716,89 @@ def test_sigterm_exits_zero(wk_stack):
     st.start_worker()
     assert st.stop("worker", signal.SIGTERM) == 0
     assert "exit 0" in st.log("worker")
+
+
+def wk_merge(chunks, later_ops) -> list:
+    """What a gateway does: snapshot records + the ops after S, order-independent."""
+    rows = {}
+    max_clear = 0
+    for ch, _ in chunks:
+        max_clear = max(max_clear, ch.max_clear_seq)
+        for s in ch.strokes:
+            rows[s.stroke.id] = [s.add_seq, s.vis_seq, s.vis_hidden]
+    seen = set()
+    for op, seq in sorted(later_ops, key=lambda x: x[1]):
+        if op.op_id in seen:
+            continue
+        seen.add(op.op_id)
+        if op.kind == pb.KIND_STROKE:
+            r = rows.setdefault(op.stroke.id, [0, 0, False])
+            if r[0] == 0 or r[0] > seq:
+                r[0] = seq
+        elif op.kind in (pb.KIND_ERASE, pb.KIND_RESTORE):
+            for i in op.ids:
+                r = rows.setdefault(i, [0, 0, False])
+                if seq > r[1]:
+                    r[1], r[2] = seq, op.kind == pb.KIND_ERASE
+        elif op.kind == pb.KIND_CLEAR:
+            max_clear = max(max_clear, seq)
+    vis = []
+    for sid, (add, vseq, vh) in rows.items():
+        if not add:
+            continue
+        h, c = False, 0
+        if vseq > add:
+            c, h = vseq, vh
+        if max_clear > add and max_clear > c:
+            h = True
+        if not h:
+            vis.append((add, sid))
+    return [sid for _, sid in sorted(vis)]
+
+
+def test_snapshot_during_writes_merges_to_reference(wk_stack):
+    """Snapshots taken while ops stream in: snapshot (<= S, maybe more) merged
+    with the ops after S equals the in-order state, every time."""
+    st = wk_stack
+    st.start_worker(env={"WB_BATCH": "20"})
+    board = "wkLive"
+    rnd = random.Random(5)
+    ops = wk_random_ops(board, 1500, rnd)
+
+    async def run():
+        task = asyncio.create_task(wk_publish(st.nats_url, ops, concurrency=8))
+        snaps = []
+        while not task.done():
+            snaps.append(await wk_snapshot(st.nats_url, board))
+            await asyncio.sleep(0.05)
+        return await task, snaps
+    res, snaps = asyncio.run(run())
+    assert len(snaps) >= 3
+    allops = [(o, s) for o, s, _ in res]
+    expected = wk_reference(allops)
+    for chunks in snaps:
+        assert not chunks[0][0].error
+        S = chunks[0][0].seq
+        assert wk_merge(chunks, [(o, s) for o, s in allops if s > S]) == expected
+
+
+def test_health_follows_nats_and_sigterm_with_pg_down(wk_stack):
+    st = wk_stack
+    st.start_worker()
+    st.stop("nats")
+    wk_wait(lambda: wk_http(st.worker_url() + "/healthz")[0] == 503, 10, "503 while nats is down")
+    st.start_nats()
+    st.wait_healthy(timeout=20)
+    # PostgreSQL down with ops pending: SIGTERM still exits 0, and nothing is acked.
+    res = asyncio.run(wk_publish(st.nats_url, [wk_stroke("wkTerm", "t0", "s0")]))
+    wk_wait_drained(st, res[0][1])
+    st.stop("postgres", signal.SIGINT)
+    res = asyncio.run(wk_publish(st.nats_url, [wk_stroke("wkTerm", f"t{i}", f"s{i}") for i in range(1, 50)]))
+    time.sleep(1.0)
+    assert st.stop("worker", signal.SIGTERM) == 0
+    ci = asyncio.run(wk_consumer_state(st.nats_url))
+    assert ci.ack_floor.stream_seq < min(s for _, s, _ in res)
+    st.start_pg()
+    st.start_worker()
+    wk_wait_drained(st, max(s for _, s, _ in res))
+    assert len(wk_rows(st, "wkTerm")) == 50

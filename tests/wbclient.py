@@ -212,9 +212,13 @@ class WBClient:
         except Exception as e:  # noqa: BLE001
             self.problems.append(f"reader crashed: {e!r}")
         finally:
-            rcvd = ws.close_rcvd
-            self.close_code = rcvd.code if rcvd else 1006
-            self.close_reason = rcvd.reason if rcvd else None
+            try:
+                rcvd = ws.protocol.close_rcvd
+                self.close_code = rcvd.code if rcvd else 1006
+                self.close_reason = rcvd.reason if rcvd else None
+            except Exception as e:  # noqa: BLE001
+                self.problems.append(f"close state unreadable: {e!r}")
+                self.close_code = 1006
             self.closed_at = time.monotonic()
             self.closed.set()
             async with self._cond:
@@ -547,6 +551,45 @@ class RawWS:
                 parts = []
                 msgs.extend(d if isinstance(d, list) else [d])
             # ping/pong frames ignored
+        return msgs, None
+
+    def frame_bytes(self, payload, opcode: int = 1) -> bytes:
+        """A complete masked client frame (for pre-building bursts)."""
+        if not isinstance(payload, (bytes, str)):
+            payload = json.dumps(payload)
+        if isinstance(payload, str):
+            payload = payload.encode()
+        n = len(payload)
+        b0 = 0x80 | opcode
+        if n < 126:
+            hdr = struct.pack("!BB", b0, 0x80 | n)
+        elif n < 65536:
+            hdr = struct.pack("!BBH", b0, 0x80 | 126, n)
+        else:
+            hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
+        mask = os.urandom(4)
+        return hdr + mask + _mask_fast(payload, mask)
+
+    def read_messages(self, until, timeout: float = 10):
+        """Read and flatten messages until until(msgs) is true, a close frame,
+        EOF or the timeout. Returns (messages, close_code or None)."""
+        msgs = []
+        deadline = time.monotonic() + timeout
+        parts = []
+        while time.monotonic() < deadline and not until(msgs):
+            self.sock.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                op, p, fin = self.recv_frame()
+            except (ConnectionError, socket.timeout, OSError):
+                return msgs, None
+            if op == 8:
+                return msgs, (struct.unpack("!H", p[:2])[0] if len(p) >= 2 else 1005)
+            if op in (0, 1, 2):
+                parts.append(p)
+                if fin:
+                    d = json.loads(b"".join(parts))
+                    parts = []
+                    msgs.extend(d if isinstance(d, list) else [d])
         return msgs, None
 
     def close(self):

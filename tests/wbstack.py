@@ -350,9 +350,13 @@ class Stack:
                          f"--- {self.log_path(name)} ---\n{self.log_since(name, 0, 60)}")
 
     def send_signal(self, name: str, sig: int, group: bool = False) -> None:
+        """Send sig to the service (its group if asked). SIGTERM/SIGINT/SIGQUIT/
+        SIGKILL mark it as expected to exit (not counted as a crash)."""
         svc = self.services[name]
         if not svc.alive():
             raise StackError(f"{name} is not running")
+        if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGKILL):
+            svc.want_up = False
         if group:
             os.killpg(svc.pid, sig)
         else:
@@ -397,6 +401,11 @@ class Stack:
         if self.services[name].alive():
             (self.kill if hard else self.terminate)(name)
         self.start(name, extra_env=extra_env)
+
+    def crashed(self) -> dict:
+        """Services that should be running but exited: name -> exit status."""
+        return {n: s.proc.returncode for n, s in self.services.items()
+                if s.want_up and s.proc is not None and s.proc.poll() is not None}
 
     def ensure_up(self) -> list:
         """Restart (in dependency order) every service that should be up but is

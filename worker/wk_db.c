@@ -99,7 +99,12 @@ int wk_db_connect(wk_db *db)
     if (wk_db_connected(db)) return 0;
     wk_db_disconnect(db);
     for (int attempt = 0; attempt < 2; attempt++) {
-        db->conn = PQconnectdb(db->url);
+        /* Defaults first: anything the URL sets overrides them. A hung server
+         * must not hang the worker (connect timeout, TCP keepalives). */
+        const char *kw[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "application_name", "dbname", NULL};
+        const char *val[] = {"5", "10", "3", "3", db->who, db->url, NULL};
+        db->conn = PQconnectdbParams(kw, val, 1);
         if (PQstatus(db->conn) == CONNECTION_OK) break;
         char e[256];
         first_line(e, sizeof e, PQerrorMessage(db->conn));

@@ -37,7 +37,7 @@
 
 typedef struct wk_cfg {
     const char *id, *nats_url, *pg_url, *host, *migrations, *log_level;
-    long long port, batch, batch_wait_ms, ack_wait_ms, max_ack_pending, snap_threads, chunk_bytes,
+    long long port, batch, batch_max_bytes, batch_wait_ms, ack_wait_ms, max_ack_pending, snap_threads, chunk_bytes,
         max_age_sec;
 } wk_cfg;
 
@@ -52,6 +52,7 @@ typedef struct wk_worker {
     wk_snap *snap;
     wk_http *http;
     int64_t *time_ms;        /* Op.time_ms per message of the batch (0: dead letter) */
+    int64_t *stored_ns;      /* JetStream store time per message (ns since the epoch) */
     double last_pg_check;
 } wk_worker;
 
@@ -166,10 +167,11 @@ static int subscribe(wk_worker *w)
 
 /* The batch was refused as data: write it message by message, dead-lettering
  * each message PostgreSQL refuses, so one poison op cannot block the stream. */
-static wk_db_rc write_split(wk_worker *w, natsMsgList *list, const uint64_t *seqs, int *logged)
+static wk_db_rc write_split(wk_worker *w, natsMsgList *list, const uint64_t *seqs, int from, int to,
+                            int *logged)
 {
     *logged = 0;
-    for (int i = 0; i < list->Count; i++) {
+    for (int i = from; i < to; i++) {
         natsMsg *m = list->Msgs[i];
         if (!seqs[i]) continue;
         int n = 0;
@@ -195,31 +197,22 @@ static wk_db_rc write_split(wk_worker *w, natsMsgList *list, const uint64_t *seq
     return WK_DB_OK;
 }
 
-static void process(wk_worker *w, natsMsgList *list)
+/* Writes messages [from, to) in one transaction, retrying until it commits,
+ * then acks them. Returns 0, or -1 when stopping with them unwritten (they
+ * are nak'ed: back to the stream at once). */
+static int write_range(wk_worker *w, natsMsgList *list, const uint64_t *seqs, int from, int to)
 {
-    int count = list->Count;
-    uint64_t *seqs = calloc((size_t)count, sizeof *seqs);
-    if (!seqs) {
-        wb_error("out of memory for a batch of %d", count);
-        return; /* not acked: redelivered after the ack wait */
-    }
     wk_batch_reset(w->batch);
     int usable = 0;
-    for (int i = 0; i < count; i++) {
+    for (int i = from; i < to; i++) {
         natsMsg *m = list->Msgs[i];
-        jsMsgMetaData *meta = NULL;
-        w->time_ms[i] = 0;
-        if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
-            wb_warn("message on %s without JetStream metadata: skipped", natsMsg_GetSubject(m));
-            continue;
-        }
-        seqs[i] = meta->Sequence.Stream;
-        jsMsgMetaData_Destroy(meta);
+        if (!seqs[i]) continue;
         wk_add_rc rc = wk_batch_add(w->batch, seqs[i], natsMsg_GetSubject(m), natsMsg_GetData(m),
                                     (size_t)natsMsg_GetDataLength(m), &w->time_ms[i]);
         if (rc == WK_ADD_NOMEM) {
+            /* Not acked: redelivered after the ack wait. */
             wb_error("out of memory building a batch");
-            goto out;
+            return 0;
         }
         if (rc == WK_ADD_DEAD) {
             wk_metric_err(WK_ERR_DECODE);
@@ -228,8 +221,7 @@ static void process(wk_worker *w, natsMsgList *list)
         }
         usable++;
     }
-    wk_hist_observe(&wk_m.batch_size, count);
-    if (!usable) goto out;
+    if (!usable) return 0;
 
     int delay = 100, logged = 0;
     double t0 = mono_s(), last_progress = t0;
@@ -238,7 +230,8 @@ static void process(wk_worker *w, natsMsgList *list)
         double a = mono_s();
         wk_db_rc rc = WK_DB_RETRY;
         if (wk_db_connect(w->db) == 0) {
-            rc = split ? write_split(w, list, seqs, &logged) : wk_db_apply(w->db, w->batch, &logged);
+            rc = split ? write_split(w, list, seqs, from, to, &logged)
+                       : wk_db_apply(w->db, w->batch, &logged);
             if (rc == WK_DB_DATA && !split) {
                 wk_metric_err(WK_ERR_PG_DATA);
                 split = true;
@@ -252,36 +245,76 @@ static void process(wk_worker *w, natsMsgList *list)
         }
         wk_metric_err(WK_ERR_PG);
         atomic_store(&wk_m.pg_up, wk_db_connected(w->db) ? 1 : 0);
-        if (g_stop) {
-            /* Shutting down with the batch unwritten: hand it back, never ack it. */
-            for (int i = 0; i < count; i++) natsMsg_Nak(list->Msgs[i], NULL);
-            wb_warn("stopping with %d unwritten ops: returned to the stream", count);
-            goto out;
-        }
+        if (g_stop) return -1;
         nap(delay);
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
         if (mono_s() - last_progress > 10) {
             /* Keep the messages ours while PostgreSQL is away (resets the ack wait). */
-            for (int i = 0; i < count; i++) natsMsg_InProgress(list->Msgs[i], NULL);
+            for (int i = from; i < list->Count; i++) natsMsg_InProgress(list->Msgs[i], NULL);
             last_progress = mono_s();
         }
     }
     w->last_pg_check = mono_s();
     int64_t now = wall_ms();
     int acked = 0;
-    for (int i = 0; i < count; i++) {
+    for (int i = from; i < to; i++) {
         if (!seqs[i]) continue;
         if (natsMsg_Ack(list->Msgs[i], NULL) != NATS_OK) wk_metric_err(WK_ERR_ACK);
         else acked++;
-        if (w->time_ms[i] > 0) wk_hist_observe(&wk_m.lag_seconds, (double)(now - w->time_ms[i]) / 1000.0);
+        if (w->time_ms[i] > 0)
+            wk_hist_observe(&wk_m.lag_seconds, (double)(now - w->time_ms[i]) / 1000.0);
+        if (w->stored_ns[i] > 0)
+            wk_hist_observe(&wk_m.stream_lag_seconds,
+                            (double)(now - w->stored_ns[i] / 1000000) / 1000.0);
     }
     size_t nops = wk_batch_nops(w->batch);
     atomic_fetch_add(&wk_m.ops_persisted, (uint64_t)logged);
     if ((size_t)logged < nops) atomic_fetch_add(&wk_m.ops_duplicate, nops - (size_t)logged);
     atomic_fetch_add(&wk_m.msgs_acked, (uint64_t)acked);
     atomic_fetch_add(&wk_m.batches, 1);
-    wb_debug("batch: %d msgs, %d logged, %.1f ms", count, logged, (mono_s() - t0) * 1000);
-out:
+    wb_debug("batch: %d msgs, %d logged, %.1f ms", to - from, logged, (mono_s() - t0) * 1000);
+    return 0;
+}
+
+/* One fetched batch: normally one transaction; split into several when the
+ * payloads exceed WB_BATCH_MAX_BYTES (huge strokes), to bound memory. */
+static void process(wk_worker *w, natsMsgList *list)
+{
+    int count = list->Count;
+    assert(count <= w->cfg.batch);
+    uint64_t *seqs = calloc((size_t)count, sizeof *seqs);
+    if (!seqs) {
+        wb_error("out of memory for a batch of %d", count);
+        return; /* not acked: redelivered after the ack wait */
+    }
+    for (int i = 0; i < count; i++) {
+        jsMsgMetaData *meta = NULL;
+        w->time_ms[i] = 0;
+        w->stored_ns[i] = 0;
+        if (natsMsg_GetMetaData(&meta, list->Msgs[i]) != NATS_OK) {
+            wb_warn("message on %s without JetStream metadata: skipped",
+                    natsMsg_GetSubject(list->Msgs[i]));
+            continue;
+        }
+        seqs[i] = meta->Sequence.Stream;
+        w->stored_ns[i] = meta->Timestamp;
+        jsMsgMetaData_Destroy(meta);
+    }
+    wk_hist_observe(&wk_m.batch_size, count);
+    for (int from = 0; from < count;) {
+        int to = from;
+        size_t bytes = 0;
+        while (to < count && (to == from || bytes + (size_t)natsMsg_GetDataLength(list->Msgs[to]) <=
+                                                 (size_t)w->cfg.batch_max_bytes))
+            bytes += (size_t)natsMsg_GetDataLength(list->Msgs[to++]);
+        if (write_range(w, list, seqs, from, to) < 0) {
+            /* Shutting down with ops unwritten: hand them back, never ack them. */
+            for (int i = from; i < count; i++) natsMsg_Nak(list->Msgs[i], NULL);
+            wb_warn("stopping with %d unwritten ops: returned to the stream", count - from);
+            break;
+        }
+        from = to;
+    }
     free(seqs);
 }
 
@@ -351,12 +384,13 @@ int main(int argc, char **argv)
         {"port", "WB_WORKER_PORT", WB_CFG_INT, "9101", 1, 65535, &c->port, "HTTP port (/healthz, /metrics)"},
         {"migrations", "WB_MIGRATIONS_DIR", WB_CFG_STR, "migrations", 0, 0, &c->migrations, "directory of NNNN_name.sql"},
         {"batch", "WB_BATCH", WB_CFG_INT, "500", 1, 10000, &c->batch, "max ops per fetch/transaction"},
+        {"batch-max-bytes", "WB_BATCH_MAX_BYTES", WB_CFG_INT, "8388608", 65536, 1LL << 30, &c->batch_max_bytes, "max payload bytes per transaction (a bigger fetch is split)"},
         {"batch-wait-ms", "WB_BATCH_WAIT_MS", WB_CFG_INT, "100", 1, 60000, &c->batch_wait_ms, "max wait for a batch"},
         {"ack-wait-ms", "WB_ACK_WAIT_MS", WB_CFG_INT, "30000", 1000, 3600000, &c->ack_wait_ms, "consumer ack wait"},
         {"max-ack-pending", "WB_MAX_ACK_PENDING", WB_CFG_INT, "20000", 1, 1000000, &c->max_ack_pending, "consumer max ack pending"},
         {"snapshot-threads", "WB_SNAPSHOT_THREADS", WB_CFG_INT, "2", 1, 32, &c->snap_threads, "snapshot responder threads"},
         {"snapshot-chunk-bytes", "WB_SNAPSHOT_CHUNK_BYTES", WB_CFG_INT, "524288", 4096, 4000000, &c->chunk_bytes, "snapshot chunk budget"},
-        {"stream-max-age-sec", "WB_STREAM_MAX_AGE_SEC", WB_CFG_INT, "0", 0, 100LL * 365 * 86400, &c->max_age_sec, "WB_OPS max age (0: forever)"},
+        {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &c->max_age_sec, "WB_OPS max age, as the gateways use (0: keep)"},
         {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &c->log_level, "debug|info|warn|error"},
     };
     const size_t nitems = sizeof items / sizeof *items;
@@ -383,7 +417,8 @@ int main(int argc, char **argv)
     w.batch = wk_batch_create();
     w.single = wk_batch_create();
     w.time_ms = calloc((size_t)c->batch, sizeof *w.time_ms);
-    if (!w.db || !w.batch || !w.single || !w.time_ms) {
+    w.stored_ns = calloc((size_t)c->batch, sizeof *w.stored_ns);
+    if (!w.db || !w.batch || !w.single || !w.time_ms || !w.stored_ns) {
         wb_error("out of memory");
         goto out;
     }
@@ -428,6 +463,7 @@ out:
     wk_batch_destroy(w.batch);
     wk_batch_destroy(w.single);
     free(w.time_ms);
+    free(w.stored_ns);
     nats_Close();
     wb_info("exit %d", exit_code);
     return exit_code;

@@ -39,6 +39,9 @@ void wk_metrics_init(void)
     hist_init(&wk_m.lag_seconds, "wb_worker_persist_lag_seconds",
               "Op.time_ms (gateway accept) to commit in PostgreSQL, per op.", lag,
               sizeof lag / sizeof *lag);
+    hist_init(&wk_m.stream_lag_seconds, "wb_worker_stream_lag_seconds",
+              "Stored in JetStream (the publisher's ack) to commit in PostgreSQL, per op.", lag,
+              sizeof lag / sizeof *lag);
     hist_init(&wk_m.snapshot_seconds, "wb_worker_snapshot_seconds",
               "Time to answer one wb.snapshot request.", secs, sizeof secs / sizeof *secs);
 }
@@ -117,7 +120,8 @@ int wk_metrics_render(wk_buf *b)
                           (unsigned long long)atomic_load(&wk_m.errors[k])) < 0)
             return -1;
     if (render_hist(b, &wk_m.batch_size) < 0 || render_hist(b, &wk_m.commit_seconds) < 0 ||
-        render_hist(b, &wk_m.lag_seconds) < 0 || render_hist(b, &wk_m.snapshot_seconds) < 0)
+        render_hist(b, &wk_m.lag_seconds) < 0 || render_hist(b, &wk_m.stream_lag_seconds) < 0 ||
+        render_hist(b, &wk_m.snapshot_seconds) < 0)
         return -1;
     return 0;
 }

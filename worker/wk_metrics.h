@@ -48,6 +48,7 @@ typedef struct wk_metrics {
     wk_hist batch_size;      /* messages per fetched batch */
     wk_hist commit_seconds;  /* wb_apply_batch round trip (one transaction) */
     wk_hist lag_seconds;     /* Op.time_ms (gateway accept) -> commit */
+    wk_hist stream_lag_seconds; /* stored in JetStream (= publish ack) -> commit */
     wk_hist snapshot_seconds;
 } wk_metrics;
 

@@ -259,6 +259,12 @@ static void handle(snap_thread *t, natsMsg *msg)
         goto out;
     }
     err = stream_board(t, reply, board, seq, budget, &c, &max_clear);
+    if (err && c.index == 0 && !wk_db_connected(t->db) && wk_db_connect(t->db) == 0) {
+        /* A stale connection (PostgreSQL restarted since the last request):
+         * nothing was sent yet, so try once more on a fresh one. */
+        chunk_clear(&c);
+        err = stream_board(t, reply, board, seq, budget, &c, &max_clear);
+    }
     if (!err && publish_chunk(t, reply, board, seq, &c, true, max_clear, NULL) < 0)
         err = "publish failed";
 out:

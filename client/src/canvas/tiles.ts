@@ -1,27 +1,40 @@
 // The committed-stroke layer, cached as tiles of TILE x TILE device pixels.
 // A tile level K is "device pixels per world unit" at which its tiles were
 // rendered. Panning only blits cached tiles; zooming shows the old level
-// scaled until the view settles, then renders the new level progressively
-// (a per-frame time budget), using the old level as a fallback meanwhile.
-// New strokes are drawn incrementally on top of the cached tiles they touch
+// scaled until the view settles, then renders the new level progressively,
+// using the old level as a fallback meanwhile.
+//
+// Tile rendering is resumable: a tile is rendered into a work surface stroke
+// by stroke until the frame's time budget is spent, and continues on the next
+// frame; only a complete render replaces the tile's image (so an erase never
+// flickers: the stale image stays up until the new one is complete). New
+// strokes are drawn incrementally on top of the complete tiles they touch
 // (they are last in drawing order); erase/restore re-render just the tiles
-// whose area the stroke covers.
+// under that stroke.
 
 import type { BBox, Entry } from '../lib/board';
 import { entryPath, intersects } from './geometry';
 
 export const TILE = 512;
 const MAX_TILES = 96;
+const MAX_POOL = 8;
 
 type Ctx2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 type AnyCanvas = HTMLCanvasElement | OffscreenCanvas;
+
+export interface Surface {
+  canvas: AnyCanvas;
+  ctx: Ctx2D;
+}
 
 interface Tile {
   k: number;
   i: number;
   j: number;
-  canvas: AnyCanvas;
-  ctx: Ctx2D;
+  /** last complete render (may be stale when dirty), or null */
+  img: Surface | null;
+  /** render in progress: surface and the next index in drawing order */
+  work: { s: Surface; next: number } | null;
   dirty: boolean;
   used: number;
 }
@@ -42,21 +55,27 @@ export interface ViewXf {
   h: number;
 }
 
-function makeCanvas(): AnyCanvas {
-  if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(TILE, TILE);
-  const c = document.createElement('canvas');
-  c.width = c.height = TILE;
-  return c;
+function makeSurface(): Surface {
+  let canvas: AnyCanvas;
+  if (typeof OffscreenCanvas !== 'undefined') canvas = new OffscreenCanvas(TILE, TILE);
+  else {
+    canvas = document.createElement('canvas');
+    canvas.width = canvas.height = TILE;
+  }
+  return { canvas, ctx: canvas.getContext('2d') as Ctx2D };
 }
 
 export class TileLayer {
   private tiles = new Map<string, Tile>();
-  private pool: Tile[] = [];
+  private pool: Surface[] = [];
   private frame = 0;
-  /** tiles rendered in the last compose (for stats) */
-  rendered = 0;
+  /** strokes painted into tiles during the last compose (for stats) */
+  painted = 0;
 
-  constructor(private readonly src: TileSource) {}
+  constructor(
+    private readonly src: TileSource,
+    private readonly newSurface: () => Surface = makeSurface,
+  ) {}
 
   private static key(k: number, i: number, j: number): string {
     return k + '|' + i + '|' + j;
@@ -66,13 +85,27 @@ export class TileLayer {
     return this.tiles.size;
   }
 
+  private release(s: Surface | null): void {
+    if (s && this.pool.length < MAX_POOL) this.pool.push(s);
+  }
+
+  private drop(key: string, t: Tile): void {
+    this.tiles.delete(key);
+    this.release(t.img);
+    this.release(t.work?.s ?? null);
+  }
+
   clear(): void {
-    for (const t of this.tiles.values()) this.pool.push(t);
-    this.tiles.clear();
+    for (const [key, t] of this.tiles) this.drop(key, t);
+  }
+
+  private markDirty(t: Tile): void {
+    t.dirty = true;
+    if (t.work) t.work.next = -1; // restart from scratch
   }
 
   invalidateAll(): void {
-    for (const t of this.tiles.values()) t.dirty = true;
+    for (const t of this.tiles.values()) this.markDirty(t);
   }
 
   private tileWorld(t: { k: number; i: number; j: number }): [number, number, number, number] {
@@ -82,20 +115,23 @@ export class TileLayer {
 
   invalidate(b: BBox): void {
     for (const t of this.tiles.values()) {
-      if (t.dirty) continue;
       const [x0, y0, x1, y1] = this.tileWorld(t);
-      if (intersects(b, x0, y0, x1, y1)) t.dirty = true;
+      if (intersects(b, x0, y0, x1, y1)) this.markDirty(t);
     }
   }
 
-  /** Draw a newly appended stroke on every clean cached tile it touches. */
+  /** Draw a newly appended stroke on every complete cached tile it touches. */
   drawOnTop(e: Entry): void {
     for (const t of this.tiles.values()) {
-      if (t.dirty) continue;
+      // a dirty tile is being (or will be) re-rendered and reaches this stroke itself
+      if (t.dirty || !t.img) continue;
       const [x0, y0, x1, y1] = this.tileWorld(t);
       if (!intersects(e.bbox, x0, y0, x1, y1)) continue;
-      t.ctx.setTransform(t.k, 0, 0, t.k, -t.i * TILE, -t.j * TILE);
-      this.paint(t.ctx, e, t.k);
+      const ctx = t.img.ctx;
+      ctx.setTransform(t.k, 0, 0, t.k, -t.i * TILE, -t.j * TILE);
+      ctx.lineCap = 'round';
+      ctx.lineJoin = 'round';
+      this.paint(ctx, e, t.k);
     }
   }
 
@@ -113,88 +149,84 @@ export class TileLayer {
     ctx.stroke(entryPath(e));
   }
 
-  private render(t: Tile): void {
-    const ctx = t.ctx;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, TILE, TILE);
+  /** Continue rendering tile t until done or past the deadline. Returns true when complete. */
+  private step(t: Tile, deadline: number): boolean {
+    if (!t.work) t.work = { s: this.pool.pop() ?? this.newSurface(), next: -1 };
+    const w = t.work;
+    const ctx = w.s.ctx;
+    if (w.next < 0) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, TILE, TILE);
+      w.next = 0;
+    }
     ctx.setTransform(t.k, 0, 0, t.k, -t.i * TILE, -t.j * TILE);
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
     const [x0, y0, x1, y1] = this.tileWorld(t);
     const order = this.src.order();
-    for (let n = 0; n < order.length; n++) {
+    let n = w.next;
+    let painted = 0;
+    for (; n < order.length; n++) {
       const e = order[n];
-      if (!intersects(e.bbox, x0, y0, x1, y1) || !this.src.visible(e)) continue;
+      if (!intersects(e.bbox, x0, y0, x1, y1) || !this.src.visible(e)) {
+        if ((n & 4095) === 4095 && performance.now() > deadline) break;
+        continue;
+      }
       this.paint(ctx, e, t.k);
+      painted++;
+      if ((painted & 15) === 0 && performance.now() > deadline) {
+        n++;
+        break;
+      }
     }
+    this.painted += painted;
+    w.next = n;
+    if (n < order.length) return false;
+    // complete: the work surface becomes the tile's image
+    this.release(t.img);
+    t.img = w.s;
+    t.work = null;
     t.dirty = false;
-  }
-
-  private obtain(k: number, i: number, j: number): Tile {
-    let t = this.pool.pop();
-    if (t) {
-      t.k = k;
-      t.i = i;
-      t.j = j;
-      t.dirty = true;
-    } else {
-      const canvas = makeCanvas();
-      const ctx = canvas.getContext('2d') as Ctx2D;
-      t = { k, i, j, canvas, ctx, dirty: true, used: 0 };
-    }
-    this.tiles.set(TileLayer.key(k, i, j), t);
-    return t;
+    return true;
   }
 
   /**
    * Draw the layer for view `v` using tiles of level `K`. Renders missing or
    * dirty tiles while `deadline` (performance.now()) is not passed. Returns
-   * true when every visible tile was up to date.
+   * true when every visible tile was complete and up to date.
    */
   compose(ctx: CanvasRenderingContext2D, v: ViewXf, K: number, fallbackK: number | null, deadline: number): boolean {
     this.frame++;
-    this.rendered = 0;
+    this.painted = 0;
     const ratio = v.S / K;
     const step = TILE * ratio; // tile size on screen
-    const i0 = Math.floor(-v.ox / step), i1 = Math.floor((v.w - v.ox) / step);
-    const j0 = Math.floor(-v.oy / step), j1 = Math.floor((v.h - v.oy) / step);
+    const i0 = Math.floor(-v.ox / step), i1 = Math.ceil((v.w - v.ox) / step) - 1;
+    const j0 = Math.floor(-v.oy / step), j1 = Math.ceil((v.h - v.oy) / step) - 1;
     let complete = true;
-    const stale: [Tile | null, number, number, number, number, number, number][] = [];
     ctx.imageSmoothingEnabled = ratio !== 1;
     for (let j = j0; j <= j1; j++) {
       for (let i = i0; i <= i1; i++) {
         const x0 = Math.round(v.ox + i * step), x1 = Math.round(v.ox + (i + 1) * step);
         const y0 = Math.round(v.oy + j * step), y1 = Math.round(v.oy + (j + 1) * step);
-        let t = this.tiles.get(TileLayer.key(K, i, j)) ?? null;
-        if (!t || t.dirty) {
-          if (performance.now() < deadline) {
-            if (!t) t = this.obtain(K, i, j);
-            this.render(t);
-            this.rendered++;
-          } else {
-            complete = false;
-          }
+        const key = TileLayer.key(K, i, j);
+        let t = this.tiles.get(key);
+        if (!t) {
+          t = { k: K, i, j, img: null, work: null, dirty: true, used: 0 };
+          this.tiles.set(key, t);
         }
-        if (t) t.used = this.frame;
-        if (t && !t.dirty) ctx.drawImage(t.canvas as CanvasImageSource, x0, y0, x1 - x0, y1 - y0);
-        else stale.push([t, i, j, x0, y0, x1, y1]);
+        t.used = this.frame;
+        if (t.dirty && !(performance.now() < deadline && this.step(t, deadline))) complete = false;
+        if (t.img) ctx.drawImage(t.img.canvas as CanvasImageSource, x0, y0, x1 - x0, y1 - y0);
+        else if (fallbackK !== null && fallbackK !== K) this.drawFallback(ctx, v, fallbackK, K, i, j, x0, y0, x1, y1);
       }
     }
-    // not rendered in time: show the stale tile or the previous level, scaled
-    for (const [t, i, j, x0, y0, x1, y1] of stale) {
-      if (t) {
-        ctx.drawImage(t.canvas as CanvasImageSource, x0, y0, x1 - x0, y1 - y0);
-        continue;
-      }
-      if (fallbackK === null || fallbackK === K) continue;
-      this.drawFallback(ctx, v, fallbackK, K, i, j, x0, y0, x1, y1);
-    }
+    ctx.imageSmoothingEnabled = true;
     this.evict();
     return complete;
   }
 
   private drawFallback(ctx: CanvasRenderingContext2D, v: ViewXf, FK: number, K: number, i: number, j: number, x0: number, y0: number, x1: number, y1: number): void {
-    // world rect of the missing tile -> fallback tiles covering it
+    // world rect of the missing tile -> the fallback level's tiles covering it
     const ws = TILE / K;
     const fs = TILE / FK;
     const fi0 = Math.floor((i * ws) / fs), fi1 = Math.floor(((i + 1) * ws - 1e-9) / fs);
@@ -209,9 +241,9 @@ export class TileLayer {
     for (let fj = fj0; fj <= fj1; fj++) {
       for (let fi = fi0; fi <= fi1; fi++) {
         const ft = this.tiles.get(TileLayer.key(FK, fi, fj));
-        if (!ft) continue;
+        if (!ft || !ft.img) continue;
         ft.used = this.frame;
-        ctx.drawImage(ft.canvas as CanvasImageSource, v.ox + fi * fstep, v.oy + fj * fstep, fstep, fstep);
+        ctx.drawImage(ft.img.canvas as CanvasImageSource, v.ox + fi * fstep, v.oy + fj * fstep, fstep, fstep);
       }
     }
     ctx.restore();
@@ -219,12 +251,7 @@ export class TileLayer {
 
   /** Drop all tiles of levels other than `keep` (after a new level is complete). */
   dropLevelsExcept(keep: number): void {
-    for (const [key, t] of this.tiles) {
-      if (t.k !== keep) {
-        this.tiles.delete(key);
-        this.pool.push(t);
-      }
-    }
+    for (const [key, t] of this.tiles) if (t.k !== keep) this.drop(key, t);
   }
 
   private evict(): void {
@@ -232,8 +259,7 @@ export class TileLayer {
     const list = [...this.tiles.entries()].filter(([, t]) => t.used !== this.frame).sort((a, b) => a[1].used - b[1].used);
     for (const [key, t] of list) {
       if (this.tiles.size <= MAX_TILES) break;
-      this.tiles.delete(key);
-      if (this.pool.length < 8) this.pool.push(t);
+      this.drop(key, t);
     }
   }
 }

@@ -5,6 +5,7 @@
 import type { BoardChange, Entry } from '../lib/board';
 import { strokeBBox } from '../lib/board';
 import { History } from '../lib/history';
+import { computeOverlay } from '../lib/overlay';
 import { newOpId } from '../lib/ids';
 import type { SyncClient } from '../lib/sync';
 import { COORD_LIMIT, MAX_POINTS, type DurableOp, type PresenceClient, type Stroke } from '../lib/types';
@@ -85,6 +86,8 @@ export class BoardView {
   private pinch: { dist: number; cx: number; cy: number } | null = null;
   private spaceDown = false;
   private lastCursorSent = 0;
+  private cursorLatest: { x: number; y: number } | null = null;
+  private cursorTimer = 0;
   private pointerPos: { x: number; y: number } | null = null;
   private readonly unsub: (() => void)[] = [];
   private readonly ro: ResizeObserver | null = null;
@@ -134,6 +137,7 @@ export class BoardView {
     this.ro?.disconnect();
     cancelAnimationFrame(this.raf);
     clearTimeout(this.settleTimer);
+    clearTimeout(this.cursorTimer);
   }
 
   // ---------- visibility with pending ops applied ----------
@@ -155,28 +159,14 @@ export class BoardView {
   private refreshOverlay(): void {
     const oldKeys = [...this.overrides.keys()];
     const oldClear = this.clearAll;
-    const overrides = new Map<string, boolean>();
-    let clearAll = false;
-    const pending = new Map<string, { stroke: Stroke; visible: boolean; path: Path2D }>();
     const board = this.sync.board;
-    for (const op of this.sync.pendingOps()) {
-      if (op.t === 'stroke') {
-        if (!board.byId.has(op.stroke.id) && !pending.has(op.stroke.id)) {
-          const prev = this.pendingStrokes.get(op.stroke.id);
-          pending.set(op.stroke.id, { stroke: op.stroke, visible: true, path: prev?.path ?? buildPath(op.stroke.points) });
-        }
-      } else if (op.t === 'clear') {
-        clearAll = true;
-        overrides.clear();
-        for (const p of pending.values()) p.visible = false;
-      } else {
-        const vis = op.t === 'restore';
-        for (const id of op.ids) {
-          const p = pending.get(id);
-          if (p) p.visible = vis;
-          else if (board.byId.has(id)) overrides.set(id, vis);
-        }
-      }
+    const o = computeOverlay(board, this.sync.pendingOps());
+    const overrides = o.overrides;
+    const clearAll = o.clearAll;
+    const pending = new Map<string, { stroke: Stroke; visible: boolean; path: Path2D }>();
+    for (const [id, p] of o.strokes) {
+      const prev = this.pendingStrokes.get(id);
+      pending.set(id, { stroke: p.stroke, visible: p.visible, path: prev && prev.stroke === p.stroke ? prev.path : buildPath(p.stroke.points) });
     }
     this.overrides = overrides;
     this.clearAll = clearAll;
@@ -530,11 +520,24 @@ export class BoardView {
   }
 
   private sendCursor(x: number, y: number): void {
-    const now = performance.now();
-    if (now - this.lastCursorSent < CURSOR_MS) return;
-    this.lastCursorSent = now;
+    // throttled, with a trailing send so that the last position always goes out
     const [wx, wy] = this.toWorld(x, y);
-    this.sync.sendEphemeral({ t: 'cursor', x: round1(wx), y: round1(wy) });
+    this.cursorLatest = { x: round1(wx), y: round1(wy) };
+    const wait = CURSOR_MS - (performance.now() - this.lastCursorSent);
+    if (wait > 0) {
+      if (!this.cursorTimer) this.cursorTimer = window.setTimeout(() => this.flushCursor(), wait);
+      return;
+    }
+    this.flushCursor();
+  }
+
+  private flushCursor(): void {
+    this.cursorTimer = 0;
+    const c = this.cursorLatest;
+    if (!c) return;
+    this.cursorLatest = null;
+    this.lastCursorSent = performance.now();
+    this.sync.sendEphemeral({ t: 'cursor', x: c.x, y: c.y });
   }
 
   private eraseAt(x: number, y: number): void {
@@ -560,9 +563,13 @@ export class BoardView {
 
   // ---------- export ----------
 
-  async exportPng(): Promise<Blob | null> {
+  /** Render the visible board (bounding box of all strokes) into a new canvas of at most maxDim px. */
+  private renderAll(maxDim: number, maxScale: number, pad: number, limit = Infinity): HTMLCanvasElement | null {
     const entries: { s: Stroke; path: Path2D; b: ReturnType<typeof strokeBBox> }[] = [];
-    for (const e of this.sync.board.order) if (this.isVisible(e)) entries.push({ s: e.stroke, path: entryPath(e), b: e.bbox });
+    for (const e of this.sync.board.order) {
+      if (entries.length >= limit) break;
+      if (this.isVisible(e)) entries.push({ s: e.stroke, path: entryPath(e), b: e.bbox });
+    }
     for (const p of this.pendingStrokes.values()) if (p.visible) entries.push({ s: p.stroke, path: p.path, b: strokeBBox(p.stroke) });
     if (entries.length === 0) return null;
     let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
@@ -572,9 +579,8 @@ export class BoardView {
       maxX = Math.max(maxX, b.maxX);
       maxY = Math.max(maxY, b.maxY);
     }
-    const pad = 24;
     const w = maxX - minX + 2 * pad, h = maxY - minY + 2 * pad;
-    const k = Math.min(2, 8192 / w, 8192 / h);
+    const k = Math.min(maxScale, maxDim / w, maxDim / h);
     const c = document.createElement('canvas');
     c.width = Math.max(1, Math.ceil(w * k));
     c.height = Math.max(1, Math.ceil(h * k));
@@ -585,7 +591,24 @@ export class BoardView {
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
     for (const { s, path } of entries) drawStroke(ctx, s, path);
+    return c;
+  }
+
+  async exportPng(): Promise<Blob | null> {
+    const c = this.renderAll(4096, 2, 24);
+    if (!c) return null;
     return new Promise((res) => c.toBlob(res, 'image/png'));
+  }
+
+  /** A small preview for the home page (data URL), or null for an empty board. */
+  thumbnail(): string | null {
+    const c = this.renderAll(220, 1, 12, 4000);
+    if (!c) return null;
+    try {
+      return c.toDataURL('image/webp', 0.7);
+    } catch {
+      return null;
+    }
   }
 
   // ---------- rendering ----------
@@ -613,12 +636,16 @@ export class BoardView {
 
     // committed strokes: tiles
     const zooming = t0 - this.lastZoomAt < SETTLE_MS;
-    let again = false;
-    if (!zooming && this.K !== S) {
-      this.prevK = this.K;
+    let again = zooming;
+    // while zooming, show the current tile level scaled; switch level once the
+    // view settles, or at once when the scale is more than 2x away from it
+    const ratio = S / this.K;
+    if (this.K !== S && (!zooming || ratio < 0.5 || ratio > 2)) {
+      if (this.prevK === null || !zooming) this.prevK = this.K;
       this.K = S;
-    } else if (zooming) again = true;
-    const complete = this.tiles.compose(ctx, { S, ox, oy, w: W, h: H }, this.K, this.prevK, t0 + 12);
+    }
+    // frame budget for (re)rendering tiles: small while the zoom is moving
+    const complete = this.tiles.compose(ctx, { S, ox, oy, w: W, h: H }, this.K, this.prevK, t0 + (zooming ? 4 : 12));
     if (!complete) again = true;
     else if (this.prevK !== null && !zooming) {
       this.tiles.dropLevelsExcept(this.K);

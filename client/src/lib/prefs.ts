@@ -31,15 +31,35 @@ export function touchRecent(id: string): void {
   list.unshift({ id, at: Date.now() });
   try {
     ls()?.setItem(RECENT, JSON.stringify(list.slice(0, 12)));
+    for (const r of list.slice(12)) ls()?.removeItem(`wb.thumb.${r.id}`);
   } catch {
     /* ignore */
+  }
+}
+
+export function saveThumb(id: string, dataUrl: string | null): void {
+  try {
+    if (dataUrl && dataUrl.length < 60000) ls()?.setItem(`wb.thumb.${id}`, dataUrl);
+    else ls()?.removeItem(`wb.thumb.${id}`);
+  } catch {
+    /* quota: no preview */
+  }
+}
+
+export function thumb(id: string): string | null {
+  try {
+    return ls()?.getItem(`wb.thumb.${id}`) ?? null;
+  } catch {
+    return null;
   }
 }
 
 export function forgetRecent(id: string): void {
   try {
     ls()?.setItem(RECENT, JSON.stringify(recentBoards().filter((r) => r.id !== id)));
-    ls()?.removeItem('wb.outbox.' + id);
+    ls()?.removeItem(`wb.thumb.${id}`);
+    const s = ls();
+    if (s) for (let i = s.length - 1; i >= 0; i--) if (s.key(i)?.startsWith(`wb.outbox.${id}`)) s.removeItem(s.key(i)!);
   } catch {
     /* ignore */
   }

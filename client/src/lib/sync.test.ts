@@ -246,6 +246,8 @@ describe('SyncClient', () => {
     c.start();
     last().open();
     last().recv({ t: 'welcome', board: 'B1', client: 'c1', gateway: 'gw-1', seq: 0, resumed: false });
+    expect(last().sent.find((m) => m.t === 'ping')).toBeUndefined();
+    last().recv({ t: 'snapshot', seq: 0, strokes: [] });
     const ping = last().sent.find((m) => m.t === 'ping');
     expect(ping).toBeTruthy();
     vi.advanceTimersByTime(40);
@@ -257,6 +259,28 @@ describe('SyncClient', () => {
     expect(c.state).toBe('reconnecting');
     vi.advanceTimersByTime(60000);
     expect(sockets.length).toBeGreaterThan(1);
+  });
+
+  it('a server whose history is behind what we applied (reset) gets a fresh join without since', () => {
+    const { c, last, sockets } = setup();
+    c.start();
+    last().open();
+    last().recv({ t: 'welcome', board: 'B1', client: 'c1', gateway: 'gw-1', seq: 50, resumed: false });
+    last().recv({ t: 'snapshot', seq: 50, strokes: [stroke('a')] });
+    last().drop();
+    vi.advanceTimersByTime(60_000);
+    expect(last().url).toContain('since=50');
+    last().open();
+    last().recv({ t: 'welcome', board: 'B1', client: 'c1', gateway: 'gw-1', seq: 3, resumed: true });
+    vi.advanceTimersByTime(1);
+    expect(sockets.length).toBe(3);
+    expect(last().url).not.toContain('since');
+    last().open();
+    last().recv({ t: 'welcome', board: 'B1', client: 'c1', gateway: 'gw-1', seq: 3, resumed: false });
+    last().recv({ t: 'snapshot', seq: 3, strokes: [stroke('x')] });
+    expect(c.board.visibleIds()).toEqual(['x']);
+    last().recv({ t: 'ev', seq: 4, op: 'n', kind: 'stroke', stroke: stroke('y') });
+    expect(c.board.visibleIds()).toEqual(['x', 'y']);
   });
 
   it('does not send ephemeral messages while disconnected', () => {

@@ -41,6 +41,8 @@ export interface SyncOptions {
   url: (since: number | null) => string;
   createSocket: (url: string) => SocketLike;
   storage?: KVStorage | null;
+  /** localStorage key of the persisted outbox (default wb.outbox.{board}) */
+  outboxKey?: string;
   timers?: Timers;
   now?: () => number;
   random?: () => number;
@@ -109,7 +111,7 @@ export class SyncClient {
     this.o = o;
     this.t = o.timers ?? defaultTimers;
     this.now = o.now ?? (() => Date.now());
-    this.outbox = new Outbox(o.storage ?? null, `wb.outbox.${o.board}`);
+    this.outbox = new Outbox(o.storage ?? null, o.outboxKey ?? `wb.outbox.${o.board}`);
     this.backoff = new Backoff({ random: o.random });
   }
 
@@ -209,7 +211,6 @@ export class SyncClient {
     ws.onopen = () => {
       this.lastPong = this.now();
       this.pingTimer = this.t.setInterval(() => this.tick(), this.o.pingIntervalMs ?? 5000);
-      this.ping();
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data !== 'string') return;
@@ -301,9 +302,31 @@ export class SyncClient {
     if (this.isSynced) this.flush();
   }
 
+  /** Take over ops persisted by another (closed) tab; they keep their op ids. */
+  adopt(ops: DurableOp[]): void {
+    let n = 0;
+    for (const op of ops) {
+      if (this.outbox.has(op.op)) continue;
+      this.outbox.add(op);
+      n++;
+    }
+    if (!n) return;
+    this.emit('pending');
+    this.emit('status');
+    if (this.isSynced) this.flush();
+  }
+
   private handle(m: ServerMsg): void {
     switch (m.t) {
       case 'welcome': {
+        if (m.resumed && typeof m.seq === 'number' && m.seq < this.board.seq) {
+          // the server knows less than we applied: its history was reset
+          // (e.g. a new stream). Our seqs mean nothing there: start over
+          // with a snapshot (pending ops are kept and resent).
+          this.haveState = false;
+          this.t.setTimeout(() => this.reconnect(), 0);
+          return;
+        }
         this.gateway = String(m.gateway ?? '');
         this.clientId = String(m.client ?? '');
         this.backoff.reset();
@@ -416,6 +439,7 @@ export class SyncClient {
     this.syncTimer = null;
     this.synced = true;
     this.emit('status');
+    this.ping(); // first RTT sample once the join (replay/snapshot) is done
     this.flush();
   }
 

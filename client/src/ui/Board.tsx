@@ -1,7 +1,8 @@
 import { useEffect, useReducer, useRef, useState } from 'react';
 import { BoardView, colorFor, type Tool } from '../canvas/view';
-import { setUserName, touchRecent, userName } from '../lib/prefs';
+import { saveThumb, setUserName, touchRecent, userName } from '../lib/prefs';
 import { SyncClient, type SocketLike } from '../lib/sync';
+import { adoptOrphans, heartbeat, HEARTBEAT_MS, outboxKey, tabId } from '../lib/tabs';
 import type { PresenceClient } from '../lib/types';
 import { navigate } from './App';
 import { IconDownload, IconEraser, IconHand, IconHome, IconLink, IconPen, IconRedo, IconTrash, IconUndo } from './icons';
@@ -23,9 +24,9 @@ declare global {
 
 function wsUrl(board: string, name: string, since: number | null): string {
   const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  const q = new URLSearchParams({ name });
-  if (since !== null) q.set('since', String(since));
-  return `${proto}://${location.host}/ws/${board}?${q.toString()}`;
+  let q = `name=${encodeURIComponent(name)}`;
+  if (since !== null) q += `&since=${since}`;
+  return `${proto}://${location.host}/ws/${board}?${q}`;
 }
 
 async function copyText(text: string): Promise<boolean> {
@@ -71,13 +72,17 @@ export function Board({ id }: { id: string }) {
     touchRecent(id);
     document.title = `Whiteboard · ${id.slice(0, 8)}`;
     let storage: Storage | null = null;
+    let session: Storage | null = null;
     try {
       storage = window.localStorage;
+      session = window.sessionStorage;
     } catch {
       storage = null;
     }
+    const tab = tabId(session);
     const sync = new SyncClient({
       board: id,
+      outboxKey: outboxKey(id, tab),
       name: nameRef.current,
       url: (since) => wsUrl(id, nameRef.current, since),
       createSocket: (u) => new WebSocket(u, 'wb.v1') as unknown as SocketLike,
@@ -99,12 +104,40 @@ export function Board({ id }: { id: string }) {
     window.addEventListener('online', online);
     const offline = () => schedule();
     window.addEventListener('offline', offline);
+    // this tab's heartbeat; adopt what closed tabs left unsent on this board
+    const beat = () => {
+      if (!storage) return;
+      heartbeat(storage, tab);
+      const orphans = adoptOrphans(storage, id, tab);
+      if (orphans.length) sync.adopt(orphans);
+    };
+    beat();
+    const beatTimer = window.setInterval(beat, HEARTBEAT_MS);
+    // a small preview for the home page's recent boards (taken when the page
+    // is hidden or left, never while drawing: it costs a full render)
+    let thumbSeq = -1;
+    const snap = () => {
+      const key = sync.board.seq * 1000 + sync.unacked;
+      if (key === thumbSeq) return;
+      thumbSeq = key;
+      saveThumb(id, view.thumbnail());
+    };
+    const onHide = () => {
+      if (document.visibilityState === 'hidden') snap();
+      else sync.reconnectNow(); // back to the tab: do not wait for the backoff
+    };
+    window.addEventListener('pagehide', snap);
+    document.addEventListener('visibilitychange', onHide);
     sync.start();
     setEng({ sync, view });
 
     const handle = Object.freeze({
       board: id,
       get seq() {
+        return sync.board.seq;
+      },
+      /** alias of seq: the highest applied seq */
+      get lastSeq() {
         return sync.board.seq;
       },
       /** visible stroke ids in drawing order as shown (committed + my pending ops) */
@@ -151,6 +184,10 @@ export function Board({ id }: { id: string }) {
       window.removeEventListener('online', online);
       window.removeEventListener('offline', offline);
       clearTimeout(pendingUi);
+      clearInterval(beatTimer);
+      window.removeEventListener('pagehide', snap);
+      document.removeEventListener('visibilitychange', onHide);
+      snap();
       sync.stop();
       view.destroy();
       setEng(null);
@@ -271,7 +308,7 @@ export function Board({ id }: { id: string }) {
           <IconDownload />
         </button>
         <button id="share" className="btn small" onClick={share} title={`Copy the share link (board ${id})`}>
-          <IconLink /> Share
+          <IconLink /> <span className="label">Share</span>
         </button>
       </div>
 
@@ -308,7 +345,7 @@ export function Board({ id }: { id: string }) {
         ))}
       </div>
 
-      <div className="topbar right panel" id="presence">
+      <div className={`topbar right panel ${sync?.state === 'connected' ? '' : 'stale'}`} id="presence" data-count={presence.length}>
         <ul className="avatars">
           {presence.slice(0, 8).map((p) => (
             <li key={p.id} title={p.id === me ? `${p.name} (you)` : p.name} style={{ background: p.color || colorFor(p.id) }} data-client={p.id}>

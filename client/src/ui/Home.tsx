@@ -1,6 +1,6 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { newBoardId } from '../lib/ids';
-import { forgetRecent, recentBoards, timeAgo } from '../lib/prefs';
+import { forgetRecent, recentBoards, thumb, timeAgo } from '../lib/prefs';
 import { BOARD_ID_RE } from '../lib/types';
 import { navigate } from './App';
 
@@ -8,6 +8,8 @@ export function Home({ badLink }: { badLink: boolean }) {
   const [recent, setRecent] = useState(recentBoards);
   const [link, setLink] = useState('');
   const [err, setErr] = useState(badLink ? 'That link is not a valid board.' : '');
+  // re-read after mount: the board page just left saves its preview while unmounting
+  useEffect(() => setRecent(recentBoards()), []);
 
   const open = (e: React.FormEvent) => {
     e.preventDefault();
@@ -65,8 +67,11 @@ export function Home({ badLink }: { badLink: boolean }) {
                       navigate('/b/' + r.id);
                     }}
                   >
-                    <span className="mono">{r.id}</span>
-                    <span className="muted">{timeAgo(r.at)}</span>
+                    <span className="thumb">{thumb(r.id) ? <img src={thumb(r.id)!} alt="" /> : null}</span>
+                    <span className="meta">
+                      <span className="mono">{r.id}</span>
+                      <span className="muted">{timeAgo(r.at)}</span>
+                    </span>
                   </a>
                   <button
                     className="icon-btn"

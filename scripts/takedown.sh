@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Takes one gateway of the RUNNING native stack down, or brings it back.
+#
+#   scripts/takedown.sh GW=gw-1 MODE=term    SIGTERM: /healthz turns 503, clients get 1001, clean exit
+#   scripts/takedown.sh GW=gw-1 MODE=kill    SIGKILL: a crash, sockets just drop
+#   scripts/takedown.sh GW=gw-1 MODE=back    bring it back (same as scripts/bringback.sh GW=gw-1)
+#
+# (also positional: takedown.sh gw-1 kill). Ports and run dir come from
+# scripts/env.sh (WB_GW1_PORT, WB_GW2_PORT, WB_RUN_DIR, WB_DASHBOARD_PORT).
+#
+# The gateway process is found by its pid file ($WB_RUN_DIR/<gw>.pid, written by
+# scripts/svc/gateway.sh under `make run`), checked against the process actually
+# listening on the gateway's port; if there is no usable pid file, by the port.
+# Under `make run` (WB_SUPERVISE=1) the gateway's supervisor loop keeps it down
+# while $WB_RUN_DIR/<gw>.down exists: take-down creates that file first, bring-
+# back removes it (the supervisor restarts the gateway). Without a supervisor,
+# bring-back starts scripts/svc/gateway.sh itself in the background (log in
+# $WB_RUN_DIR/logs/<gw>.log). Bring-back waits until /healthz is 200 and, if
+# Traefik's API answers, until Traefik reports the server UP again.
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+GW=${GW:-} MODE=${MODE:-}
+for a in "$@"; do
+  case $a in
+    GW=*) GW=${a#GW=} ;;
+    MODE=*) MODE=${a#MODE=} ;;
+    gw-*) GW=$a ;;
+    term|kill|back) MODE=$a ;;
+    *) echo "usage: $0 GW=gw-1|gw-2 MODE=term|kill|back" >&2; exit 2 ;;
+  esac
+done
+case $GW in
+  gw-1) port=$WB_GW1_PORT ;;
+  gw-2) port=$WB_GW2_PORT ;;
+  *) echo "takedown: GW must be gw-1 or gw-2 (got '${GW}')" >&2; exit 2 ;;
+esac
+case $MODE in term|kill|back) ;; *) echo "takedown: MODE must be term, kill or back" >&2; exit 2 ;; esac
+
+now_ms() { date +%s%3N; }
+
+# pid of the wb-gateway listening on $port (empty if none)
+pid_on_port() {
+  ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+}
+is_gateway() { [ -n "${1:-}" ] && alive "$1" && [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -q 'wb-gateway'; }
+
+find_pid() {
+  local pf=$WB_RUN_DIR/$GW.pid p
+  if [ -s "$pf" ]; then
+    p=$(cat "$pf")
+    if is_gateway "$p"; then
+      local lp; lp=$(pid_on_port)
+      if [ -z "$lp" ] || [ "$lp" = "$p" ]; then echo "$p"; return; fi
+    fi
+  fi
+  p=$(pid_on_port)
+  if is_gateway "$p"; then echo "$p"; fi
+}
+
+# alive and not a zombie (a killed child its parent has not reaped yet is gone for us)
+alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]; }
+
+# pid of the supervising scripts/svc/gateway.sh loop of this stack (make run), if any
+supervisor() {
+  local p
+  for p in $(pgrep -f "svc/gateway.sh $GW" || true); do
+    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "WB_SUPERVISE=1" &&
+       tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "WB_RUN_DIR=$WB_RUN_DIR"; then
+      echo "$p"; return
+    fi
+  done
+}
+
+health() { curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/healthz" 2>/dev/null || true; }
+
+traefik_status() {   # UP / DOWN / "" (no API)
+  curl -s -m 1 "http://127.0.0.1:$WB_DASHBOARD_PORT/api/http/services/gateways@file" 2>/dev/null |
+    python3 -c '
+import json,sys
+try: j=json.load(sys.stdin)
+except Exception: sys.exit(0)
+for u,s in (j.get("serverStatus") or {}).items():
+    if u.endswith(":'"$port"'"): print(s)' 2>/dev/null || true
+}
+
+if [ "$MODE" = back ]; then
+  t0=$(now_ms)
+  rm -f "$WB_RUN_DIR/$GW.down"
+  if [ -z "$(find_pid)" ]; then
+    if [ -n "$(supervisor)" ]; then
+      # supervised (make run): the loop restarts it within 0.2 s of the .down removal
+      for _ in $(seq 1 50); do [ -n "$(find_pid)" ] && break; sleep 0.1; done
+    else
+      mkdir -p "$WB_RUN_DIR/logs"
+      setsid nohup bash "$WB_ROOT/scripts/svc/gateway.sh" "$GW" >> "$WB_RUN_DIR/logs/$GW.log" 2>&1 < /dev/null &
+      echo "takedown: started $GW (pid $!, log $WB_RUN_DIR/logs/$GW.log)"
+    fi
+  fi
+  for _ in $(seq 1 150); do [ "$(health)" = 200 ] && break; sleep 0.1; done
+  [ "$(health)" = 200 ] || { echo "takedown: $GW not healthy on :$port after 15 s" >&2; exit 1; }
+  t1=$(now_ms)
+  st=$(traefik_status)
+  if [ -n "$st" ]; then
+    for _ in $(seq 1 100); do [ "$(traefik_status)" = UP ] && break; sleep 0.1; done
+    st=$(traefik_status)
+  fi
+  t2=$(now_ms)
+  echo "takedown: $GW back (pid $(find_pid)): healthy after $((t1 - t0)) ms, Traefik status ${st:-unknown} after $((t2 - t0)) ms"
+  [ -z "$st" ] || [ "$st" = UP ]
+  exit
+fi
+
+pid=$(find_pid)
+if [ -z "$pid" ]; then
+  echo "takedown: no wb-gateway found for $GW (pid file $WB_RUN_DIR/$GW.pid, port $port)" >&2
+  exit 1
+fi
+mkdir -p "$WB_RUN_DIR"
+touch "$WB_RUN_DIR/$GW.down"          # keeps a supervised gateway down
+sig=TERM; [ "$MODE" = kill ] && sig=KILL
+t0=$(now_ms)
+kill -s "$sig" "$pid"
+echo "takedown: sent SIG$sig to $GW (pid $pid, port $port)"
+# wait for the process to go away (SIGTERM: health 503, grace, close 1001, drain)
+for _ in $(seq 1 300); do alive "$pid" || break; sleep 0.05; done
+if alive "$pid"; then
+  echo "takedown: $GW (pid $pid) still alive 30 s after SIG$sig" >&2
+  exit 1
+fi
+t1=$(now_ms)
+st=$(traefik_status)
+if [ -n "$st" ]; then
+  for _ in $(seq 1 50); do [ "$(traefik_status)" = DOWN ] && break; sleep 0.1; done
+  st=$(traefik_status)
+fi
+t2=$(now_ms)
+echo "takedown: $GW exited $((t1 - t0)) ms after SIG$sig; Traefik status ${st:-unknown} after $((t2 - t0)) ms"
