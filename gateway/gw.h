@@ -131,7 +131,16 @@ struct gw_board {
     size_t nheld, capheld;
     gw_remote *remotes;
     size_t nremotes;
-    bool presence_dirty;
+    bool presence_dirty;  /* local clients need a new presence list */
+    bool presence_pub;    /* other gateways need our list */
+    bool in_dirty;
+    struct gw_board *dirty_next;
+    /* Joins without since are batched per board: one snapshot serves every
+     * client that attached before the sync task started. */
+    uint64_t *waiting, *inflight;
+    size_t nwaiting, capwaiting, ninflight;
+    uint64_t join_gen;
+    bool join_inflight;
 };
 
 /* ---- events handed to the lws thread ---- */
@@ -203,6 +212,8 @@ void gw_nats_publish_live(const char *board, const uint8_t *data, size_t len);
 gw_board *gw_board_get(const char *id, bool create);
 void gw_board_attach(gw_board *b, gw_conn *c);
 void gw_board_detach(gw_conn *c);
+/* Queues a join without since for the board's next batched snapshot. */
+void gw_board_join_wait(gw_board *b, gw_conn *c);
 /* Queue a frame to one client (takes no reference from the caller). */
 void gw_conn_send(gw_conn *c, gw_buf *b);
 void gw_conn_send_error(gw_conn *c, wb_errcode code, const char *op, const char *msg);

@@ -18,6 +18,7 @@
 static wb_map g_boards;   /* id -> gw_board* */
 static wb_map g_conns;    /* serial -> gw_conn* */
 static wb_map g_pending;  /* "board/op" -> gw_pending* */
+static gw_board *g_dirty; /* boards whose presence changed since the last flush */
 
 typedef struct gw_pending {
     uint64_t conns[4];
@@ -80,12 +81,19 @@ gw_board *gw_board_get(const char *id, bool create)
 
 static void board_destroy(gw_board *b)
 {
+    for (gw_board **pp = &g_dirty; *pp; pp = &(*pp)->dirty_next)
+        if (*pp == b) {
+            *pp = b->dirty_next;
+            break;
+        }
     wb_map_del(&g_boards, b->id, strlen(b->id));
     gw_nats_board_unsubscribe(b);
     for (size_t i = 0; i < b->nheld; i++) gw_buf_unref(b->held[i]);
     free(b->held);
     for (size_t i = 0; i < b->nremotes; i++) free(b->remotes[i].clients_json);
     free(b->remotes);
+    free(b->waiting);
+    free(b->inflight);
     free(b);
 }
 
@@ -226,11 +234,21 @@ static void presence_send_local(gw_board *b)
     b->presence_dirty = false;
 }
 
-static void presence_changed(gw_board *b)
+
+static void mark_dirty(gw_board *b, bool publish)
 {
-    presence_publish(b, false);
     b->presence_dirty = true;
+    if (publish) b->presence_pub = true;
+    if (!b->in_dirty) {
+        b->in_dirty = true;
+        b->dirty_next = g_dirty;
+        g_dirty = b;
+    }
 }
+
+/* Local membership changed: tell the other gateways and the local clients,
+ * once per event batch however many clients joined or left. */
+static void presence_changed(gw_board *b) { mark_dirty(b, true); }
 
 static void handle_presence(gw_board *b, gw_event *e)
 {
@@ -242,7 +260,7 @@ static void handle_presence(gw_board *b, gw_event *e)
         if (r) {
             free(r->clients_json);
             *r = b->remotes[--b->nremotes];
-            b->presence_dirty = true;
+            mark_dirty(b, false);
         }
         return;
     }
@@ -253,14 +271,14 @@ static void handle_presence(gw_board *b, gw_event *e)
         r = &b->remotes[b->nremotes++];
         memset(r, 0, sizeof *r);
         snprintf(r->gateway, sizeof r->gateway, "%s", e->gateway);
-        b->presence_dirty = true;
+        mark_dirty(b, false);
         presence_publish(b, false); /* let the newcomer gateway see us at once */
     }
     const char *nj = e->presence_json ? e->presence_json : "";
     if (!r->clients_json || strcmp(r->clients_json, nj)) {
         free(r->clients_json);
         r->clients_json = strdup(nj);
-        b->presence_dirty = true;
+        mark_dirty(b, false);
     }
     r->expires_us = now + (int64_t)e->ttl_ms * 1000;
 }
@@ -376,10 +394,62 @@ static void handle_fill(gw_board *b, gw_event *e)
 
 /* A join finished: welcome, then the snapshot or replay, then what was
  * queued meanwhile (live ops deduplicated by seq). */
+static void submit_board_join(gw_board *b)
+{
+    free(b->inflight);
+    b->inflight = b->waiting;
+    b->ninflight = b->nwaiting;
+    b->waiting = NULL;
+    b->nwaiting = b->capwaiting = 0;
+    b->join_inflight = true;
+    b->join_gen++;
+    gw_sync_submit(GW_TASK_JOIN, b->id, 0, false, 0, 0, b->join_gen);
+}
+
+void gw_board_join_wait(gw_board *b, gw_conn *c)
+{
+    if (b->nwaiting == b->capwaiting) {
+        size_t nc = b->capwaiting ? b->capwaiting * 2 : 8;
+        uint64_t *nw = realloc(b->waiting, nc * sizeof *nw);
+        if (!nw) {
+            c->synced = true;
+            gw_conn_close(c, 1011, "out of memory");
+            return;
+        }
+        b->waiting = nw;
+        b->capwaiting = nc;
+    }
+    b->waiting[b->nwaiting++] = c->serial;
+    if (!b->join_inflight) submit_board_join(b);
+}
+
+static void serve_join(gw_conn *c, gw_event *e);
+
+/* A join task finished: for one client (since), or for a board's batch. */
 static void handle_join(gw_event *e)
 {
-    gw_conn *c = gw_conn_find(e->conn);
-    if (!c || c->closing || c->synced) return;
+    if (e->conn) {
+        gw_conn *c = gw_conn_find(e->conn);
+        if (c && !c->closing && !c->synced) serve_join(c, e);
+        return;
+    }
+    gw_board *b = gw_board_get(e->board, false);
+    if (!b || !b->join_inflight || e->last_seq != b->join_gen) return; /* a stale board's task */
+    uint64_t *batch = b->inflight;
+    size_t n = b->ninflight;
+    b->inflight = NULL;
+    b->ninflight = 0;
+    b->join_inflight = false;
+    if (b->nwaiting) submit_board_join(b);
+    for (size_t i = 0; i < n; i++) {
+        gw_conn *c = gw_conn_find(batch[i]);
+        if (c && !c->closing && !c->synced) serve_join(c, e);
+    }
+    free(batch);
+}
+
+static void serve_join(gw_conn *c, gw_event *e)
+{
     if (e->err) {
         gw_conn_send_error(c, WB_E_UNAVAILABLE, NULL, "the board could not be loaded; retry");
         c->synced = true;
@@ -543,7 +613,7 @@ void gw_board_tick(int64_t now_us)
             if (b->remotes[k].expires_us < now_us) {
                 free(b->remotes[k].clients_json);
                 b->remotes[k] = b->remotes[--b->nremotes];
-                b->presence_dirty = true;
+                mark_dirty(b, false);
             } else {
                 k++;
             }
@@ -572,9 +642,16 @@ void gw_board_tick(int64_t now_us)
 /* Presence changes are sent at once, not only on the tick. */
 void gw_boards_flush_presence(void)
 {
-    for (size_t i = 0; i < g_boards.cap; i++) {
-        gw_board *b = g_boards.slots[i].key ? g_boards.slots[i].val : NULL;
-        if (b && b->presence_dirty) presence_send_local(b);
+    gw_board *b = g_dirty;
+    g_dirty = NULL;
+    while (b) {
+        gw_board *next = b->dirty_next;
+        b->in_dirty = false;
+        b->dirty_next = NULL;
+        if (b->presence_pub) presence_publish(b, false);
+        b->presence_pub = false;
+        if (b->presence_dirty) presence_send_local(b);
+        b = next;
     }
 }
 

@@ -120,7 +120,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols g_protocols[] = {
     /* rx_buffer_size is per connection: keep it small (frames are reassembled). */
-    {"wb.v1", callback, sizeof(gw_conn), 4096, 0, NULL, 0},
+    {"wb.v1", callback, sizeof(gw_conn), 1024, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

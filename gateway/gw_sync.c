@@ -285,6 +285,7 @@ static void run_join(gw_task *k)
     if (!e) return;
     snprintf(e->board, sizeof e->board, "%s", k->board);
     e->conn = k->conn;
+    e->last_seq = k->to; /* the board's join generation (batched joins) */
     e->err = WB_E_UNAVAILABLE;
     if (natsConnection_FlushTimeout(gw_nats_conn(), 3000) != NATS_OK) goto out;
     if (k->has_since) {

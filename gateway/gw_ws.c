@@ -69,7 +69,10 @@ static void on_established(struct lws *wsi, gw_conn *c)
         return;
     }
     gw_board_attach(b, c);
-    gw_sync_submit(GW_TASK_JOIN, c->board_id, c->serial, c->has_since, c->since, 0, 0);
+    if (c->has_since)
+        gw_sync_submit(GW_TASK_JOIN, c->board_id, c->serial, true, c->since, 0, 0);
+    else
+        gw_board_join_wait(b, c);
 }
 
 static void on_closed(gw_conn *c)
