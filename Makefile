@@ -101,3 +101,8 @@ bringback:
 
 bench: programs
 	@bash bench/run.sh
+
+# The React client, served by the gateways from client/dist.
+.PHONY: client
+client:
+	cd client && npm ci --no-audit --no-fund --loglevel=error && npm run build
