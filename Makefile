@@ -90,14 +90,16 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-# Live failover demo on a running `make run` stack.
-GW ?= gw-1
-MODE ?= term
-.PHONY: takedown bringback
+# Live failover demo on a running `make run` stack (docs/operations.md).
+.PHONY: drill takedown bringback check-docker
+drill:
+	.venv/bin/python scripts/drill.py --mode $(or $(MODE),kill) --gw $(or $(GW),gw-1)
 takedown:
-	@bash scripts/takedown.sh $(GW) $(MODE)
+	@bash scripts/takedown.sh GW=$(or $(GW),gw-1) MODE=$(or $(MODE),term)
 bringback:
-	@bash scripts/takedown.sh $(GW) up
+	@bash scripts/bringback.sh GW=$(or $(GW),gw-1)
+check-docker:
+	.venv/bin/pytest -q tests/test_docker.py
 
 bench: programs
 	@bash bench/run.sh

@@ -54,7 +54,8 @@ void bh_merge(bench_hist *dst, const bench_hist *src)
     dst->count += src->count;
     dst->sum_ns += src->sum_ns;
     dst->clamped += src->clamped;
-    for (size_t i = 0; i < BH_BUCKETS; i++) dst->b[i] += src->b[i];
+    for (size_t i = 0; i < BH_BUCKETS; i++)
+        dst->b[i] += src->b[i];
 }
 
 uint64_t bh_quantile(const bench_hist *h, double q)

@@ -43,7 +43,8 @@ static int str(cur *c, bp_str *out)
 static int num(cur *c, double *out)
 {
     const char *s = c->p;
-    while (c->p < c->end && (strchr("0123456789+-.eE", *c->p) != NULL) && *c->p) c->p++;
+    while (c->p < c->end && (strchr("0123456789+-.eE", *c->p) != NULL) && *c->p)
+        c->p++;
     size_t n = (size_t)(c->p - s);
     if (n == 0 || n > 63) return -1;
     char tmp[64];
@@ -158,13 +159,20 @@ static int message(cur *c, bp_msg *m)
         ws(c);
         if (c->p >= c->end) return -1;
         bp_str *dst = NULL;
-        if (k.n == 1 && k.s[0] == 't') dst = &m->t;
-        else if (bp_eq(k, "op")) dst = &m->op;
-        else if (bp_eq(k, "from")) dst = &m->from;
-        else if (bp_eq(k, "code")) dst = &m->code;
-        else if (bp_eq(k, "client")) dst = &m->client;
-        else if (bp_eq(k, "name")) dst = &m->name;
-        else if (bp_eq(k, "kind")) dst = &m->kind;
+        if (k.n == 1 && k.s[0] == 't')
+            dst = &m->t;
+        else if (bp_eq(k, "op"))
+            dst = &m->op;
+        else if (bp_eq(k, "from"))
+            dst = &m->from;
+        else if (bp_eq(k, "code"))
+            dst = &m->code;
+        else if (bp_eq(k, "client"))
+            dst = &m->client;
+        else if (bp_eq(k, "name"))
+            dst = &m->name;
+        else if (bp_eq(k, "kind"))
+            dst = &m->kind;
         if (dst && *c->p == '"') {
             if (str(c, dst) < 0) return -1;
         } else if ((bp_eq(k, "x") || bp_eq(k, "seq")) && *c->p != '"' && *c->p != '{' &&

@@ -26,7 +26,8 @@ static void hist_buckets_cover_values(void **state)
         assert_true(bh_bucket_lo(b) <= vals[i]);
         assert_true(vals[i] <= bh_bucket_hi(b));
     }
-    for (size_t b = 1; b < BH_BUCKETS; b++) assert_int_equal(bh_bucket_lo(b), bh_bucket_hi(b - 1) + 1);
+    for (size_t b = 1; b < BH_BUCKETS; b++)
+        assert_int_equal(bh_bucket_lo(b), bh_bucket_hi(b - 1) + 1);
 }
 
 static void hist_percentiles(void **state)
@@ -35,7 +36,8 @@ static void hist_percentiles(void **state)
     bh_reset(&h);
     assert_int_equal(bh_quantile(&h, 0.5), 0);
     /* 1..10000 microseconds, uniform */
-    for (uint64_t v = 1; v <= 10000; v++) bh_add(&h, v * 1000);
+    for (uint64_t v = 1; v <= 10000; v++)
+        bh_add(&h, v * 1000);
     assert_int_equal(h.count, 10000);
     assert_int_equal(h.min_ns, 1000);
     assert_int_equal(h.max_ns, 10000000);
@@ -43,8 +45,8 @@ static void hist_percentiles(void **state)
     double want[] = {5000e3, 9000e3, 9900e3, 9990e3};
     for (int i = 0; i < 4; i++) {
         double got = (double)bh_quantile(&h, q[i]);
-        assert_true(got >= want[i]);            /* upper bound of the bucket... */
-        assert_true(got <= want[i] * 1.0313);   /* ...within 1/32 */
+        assert_true(got >= want[i]);          /* upper bound of the bucket... */
+        assert_true(got <= want[i] * 1.0313); /* ...within 1/32 */
     }
     assert_int_equal(bh_quantile(&h, 1.0), 10000000);
     assert_int_equal(bh_quantile(&h, 0.0), 1000);
@@ -56,8 +58,9 @@ static void hist_tail_and_merge(void **state)
     static bench_hist a, b;
     bh_reset(&a);
     bh_reset(&b);
-    for (int i = 0; i < 999; i++) bh_add(&a, 1000000); /* 1 ms */
-    bh_add(&b, 50000000);                              /* one 50 ms outlier */
+    for (int i = 0; i < 999; i++)
+        bh_add(&a, 1000000); /* 1 ms */
+    bh_add(&b, 50000000);    /* one 50 ms outlier */
     bh_merge(&a, &b);
     assert_int_equal(a.count, 1000);
     assert_true(bh_quantile(&a, 0.99) <= 1000000 * 1.0313);
@@ -111,9 +114,10 @@ static void parse_object_frame(void **state)
 
 static void parse_array_frame(void **state)
 {
-    const char *f = " [ {\"t\":\"ack\",\"op\":\"a1\",\"seq\":7},\n"
-                    "{\"from\":\"cQ\",\"x\":12345,\"y\":3.5,\"t\":\"cursor\",\"name\":\"b\\\"7\"},"
-                    "{\"t\":\"presence\",\"clients\":[{\"id\":\"a\",\"name\":\"x\",\"color\":\"#000000\"}]} ] ";
+    const char *f =
+        " [ {\"t\":\"ack\",\"op\":\"a1\",\"seq\":7},\n"
+        "{\"from\":\"cQ\",\"x\":12345,\"y\":3.5,\"t\":\"cursor\",\"name\":\"b\\\"7\"},"
+        "{\"t\":\"presence\",\"clients\":[{\"id\":\"a\",\"name\":\"x\",\"color\":\"#000000\"}]} ] ";
     seen s = {0};
     assert_int_equal(bp_parse_frame(f, strlen(f), collect, &s), 3);
     assert_string_equal(s.t[0], "ack");
@@ -142,9 +146,9 @@ static void parse_not_null_terminated(void **state)
 
 static void parse_rejects_bad_frames(void **state)
 {
-    const char *bad[] = {"",          "   ",           "42",         "\"str\"",      "[1,2]",
-                         "{\"t\":}",  "{\"t\":\"ev\"", "[{\"t\":1},", "{\"t\":\"a\"} x", "{'t':1}",
-                         "[{}]]",     "{\"a\":[1,2}"};
+    const char *bad[] = {"",         "   ",           "42",          "\"str\"",         "[1,2]",
+                         "{\"t\":}", "{\"t\":\"ev\"", "[{\"t\":1},", "{\"t\":\"a\"} x", "{'t':1}",
+                         "[{}]]",    "{\"a\":[1,2}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         seen s = {0};
         assert_int_equal(bp_parse_frame(bad[i], strlen(bad[i]), collect, &s), -1);
@@ -182,7 +186,8 @@ static void track_counts(void **state)
     assert_int_equal(bt_ring_init(&r, 100, 70, 1), 0); /* 70 members: two bitmap words */
     assert_int_equal(r.size, 128);
     /* 10 ops, each expected at all 70 members (the sender gets its own ev too) */
-    for (uint64_t k = 0; k < 10; k++) bt_send(&r, &st, k, 1000 + k, 70);
+    for (uint64_t k = 0; k < 10; k++)
+        bt_send(&r, &st, k, 1000 + k, 70);
     assert_int_equal(st.sent, 10);
     assert_int_equal(st.expected, 700);
     for (uint64_t k = 0; k < 10; k++)
@@ -217,7 +222,8 @@ static void track_wraparound(void **state)
     bt_stats st = {0};
     uint64_t ts;
     assert_int_equal(bt_ring_init(&r, 16, 3, 0), 0);
-    for (uint64_t k = 0; k < 16; k++) bt_send(&r, &st, k, 10 + k, 2);
+    for (uint64_t k = 0; k < 16; k++)
+        bt_send(&r, &st, k, 10 + k, 2);
     assert_int_equal(bt_recv(&r, &st, 0, 1, &ts), BT_NEW);
     assert_int_equal(ts, 10);
     bt_send(&r, &st, 16, 99, 2); /* reuses slot 0: its one missing receipt is counted now */
@@ -243,11 +249,16 @@ static void track_wraparound(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(hist_buckets_cover_values), cmocka_unit_test(hist_percentiles),
-        cmocka_unit_test(hist_tail_and_merge),       cmocka_unit_test(parse_object_frame),
-        cmocka_unit_test(parse_array_frame),         cmocka_unit_test(parse_not_null_terminated),
-        cmocka_unit_test(parse_rejects_bad_frames),  cmocka_unit_test(op_id_roundtrip),
-        cmocka_unit_test(track_counts),              cmocka_unit_test(track_wraparound),
+        cmocka_unit_test(hist_buckets_cover_values),
+        cmocka_unit_test(hist_percentiles),
+        cmocka_unit_test(hist_tail_and_merge),
+        cmocka_unit_test(parse_object_frame),
+        cmocka_unit_test(parse_array_frame),
+        cmocka_unit_test(parse_not_null_terminated),
+        cmocka_unit_test(parse_rejects_bad_frames),
+        cmocka_unit_test(op_id_roundtrip),
+        cmocka_unit_test(track_counts),
+        cmocka_unit_test(track_wraparound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,8 @@ int bt_ring_init(bt_ring *r, uint32_t size, uint32_t members, int track_acks)
 {
     memset(r, 0, sizeof *r);
     uint32_t s = 16;
-    while (s < size && s < (1u << 30)) s <<= 1;
+    while (s < size && s < (1u << 30))
+        s <<= 1;
     r->size = s;
     r->members = members ? members : 1;
     r->words = (r->members + 63) / 64;
@@ -102,7 +103,8 @@ bt_result bt_ack(bt_ring *r, bt_stats *st, uint64_t counter, uint64_t t_ack_ns, 
 void bt_finish(bt_ring *r, bt_stats *st)
 {
     if (!r->recs) return;
-    for (uint32_t i = 0; i < r->size; i++) finalize(r, st, &r->recs[i]);
+    for (uint32_t i = 0; i < r->size; i++)
+        finalize(r, st, &r->recs[i]);
 }
 
 void bt_stats_add(bt_stats *d, const bt_stats *s)

@@ -16,16 +16,16 @@
 #include <stdint.h>
 
 typedef struct bt_stats {
-    uint64_t sent;       /* messages sent */
-    uint64_t expected;   /* deliveries expected: sum of receivers at send time */
-    uint64_t received;   /* first receipts (deliveries) */
-    uint64_t dup;        /* second or later receipt by the same member */
-    uint64_t missing;    /* expected but never received (counted at wrap/finish) */
-    uint64_t unknown;    /* receipt of a counter not (or no longer) in the ring */
-    uint64_t acked;      /* first acks */
-    uint64_t ack_dup;    /* acks for an already acked message */
+    uint64_t sent;     /* messages sent */
+    uint64_t expected; /* deliveries expected: sum of receivers at send time */
+    uint64_t received; /* first receipts (deliveries) */
+    uint64_t dup;      /* second or later receipt by the same member */
+    uint64_t missing;  /* expected but never received (counted at wrap/finish) */
+    uint64_t unknown;  /* receipt of a counter not (or no longer) in the ring */
+    uint64_t acked;    /* first acks */
+    uint64_t ack_dup;  /* acks for an already acked message */
     uint64_t ack_unknown;
-    uint64_t unacked;    /* sent but never acked (counted at wrap/finish) */
+    uint64_t unacked; /* sent but never acked (counted at wrap/finish) */
 } bt_stats;
 
 typedef struct bt_rec {
@@ -59,7 +59,8 @@ typedef enum { BT_NEW = 0, BT_DUP = 1, BT_UNKNOWN = 2 } bt_result;
 bt_result bt_recv(bt_ring *r, bt_stats *st, uint64_t counter, uint32_t member, uint64_t *t_send_ns);
 
 /* Records an ack; on BT_NEW *t_send_ns is the send time. */
-bt_result bt_ack(bt_ring *r, bt_stats *st, uint64_t counter, uint64_t t_ack_ns, uint64_t *t_send_ns);
+bt_result bt_ack(bt_ring *r, bt_stats *st, uint64_t counter, uint64_t t_ack_ns,
+                 uint64_t *t_send_ns);
 
 /* Finalizes every slot (missing / unacked); the ring is empty afterwards. */
 void bt_finish(bt_ring *r, bt_stats *st);

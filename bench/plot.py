@@ -264,6 +264,9 @@ def main():
     head = (f"Results of `bench/run.sh` in `{os.path.relpath(d, os.path.dirname(md_file)) if md_file else d}` "
             f"(bench event loop: {first.get('evlib', '?')}). Every row's exact command line is in "
             f"the matching `.cmd` file there; plots: `latency_cdf.png`, `fanout.png`, `scale.png`.\n\n")
+    envf = os.path.join(d, "env.txt")
+    if os.path.exists(envf):
+        head += "Measured: " + "; ".join(l.strip() for l in open(envf) if l.strip()) + ".\n\n"
     with open(os.path.join(d, "summary.md"), "w") as fh:
         fh.write(head + text + "\n")
     with open(os.path.join(d, "summary.json"), "w") as fh:

@@ -16,27 +16,29 @@
 #   BENCH_DIRECT_URL=ws://127.0.0.1:9001  BENCH_TRAEFIK_URL=wss://127.0.0.1:8443
 #   BENCH_PIDS="gw=1234 traefik=5678"     BENCH_WORKER_METRICS=http://127.0.0.1:9101/metrics
 # Other knobs: BENCH_QUICK=1 (a one-minute smoke ladder), BENCH_DURATION
-# (seconds of load per step, default 10), BENCH_P99_LIMIT_MS (50: a ladder
+# (seconds of load per step, default 10), BENCH_IDLE_S (seconds connected
+# before the idle RSS sample, default 10), BENCH_P99_LIMIT_MS (50: a ladder
 # stops after two steps in a row above it),
 # BENCH_IDLE_LEVELS ("1000 5000 10000"), BENCH_RATES ("1 2 5 10 20 50 100"
 # strokes/s per drawer), BENCH_CURSOR_RATES ("5 10 20 50" cursors/s per
 # drawer), BENCH_STEPS ("idle direct traefik scale cursor": which parts to
-# run), BENCH_NO_TRAEFIK=1, BENCH_NO_DOCS=1.
+# run), BENCH_BIN (another wb-bench build), BENCH_NO_TRAEFIK=1, BENCH_NO_DOCS=1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-BENCH=$ROOT/build/wb-bench
+BENCH=${BENCH_BIN:-$ROOT/build/wb-bench}   # e.g. build/san/wb-bench (make SAN=1)
 [ -x "$BENCH" ] || { echo "run.sh: $BENCH missing (run make)" >&2; exit 1; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-$ROOT/bench/results/$stamp}
 mkdir -p "$OUT"
-mkdir -p "$ROOT/bench/results" && ln -sfn "$OUT" "$ROOT/bench/results/latest"
+if [ -z "${BENCH_OUT:-}" ]; then ln -sfn "$stamp" "$ROOT/bench/results/latest"; fi
 LOG=$OUT/run.log
 say() { echo "[run.sh $(date -u +%H:%M:%S)] $*" | tee -a "$LOG" >&2; }
 
 QUICK=${BENCH_QUICK:-0}
 DUR=${BENCH_DURATION:-10}
+IDLE_S=${BENCH_IDLE_S:-10}   # idle seconds before the RSS sample (presence traffic settles)
 P99_LIMIT=${BENCH_P99_LIMIT_MS:-50}
 IDLE_LEVELS=${BENCH_IDLE_LEVELS:-"1000 5000 10000"}
 RATES=${BENCH_RATES:-"1 2 5 10 20 50 100"}
@@ -187,13 +189,22 @@ except Exception: print(999999)' "$@"
 }
 
 t_start=$(date +%s)
+# What was measured: commit, uncommitted changes, binaries' build times, machine.
+{
+  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    "(+$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c .) uncommitted paths)"
+  for b in "${WB_BUILD_DIR:-$ROOT/build}/wb-gateway" "${WB_BUILD_DIR:-$ROOT/build}/wb-worker" "$BENCH"; do
+    if [ -e "$b" ]; then echo "${b##*/} built: $(date -u -r "$b" +%Y-%m-%dT%H:%M:%SZ)"; fi
+  done
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/env.txt"
 
 # ---------- 1. idle connections on one gateway: RSS per connection ----------
 if step idle; then
   for n in $IDLE_LEVELS; do
     [ "$EXTERNAL" = 0 ] && restart_gw1   # fresh heap: the RSS delta is this level's alone
     bench "idle-$n" --url "$DIRECT_URL" --conns "$n" --boards $(((n + 99) / 100)) --drawers 0 \
-      --duration 0 --idle 5 --drain 0 --connect-rate 2000 $(pid_args direct)
+      --duration 0 --idle "$IDLE_S" --drain 0 --connect-rate 2000 $(pid_args direct)
   done
   [ "$EXTERNAL" = 0 ] && restart_gw1
 fi

@@ -142,8 +142,8 @@ static const char *msg_types[] = {"welcome", "snapshot", "ev",   "ack",   "draft
                                   "cursor",  "presence", "pong", "error", "other"};
 #define N_TYPES (sizeof msg_types / sizeof *msg_types)
 static uint64_t type_count[N_TYPES];
-static const char *err_codes[] = {"bad_json",    "bad_message", "too_large", "rate_limited",
-                                  "unavailable", "other"};
+static const char *err_codes[] = {"bad_json",     "bad_message", "too_large",
+                                  "rate_limited", "unavailable", "other"};
 #define N_ERRS (sizeof err_codes / sizeof *err_codes)
 static uint64_t err_count[N_ERRS];
 static struct {
@@ -186,7 +186,8 @@ static double secs(uint64_t ns)
 static uint32_t hash_str(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
     return h;
 }
 
@@ -255,8 +256,10 @@ static void proc_read(int pid, proc_sample *s)
         fclose(f);
         char *p = strrchr(buf, ')');
         unsigned long ut, st;
-        /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+         * stime */
+        if (p &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
             s->cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
     }
     snprintf(path, sizeof path, pid ? "/proc/%d/status" : "/proc/self/status", pid);
@@ -282,9 +285,10 @@ static void host_read(host_sample *h)
     memset(h, 0, sizeof *h);
     FILE *f = fopen("/proc/stat", "r");
     if (f) {
-        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
-                   &v[5], &v[6], &v[7]) == 8) {
-            for (int i = 0; i < 8; i++) h->total += v[i];
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) == 8) {
+            for (int i = 0; i < 8; i++)
+                h->total += v[i];
             h->busy = h->total - v[3] - v[4];
         }
         fclose(f);
@@ -301,7 +305,8 @@ static host_sample host0, host1;
 /* slot 0..pid_n-1 = the given pids, slot pid_n = the bench itself */
 static void proc_all(proc_sample *s)
 {
-    for (int i = 0; i < cfg.pid_n; i++) proc_read(cfg.pid[i], &s[i]);
+    for (int i = 0; i < cfg.pid_n; i++)
+        proc_read(cfg.pid[i], &s[i]);
     proc_read(0, &s[cfg.pid_n]);
 }
 
@@ -398,21 +403,24 @@ static json_t *hist_delta(json_t *a, json_t *b)
     const char *key;
     json_t *v;
     if (!a || !b) return out;
-    json_object_foreach(b, key, v) {
+    json_object_foreach(b, key, v)
+    {
         size_t kl = strlen(key);
         if (kl < 7 || strcmp(key + kl - 6, "_count")) continue;
         char base[256], k2[300];
         snprintf(base, sizeof base, "%.*s", (int)(kl - 6), key);
         double n = json_number_value(v) - json_number_value(json_object_get(a, key));
         snprintf(k2, sizeof k2, "%s_sum", base);
-        double sum = json_number_value(json_object_get(b, k2)) - json_number_value(json_object_get(a, k2));
+        double sum =
+            json_number_value(json_object_get(b, k2)) - json_number_value(json_object_get(a, k2));
         if (n <= 0) continue;
         double le[64], cum[64];
         int nb = 0;
         snprintf(k2, sizeof k2, "%s_bucket{", base);
         const char *bk;
         json_t *bv;
-        json_object_foreach(b, bk, bv) {
+        json_object_foreach(b, bk, bv)
+        {
             const char *l = strstr(bk, "le=\"");
             if (strncmp(bk, k2, strlen(k2)) || !l || nb >= 64) continue;
             l += 4;
@@ -481,7 +489,8 @@ static int parse_url(const char *url)
         snprintf(u_path, sizeof u_path, "%s", path);
     else {
         size_t pl = strlen(path);
-        while (pl && path[pl - 1] == '/') pl--;
+        while (pl && path[pl - 1] == '/')
+            pl--;
         snprintf(u_path, sizeof u_path, "%.*s/ws/{board}", (int)pl, path);
     }
     return 0;
@@ -600,7 +609,8 @@ static int on_msg(void *ud, const bp_msg *m)
         break;
     case 8: {
         size_t e = 0;
-        while (e + 1 < N_ERRS && !bp_eq(m->code, err_codes[e])) e++;
+        while (e + 1 < N_ERRS && !bp_eq(m->code, err_codes[e]))
+            e++;
         err_count[e]++;
         break;
     }
@@ -626,7 +636,8 @@ static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
     }
     if (c->rx_len + len > c->rx_cap) {
         size_t cap = c->rx_cap ? c->rx_cap : 8192;
-        while (cap < c->rx_len + len) cap *= 2;
+        while (cap < c->rx_len + len)
+            cap *= 2;
         char *n = realloc(c->rx, cap);
         if (!n) {
             wb_error("bench: out of memory assembling a %zu-byte frame", c->rx_len + len);
@@ -656,7 +667,8 @@ static uint64_t period_ns(double rate)
 
 static int due(const conn *c, uint64_t now)
 {
-    return (cfg.rate > 0 && c->next_stroke <= now) || (cfg.cursor_rate > 0 && c->next_cursor <= now);
+    return (cfg.rate > 0 && c->next_stroke <= now) ||
+           (cfg.cursor_rate > 0 && c->next_cursor <= now);
 }
 
 static int on_writable(conn *c, struct lws *wsi)
@@ -668,8 +680,10 @@ static int on_writable(conn *c, struct lws *wsi)
     int do_stroke = cfg.rate > 0 && c->next_stroke <= now;
     int do_cursor = cfg.cursor_rate > 0 && c->next_cursor <= now;
     if (do_stroke && do_cursor) {
-        if (c->next_cursor < c->next_stroke) do_stroke = 0;
-        else do_cursor = 0;
+        if (c->next_cursor < c->next_stroke)
+            do_stroke = 0;
+        else
+            do_cursor = 0;
     }
     if (!do_stroke && !do_cursor) return 0;
     char *p = (char *)buf + LWS_PRE, *end = (char *)buf + sizeof buf;
@@ -679,10 +693,11 @@ static int on_writable(conn *c, struct lws *wsi)
         bh_add(&h_lag, now - c->next_stroke);
         char op[80];
         bp_format_op(op, sizeof op, run_id, c->idx, k);
-        p += snprintf(p, (size_t)(end - p),
-                      "{\"t\":\"stroke\",\"op\":\"%s\",\"stroke\":{\"id\":\"%s\",\"color\":\"#1e1e1e\","
-                      "\"width\":3,\"points\":[",
-                      op, op);
+        p += snprintf(
+            p, (size_t)(end - p),
+            "{\"t\":\"stroke\",\"op\":\"%s\",\"stroke\":{\"id\":\"%s\",\"color\":\"#1e1e1e\","
+            "\"width\":3,\"points\":[",
+            op, op);
         for (int i = 0; i < cfg.points && end - p > 64; i++)
             p += snprintf(p, (size_t)(end - p), "%s%u,%u", i ? "," : "", (unsigned)(10 + i * 7),
                           (unsigned)(10 + (k % 500) + i * 3));
@@ -889,8 +904,10 @@ static void set_phase(int p, uint64_t now)
         finish();
         /* With libuv, lws_service() runs the loop until the context is
          * destroyed (first stage here, second in main); poll: wake it. */
-        if (!strcmp(cfg.evlib, "uv")) lws_context_destroy(ctx);
-        else lws_cancel_service(ctx);
+        if (!strcmp(cfg.evlib, "uv"))
+            lws_context_destroy(ctx);
+        else
+            lws_cancel_service(ctx);
     }
 }
 
@@ -913,8 +930,8 @@ static void phase_cb(lws_sorted_usec_list_t *sul)
             if (conns[i].state == C_WELCOMED || conns[i].state >= C_CLOSED) settled++;
         if ((started == cfg.conns && settled == cfg.conns) || el > cfg.connect_timeout) {
             if (!cfg.quiet)
-                fprintf(stderr, "[bench] connected %d welcomed %d failed %d in %.2fs\n", established,
-                        welcomed, failed, el);
+                fprintf(stderr, "[bench] connected %d welcomed %d failed %d in %.2fs\n",
+                        established, welcomed, failed, el);
             set_phase(P_IDLE, now);
             if (cfg.duration <= 0) host_read(&host0);
         }
@@ -935,12 +952,15 @@ static void phase_cb(lws_sorted_usec_list_t *sul)
             proc_all(ps_load0);
             if (cfg.duration > 0) host_read(&host0);
             metrics_start = fetch_metrics();
-            for (int i = 0; i <= cfg.pid_n; i++) rss_load_max[i] = ps_load0[i].rss_kb;
+            for (int i = 0; i <= cfg.pid_n; i++)
+                rss_load_max[i] = ps_load0[i].rss_kb;
             sec_sent = sec_deliv = sec_cur = sec_acks = 0;
             bh_reset(&h_sec);
             set_phase(cfg.duration > 0 ? P_LOAD : P_DRAIN, now);
-            if (phase == P_LOAD) lws_sul_schedule(ctx, 0, &sul_tick, tick_cb, 1000);
-            else t_load_end = now;
+            if (phase == P_LOAD)
+                lws_sul_schedule(ctx, 0, &sul_tick, tick_cb, 1000);
+            else
+                t_load_end = now;
         }
         break;
     case P_LOAD:
@@ -993,7 +1013,9 @@ static json_t *hist_json(const bench_hist *h)
 {
     json_t *b = json_array();
     for (size_t i = 0; i < BH_BUCKETS; i++)
-        if (h->b[i]) json_array_append_new(b, json_pack("[I,I]", (json_int_t)bh_bucket_hi(i), (json_int_t)h->b[i]));
+        if (h->b[i])
+            json_array_append_new(
+                b, json_pack("[I,I]", (json_int_t)bh_bucket_hi(i), (json_int_t)h->b[i]));
     return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:o}", "count", (json_int_t)h->count,
                      "min_ms", h->min_ns / 1e6, "mean_ms", bh_mean(h) / 1e6, "p50_ms",
                      bh_quantile(h, 0.5) / 1e6, "p90_ms", bh_quantile(h, 0.9) / 1e6, "p99_ms",
@@ -1007,8 +1029,8 @@ static json_t *stats_json(const bt_stats *s)
                      "expected_deliveries", (json_int_t)s->expected, "received",
                      (json_int_t)s->received, "duplicates", (json_int_t)s->dup, "missing",
                      (json_int_t)s->missing, "unknown", (json_int_t)s->unknown, "acked",
-                     (json_int_t)s->acked, "ack_duplicates", (json_int_t)s->ack_dup,
-                     "ack_unknown", (json_int_t)s->ack_unknown, "unacked", (json_int_t)s->unacked);
+                     (json_int_t)s->acked, "ack_duplicates", (json_int_t)s->ack_dup, "ack_unknown",
+                     (json_int_t)s->ack_unknown, "unacked", (json_int_t)s->unacked);
 }
 
 static const char *pid_label(int i)
@@ -1025,15 +1047,22 @@ static void report(void)
 
     json_t *procs = json_object();
     for (int i = 0; i <= cfg.pid_n; i++) {
-        double rss_idle_per = idle_connected > 0 && ps_idle[i].rss_kb > 0 && ps_base[i].rss_kb > 0
-                                  ? (double)(ps_idle[i].rss_kb - ps_base[i].rss_kb) * 1024.0 / idle_connected
-                                  : 0;
-        double rss_load_per = idle_connected > 0 && rss_load_max[i] > 0 && ps_base[i].rss_kb > 0
-                                  ? (double)(rss_load_max[i] - ps_base[i].rss_kb) * 1024.0 / idle_connected
-                                  : 0;
-        double cpu_load = ps_load1[i].cpu_s >= 0 && ps_load0[i].cpu_s >= 0 ? ps_load1[i].cpu_s - ps_load0[i].cpu_s : -1;
-        double cpu_conn = ps_idle[i].cpu_s >= 0 && ps_base[i].cpu_s >= 0 ? ps_idle[i].cpu_s - ps_base[i].cpu_s : -1;
-        double cpu_total = ps_end[i].cpu_s >= 0 && ps_base[i].cpu_s >= 0 ? ps_end[i].cpu_s - ps_base[i].cpu_s : -1;
+        double rss_idle_per =
+            idle_connected > 0 && ps_idle[i].rss_kb > 0 && ps_base[i].rss_kb > 0
+                ? (double)(ps_idle[i].rss_kb - ps_base[i].rss_kb) * 1024.0 / idle_connected
+                : 0;
+        double rss_load_per =
+            idle_connected > 0 && rss_load_max[i] > 0 && ps_base[i].rss_kb > 0
+                ? (double)(rss_load_max[i] - ps_base[i].rss_kb) * 1024.0 / idle_connected
+                : 0;
+        double cpu_load = ps_load1[i].cpu_s >= 0 && ps_load0[i].cpu_s >= 0
+                              ? ps_load1[i].cpu_s - ps_load0[i].cpu_s
+                              : -1;
+        double cpu_conn = ps_idle[i].cpu_s >= 0 && ps_base[i].cpu_s >= 0
+                              ? ps_idle[i].cpu_s - ps_base[i].cpu_s
+                              : -1;
+        double cpu_total =
+            ps_end[i].cpu_s >= 0 && ps_base[i].cpu_s >= 0 ? ps_end[i].cpu_s - ps_base[i].cpu_s : -1;
         json_object_set_new(
             procs, pid_label(i),
             json_pack("{s:i,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f}", "pid",
@@ -1042,12 +1071,13 @@ static void report(void)
                       "rss_load_max_kb", (json_int_t)rss_load_max[i], "rss_end_kb",
                       (json_int_t)ps_end[i].rss_kb, "rss_per_idle_conn_bytes", rss_idle_per,
                       "rss_per_conn_under_load_bytes", rss_load_per, "cpu_s_connect", cpu_conn,
-                      "cpu_s_load", cpu_load, "cpu_util_load", load_s > 0 && cpu_load >= 0 ? cpu_load / load_s : 0,
-                      "cpu_s_total", cpu_total));
+                      "cpu_s_load", cpu_load, "cpu_util_load",
+                      load_s > 0 && cpu_load >= 0 ? cpu_load / load_s : 0, "cpu_s_total",
+                      cpu_total));
         printf("proc %-8s rss base %ld kB idle %ld kB (%.0f B/conn) load max %ld kB (%.0f B/conn); "
-                   "cpu connect %.2fs load %.2fs (%.0f%% of a core)\n",
-                   pid_label(i), ps_base[i].rss_kb, ps_idle[i].rss_kb, rss_idle_per, rss_load_max[i],
-                   rss_load_per, cpu_conn, cpu_load, load_s > 0 ? 100 * cpu_load / load_s : 0);
+               "cpu connect %.2fs load %.2fs (%.0f%% of a core)\n",
+               pid_label(i), ps_base[i].rss_kb, ps_idle[i].rss_kb, rss_idle_per, rss_load_max[i],
+               rss_load_per, cpu_conn, cpu_load, load_s > 0 ? 100 * cpu_load / load_s : 0);
     }
 
     double host_busy = host1.total > host0.total
@@ -1056,8 +1086,8 @@ static void report(void)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     printf("host during %s: %ld cores, %.0f%% busy (all processes), load average %.2f -> %.2f\n",
            cfg.duration > 0 ? "load" : "idle", ncpu, 100 * host_busy, host0.load1, host1.load1);
-    json_t *host = json_pack("{s:i,s:f,s:f,s:f}", "cores", (int)ncpu, "busy_fraction_load", host_busy,
-                             "loadavg1_start", host0.load1, "loadavg1_end", host1.load1);
+    json_t *host = json_pack("{s:i,s:f,s:f,s:f}", "cores", (int)ncpu, "busy_fraction_load",
+                             host_busy, "loadavg1_start", host0.load1, "loadavg1_end", host1.load1);
     json_t *types = json_object();
     for (size_t i = 0; i < N_TYPES; i++)
         json_object_set_new(types, msg_types[i], json_integer((json_int_t)type_count[i]));
@@ -1072,7 +1102,8 @@ static void report(void)
     }
     json_t *fails = json_object();
     for (int i = 0; i < n_fail_reasons; i++)
-        json_object_set_new(fails, fail_reasons[i].why, json_integer((json_int_t)fail_reasons[i].n));
+        json_object_set_new(fails, fail_reasons[i].why,
+                            json_integer((json_int_t)fail_reasons[i].n));
     json_t *tl = json_array();
     for (int i = 0; i < tl_n; i++) {
         tl_point *p = &timeline[i];
@@ -1081,13 +1112,12 @@ static void report(void)
             json_object_set_new(r, pid_label(k), json_integer(p->rss_kb[k]));
             json_object_set_new(cpu, pid_label(k), json_real(p->cpu_s[k]));
         }
-        json_array_append_new(tl, json_pack("{s:f,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:o,s:o}", "t", p->t,
-                                            "sent", (json_int_t)p->sent, "deliveries",
-                                            (json_int_t)p->deliveries, "cursor_deliveries",
-                                            (json_int_t)p->cursor_deliveries, "acks",
-                                            (json_int_t)p->acks, "p50_ms", p->p50 / 1e6, "p99_ms",
-                                            p->p99 / 1e6, "max_ms", p->max / 1e6, "rss_kb", r,
-                                            "cpu_s", cpu));
+        json_array_append_new(
+            tl, json_pack("{s:f,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:o,s:o}", "t", p->t, "sent",
+                          (json_int_t)p->sent, "deliveries", (json_int_t)p->deliveries,
+                          "cursor_deliveries", (json_int_t)p->cursor_deliveries, "acks",
+                          (json_int_t)p->acks, "p50_ms", p->p50 / 1e6, "p99_ms", p->p99 / 1e6,
+                          "max_ms", p->max / 1e6, "rss_kb", r, "cpu_s", cpu));
     }
     json_t *root = json_pack(
         "{s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i},"
@@ -1095,25 +1125,27 @@ static void report(void)
         "s:{s:f,s:f,s:f,s:f,s:I,s:I},"
         "s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
         "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:o,s:o}",
-        "tool", "wb-bench", "evlib", cfg.evlib, "label", cfg.label ? cfg.label : "", "url", cfg.url, "config", "conns",
-        cfg.conns, "boards", cfg.boards, "drawers", n_drawers, "rate", cfg.rate, "cursor_rate",
-        cfg.cursor_rate, "duration_s", cfg.duration, "idle_s", cfg.idle, "drain_s", cfg.drain,
-        "points", cfg.points, "connections", "started", started, "established", established,
-        "welcomed", connected, "failed", failed, "closed_early", closed_early, "idle_connected",
-        idle_connected, "close_codes", closes, "failures", fails, "connect_ms", hist_json(&h_connect),
-        "throughput", "load_s", load_s, "deliveries_per_s", dps, "cursor_deliveries_per_s", cps,
-        "offered_ops_per_s", load_s > 0 ? (double)st_ev.sent / load_s : 0, "send_skipped",
-        (json_int_t)send_skipped, "write_errors", (json_int_t)write_errors, "latency_e2e",
-        hist_json(&h_e2e), "latency_self", hist_json(&h_self), "latency_ack", hist_json(&h_ack),
-        "latency_cursor", hist_json(&h_cursor), "send_lag", hist_json(&h_lag), "welcome_ms", hist_json(&h_welcome), "strokes",
-        stats_json(&st_ev), "cursors", stats_json(&st_cur), "message_types", types, "errors", errs,
-        "processes", procs, "timeline", tl, "rx", "frames", (json_int_t)frames_rx, "bytes",
-        (json_int_t)bytes_rx, "messages", (json_int_t)msgs_rx, "bad_frames", (json_int_t)bad_frames,
-        "foreign_ev", (json_int_t)foreign_ev, "foreign_ack", (json_int_t)foreign_ack,
-        "cursor_unmapped", (json_int_t)cursor_unmapped, "ev_unknown", (json_int_t)st_ev.unknown,
-        "cursor_unknown", (json_int_t)st_cur.unknown, "worker_metrics_load",
-        metrics_load ? metrics_load : json_null(), "worker_metrics_end",
-        metrics_end ? json_incref(metrics_end) : json_null(), "run", json_string(run_id), "worker_histograms", hist_delta(metrics_start, metrics_end), "host", host);
+        "tool", "wb-bench", "evlib", cfg.evlib, "label", cfg.label ? cfg.label : "", "url", cfg.url,
+        "config", "conns", cfg.conns, "boards", cfg.boards, "drawers", n_drawers, "rate", cfg.rate,
+        "cursor_rate", cfg.cursor_rate, "duration_s", cfg.duration, "idle_s", cfg.idle, "drain_s",
+        cfg.drain, "points", cfg.points, "connections", "started", started, "established",
+        established, "welcomed", connected, "failed", failed, "closed_early", closed_early,
+        "idle_connected", idle_connected, "close_codes", closes, "failures", fails, "connect_ms",
+        hist_json(&h_connect), "throughput", "load_s", load_s, "deliveries_per_s", dps,
+        "cursor_deliveries_per_s", cps, "offered_ops_per_s",
+        load_s > 0 ? (double)st_ev.sent / load_s : 0, "send_skipped", (json_int_t)send_skipped,
+        "write_errors", (json_int_t)write_errors, "latency_e2e", hist_json(&h_e2e), "latency_self",
+        hist_json(&h_self), "latency_ack", hist_json(&h_ack), "latency_cursor",
+        hist_json(&h_cursor), "send_lag", hist_json(&h_lag), "welcome_ms", hist_json(&h_welcome),
+        "strokes", stats_json(&st_ev), "cursors", stats_json(&st_cur), "message_types", types,
+        "errors", errs, "processes", procs, "timeline", tl, "rx", "frames", (json_int_t)frames_rx,
+        "bytes", (json_int_t)bytes_rx, "messages", (json_int_t)msgs_rx, "bad_frames",
+        (json_int_t)bad_frames, "foreign_ev", (json_int_t)foreign_ev, "foreign_ack",
+        (json_int_t)foreign_ack, "cursor_unmapped", (json_int_t)cursor_unmapped, "ev_unknown",
+        (json_int_t)st_ev.unknown, "cursor_unknown", (json_int_t)st_cur.unknown,
+        "worker_metrics_load", metrics_load ? metrics_load : json_null(), "worker_metrics_end",
+        metrics_end ? json_incref(metrics_end) : json_null(), "run", json_string(run_id),
+        "worker_histograms", hist_delta(metrics_start, metrics_end), "host", host);
     if (!root) {
         wb_error("bench: building the JSON report failed");
         return;
@@ -1122,16 +1154,21 @@ static void report(void)
     printf("connections: %d started, %d established, %d welcomed, %d failed, %d closed early\n",
            started, established, connected, failed, closed_early);
     printf("connect: p50 %.2f ms p99 %.2f ms max %.2f ms (to welcome p50 %.2f ms p99 %.2f ms)\n",
-           bh_quantile(&h_connect, .5) / 1e6, bh_quantile(&h_connect, .99) / 1e6, h_connect.max_ns / 1e6,
-           bh_quantile(&h_welcome, .5) / 1e6, bh_quantile(&h_welcome, .99) / 1e6);
-    printf("load: %.1fs, %llu strokes (%.1f/s), %llu cursors; deliveries %.0f/s, cursor deliveries %.0f/s, skipped sends %llu\n",
+           bh_quantile(&h_connect, .5) / 1e6, bh_quantile(&h_connect, .99) / 1e6,
+           h_connect.max_ns / 1e6, bh_quantile(&h_welcome, .5) / 1e6,
+           bh_quantile(&h_welcome, .99) / 1e6);
+    printf("load: %.1fs, %llu strokes (%.1f/s), %llu cursors; deliveries %.0f/s, cursor deliveries "
+           "%.0f/s, skipped sends %llu\n",
            load_s, (unsigned long long)st_ev.sent, load_s > 0 ? st_ev.sent / load_s : 0,
            (unsigned long long)st_cur.sent, dps, cps, (unsigned long long)send_skipped);
     const struct {
         const char *n;
         bench_hist *h;
-    } hs[] = {{"e2e", &h_e2e},       {"self", &h_self}, {"ack", &h_ack},
-              {"cursor", &h_cursor}, {"sendlag", &h_lag}};
+    } hs[] = {{"e2e", &h_e2e},
+              {"self", &h_self},
+              {"ack", &h_ack},
+              {"cursor", &h_cursor},
+              {"sendlag", &h_lag}};
     for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
         printf("latency %-7s n=%llu p50 %.2f ms p99 %.2f ms p99.9 %.2f ms max %.2f ms\n", hs[i].n,
                (unsigned long long)hs[i].h->count, bh_quantile(hs[i].h, .5) / 1e6,
@@ -1160,13 +1197,15 @@ static void report(void)
         json_decref(hd);
     }
     printf("errors:");
-    for (size_t i = 0; i < N_ERRS; i++) printf(" %s=%llu", err_codes[i], (unsigned long long)err_count[i]);
+    for (size_t i = 0; i < N_ERRS; i++)
+        printf(" %s=%llu", err_codes[i], (unsigned long long)err_count[i]);
     printf("; close codes:");
     for (int i = 0; i < n_close_codes; i++)
         printf(" %d=%llu", close_codes[i].code, (unsigned long long)close_codes[i].n);
     printf("; bad frames %llu\n", (unsigned long long)bad_frames);
     for (int i = 0; i < n_fail_reasons; i++)
-        printf("connect failure x%llu: %s\n", (unsigned long long)fail_reasons[i].n, fail_reasons[i].why);
+        printf("connect failure x%llu: %s\n", (unsigned long long)fail_reasons[i].n,
+               fail_reasons[i].why);
     if (cfg.json) {
         if (json_dump_file(root, cfg.json, JSON_INDENT(1) | JSON_PRESERVE_ORDER) < 0)
             wb_error("bench: cannot write %s", cfg.json);
@@ -1183,63 +1222,105 @@ static void report(void)
 
 static void usage(const char *prog)
 {
-    printf("usage: %s [options]\n"
-           "  --url URL              ws://host:port or wss://host:port (self-signed allowed); the\n"
-           "                         path is <url path>/ws/{board} unless the URL contains {board}\n"
-           "                         (default %s)\n"
-           "  --conns N              connections (default %d)\n"
-           "  --boards B             boards; connection i joins board i%%B (default %d)\n"
-           "  --drawers D            connections that draw, spread over the boards (default: B)\n"
-           "  --rate R               stroke ops per second per drawer (default %.0f; 0 = none)\n"
-           "  --cursor-rate C        cursor messages per second per drawer (default 0)\n"
-           "  --points P             points per stroke (default %d)\n"
-           "  --duration S           load phase seconds (default %.0f)\n"
-           "  --idle S               idle seconds after connecting, before load (default %.0f)\n"
-           "  --drain S              max seconds to wait for in-flight messages (default %.0f)\n"
-           "  --connect-rate N       new connections per second (default %d)\n"
-           "  --connect-inflight N   max handshakes in flight (default %d)\n"
-           "  --connect-timeout S    give up connecting after S seconds (default %.0f)\n"
-           "  --pid NAME=PID         sample CPU and RSS of a server process (repeatable, max %d)\n"
-           "  --worker-metrics URL   http://.../metrics of the worker (lag metrics recorded)\n"
-           "  --prefix P             board id prefix (default %s); boards are P-<run>-<b>\n"
-           "  --subprotocol S        Sec-WebSocket-Protocol to offer (default wb.v1; \"\" = none)\n"
-           "  --json FILE            write the full report as JSON\n"
-           "  --label TEXT           label stored in the JSON\n"
-           "  --lws-log N            libwebsockets log bitmask (default %d = errors)\n"
-           "  --evlib uv|poll        event loop (default uv, falls back to poll)\n"
-           "  --quiet                no progress lines on stderr\n",
-           prog, cfg.url, cfg.conns, cfg.boards, cfg.rate, cfg.points, cfg.duration, cfg.idle,
-           cfg.drain, cfg.connect_rate, cfg.connect_inflight, cfg.connect_timeout, MAX_PIDS,
-           cfg.prefix, LLL_ERR);
+    printf(
+        "usage: %s [options]\n"
+        "  --url URL              ws://host:port or wss://host:port (self-signed allowed); the\n"
+        "                         path is <url path>/ws/{board} unless the URL contains {board}\n"
+        "                         (default %s)\n"
+        "  --conns N              connections (default %d)\n"
+        "  --boards B             boards; connection i joins board i%%B (default %d)\n"
+        "  --drawers D            connections that draw, spread over the boards (default: B)\n"
+        "  --rate R               stroke ops per second per drawer (default %.0f; 0 = none)\n"
+        "  --cursor-rate C        cursor messages per second per drawer (default 0)\n"
+        "  --points P             points per stroke (default %d)\n"
+        "  --duration S           load phase seconds (default %.0f)\n"
+        "  --idle S               idle seconds after connecting, before load (default %.0f)\n"
+        "  --drain S              max seconds to wait for in-flight messages (default %.0f)\n"
+        "  --connect-rate N       new connections per second (default %d)\n"
+        "  --connect-inflight N   max handshakes in flight (default %d)\n"
+        "  --connect-timeout S    give up connecting after S seconds (default %.0f)\n"
+        "  --pid NAME=PID         sample CPU and RSS of a server process (repeatable, max %d)\n"
+        "  --worker-metrics URL   http://.../metrics of the worker (lag metrics recorded)\n"
+        "  --prefix P             board id prefix (default %s); boards are P-<run>-<b>\n"
+        "  --subprotocol S        Sec-WebSocket-Protocol to offer (default wb.v1; \"\" = none)\n"
+        "  --json FILE            write the full report as JSON\n"
+        "  --label TEXT           label stored in the JSON\n"
+        "  --lws-log N            libwebsockets log bitmask (default %d = errors)\n"
+        "  --evlib uv|poll        event loop (default uv, falls back to poll)\n"
+        "  --quiet                no progress lines on stderr\n",
+        prog, cfg.url, cfg.conns, cfg.boards, cfg.rate, cfg.points, cfg.duration, cfg.idle,
+        cfg.drain, cfg.connect_rate, cfg.connect_inflight, cfg.connect_timeout, MAX_PIDS,
+        cfg.prefix, LLL_ERR);
 }
 
 static int parse_args(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"url", 1, 0, 'u'},          {"conns", 1, 0, 'n'},          {"boards", 1, 0, 'b'},
-        {"drawers", 1, 0, 'd'},      {"rate", 1, 0, 'r'},           {"cursor-rate", 1, 0, 'c'},
-        {"points", 1, 0, 'P'},       {"duration", 1, 0, 't'},       {"idle", 1, 0, 'i'},
-        {"drain", 1, 0, 'D'},        {"connect-rate", 1, 0, 'R'},   {"connect-inflight", 1, 0, 'F'},
-        {"connect-timeout", 1, 0, 'T'}, {"pid", 1, 0, 'p'},         {"worker-metrics", 1, 0, 'w'},
-        {"prefix", 1, 0, 'x'},       {"subprotocol", 1, 0, 's'},    {"json", 1, 0, 'j'},
-        {"label", 1, 0, 'l'},        {"lws-log", 1, 0, 'L'},        {"quiet", 0, 0, 'q'},
-        {"evlib", 1, 0, 'e'},        {"help", 0, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"url", 1, 0, 'u'},
+                                         {"conns", 1, 0, 'n'},
+                                         {"boards", 1, 0, 'b'},
+                                         {"drawers", 1, 0, 'd'},
+                                         {"rate", 1, 0, 'r'},
+                                         {"cursor-rate", 1, 0, 'c'},
+                                         {"points", 1, 0, 'P'},
+                                         {"duration", 1, 0, 't'},
+                                         {"idle", 1, 0, 'i'},
+                                         {"drain", 1, 0, 'D'},
+                                         {"connect-rate", 1, 0, 'R'},
+                                         {"connect-inflight", 1, 0, 'F'},
+                                         {"connect-timeout", 1, 0, 'T'},
+                                         {"pid", 1, 0, 'p'},
+                                         {"worker-metrics", 1, 0, 'w'},
+                                         {"prefix", 1, 0, 'x'},
+                                         {"subprotocol", 1, 0, 's'},
+                                         {"json", 1, 0, 'j'},
+                                         {"label", 1, 0, 'l'},
+                                         {"lws-log", 1, 0, 'L'},
+                                         {"quiet", 0, 0, 'q'},
+                                         {"evlib", 1, 0, 'e'},
+                                         {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'u': cfg.url = optarg; break;
-        case 'n': cfg.conns = atoi(optarg); break;
-        case 'b': cfg.boards = atoi(optarg); break;
-        case 'd': cfg.drawers = atoi(optarg); break;
-        case 'r': cfg.rate = atof(optarg); break;
-        case 'c': cfg.cursor_rate = atof(optarg); break;
-        case 'P': cfg.points = atoi(optarg); break;
-        case 't': cfg.duration = atof(optarg); break;
-        case 'i': cfg.idle = atof(optarg); break;
-        case 'D': cfg.drain = atof(optarg); break;
-        case 'R': cfg.connect_rate = atoi(optarg); break;
-        case 'F': cfg.connect_inflight = atoi(optarg); break;
-        case 'T': cfg.connect_timeout = atof(optarg); break;
+        case 'u':
+            cfg.url = optarg;
+            break;
+        case 'n':
+            cfg.conns = atoi(optarg);
+            break;
+        case 'b':
+            cfg.boards = atoi(optarg);
+            break;
+        case 'd':
+            cfg.drawers = atoi(optarg);
+            break;
+        case 'r':
+            cfg.rate = atof(optarg);
+            break;
+        case 'c':
+            cfg.cursor_rate = atof(optarg);
+            break;
+        case 'P':
+            cfg.points = atoi(optarg);
+            break;
+        case 't':
+            cfg.duration = atof(optarg);
+            break;
+        case 'i':
+            cfg.idle = atof(optarg);
+            break;
+        case 'D':
+            cfg.drain = atof(optarg);
+            break;
+        case 'R':
+            cfg.connect_rate = atoi(optarg);
+            break;
+        case 'F':
+            cfg.connect_inflight = atoi(optarg);
+            break;
+        case 'T':
+            cfg.connect_timeout = atof(optarg);
+            break;
         case 'p': {
             char *eq = strchr(optarg, '=');
             if (!eq || cfg.pid_n >= MAX_PIDS || atoi(eq + 1) <= 0) {
@@ -1250,16 +1331,35 @@ static int parse_args(int argc, char **argv)
             cfg.pid[cfg.pid_n++] = atoi(eq + 1);
             break;
         }
-        case 'w': cfg.worker_metrics = optarg; break;
-        case 'x': cfg.prefix = optarg; break;
-        case 's': cfg.subprotocol = optarg; break;
-        case 'j': cfg.json = optarg; break;
-        case 'l': cfg.label = optarg; break;
-        case 'L': cfg.lws_log = atoi(optarg); break;
-        case 'q': cfg.quiet = true; break;
-        case 'e': cfg.evlib = optarg; break;
-        case 'h': usage(argv[0]); exit(0);
-        default: return -1;
+        case 'w':
+            cfg.worker_metrics = optarg;
+            break;
+        case 'x':
+            cfg.prefix = optarg;
+            break;
+        case 's':
+            cfg.subprotocol = optarg;
+            break;
+        case 'j':
+            cfg.json = optarg;
+            break;
+        case 'l':
+            cfg.label = optarg;
+            break;
+        case 'L':
+            cfg.lws_log = atoi(optarg);
+            break;
+        case 'q':
+            cfg.quiet = true;
+            break;
+        case 'e':
+            cfg.evlib = optarg;
+            break;
+        case 'h':
+            usage(argv[0]);
+            exit(0);
+        default:
+            return -1;
         }
     }
     if (optind < argc) {
@@ -1276,7 +1376,8 @@ static int parse_args(int argc, char **argv)
     }
     for (const char *p = cfg.prefix; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_') || strlen(cfg.prefix) > 40) {
+              *p == '-' || *p == '_') ||
+            strlen(cfg.prefix) > 40) {
             wb_error("bench: --prefix must be 1..40 chars of [A-Za-z0-9_-]");
             return -1;
         }
@@ -1304,8 +1405,8 @@ int main(int argc, char **argv)
             if (setrlimit(RLIMIT_NOFILE, &rl)) wb_syserr("bench: setrlimit NOFILE");
         }
         if (rl.rlim_cur < want)
-            wb_warn("bench: open file limit %llu < %llu: raise ulimit -n", (unsigned long long)rl.rlim_cur,
-                    (unsigned long long)want);
+            wb_warn("bench: open file limit %llu < %llu: raise ulimit -n",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)want);
     }
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
@@ -1323,7 +1424,8 @@ int main(int argc, char **argv)
     boards = calloc((size_t)cfg.boards, sizeof *boards);
     drawer_idx = calloc((size_t)cfg.drawers + 1, sizeof *drawer_idx);
     uint32_t hs = 16;
-    while (hs < (uint32_t)cfg.conns * 2) hs <<= 1;
+    while (hs < (uint32_t)cfg.conns * 2)
+        hs <<= 1;
     cid_key = calloc(hs, sizeof *cid_key);
     cid_val = calloc(hs, sizeof *cid_val);
     cid_mask = hs - 1;
@@ -1345,7 +1447,8 @@ int main(int argc, char **argv)
         drawer_idx[n_drawers++] = (uint32_t)i;
         uint32_t m = boards[c->board].members;
         if (bt_ring_init(&c->strokes, cfg.rate > 0 ? ring_size(cfg.rate) : 16, m, 1) < 0 ||
-            bt_ring_init(&c->cursors, cfg.cursor_rate > 0 ? ring_size(cfg.cursor_rate) : 16, m, 0) < 0)
+            bt_ring_init(&c->cursors, cfg.cursor_rate > 0 ? ring_size(cfg.cursor_rate) : 16, m, 0) <
+                0)
             return 1;
     }
 
@@ -1366,8 +1469,9 @@ int main(int argc, char **argv)
     }
     ctx = lws_create_context(&info);
     if (!ctx && !strcmp(cfg.evlib, "uv")) {
-        wb_warn("bench: no libuv event loop in this libwebsockets (package libwebsockets-evlib-uv); "
-                "falling back to poll(2), which costs O(connections) per wakeup");
+        wb_warn(
+            "bench: no libuv event loop in this libwebsockets (package libwebsockets-evlib-uv); "
+            "falling back to poll(2), which costs O(connections) per wakeup");
         cfg.evlib = "poll";
         info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
         info.signal_cb = NULL;
@@ -1378,7 +1482,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!cfg.quiet)
-        fprintf(stderr, "[bench] run %s: %d conns over %d boards, %d drawers x %.1f strokes/s + %.1f cursors/s, %s%s\n",
+        fprintf(stderr,
+                "[bench] run %s: %d conns over %d boards, %d drawers x %.1f strokes/s + %.1f "
+                "cursors/s, %s%s\n",
                 run_id, cfg.conns, cfg.boards, n_drawers, cfg.rate, cfg.cursor_rate, cfg.url,
                 u_path);
 
@@ -1395,13 +1501,16 @@ int main(int argc, char **argv)
         bt_ring_free(&conns[drawer_idx[d]].strokes);
         bt_ring_free(&conns[drawer_idx[d]].cursors);
     }
-    for (uint32_t i = 0; i <= cid_mask; i++) free(cid_key[i]);
-    for (int i = 0; i < cfg.conns; i++) free(conns[i].rx);
+    for (uint32_t i = 0; i <= cid_mask; i++)
+        free(cid_key[i]);
+    for (int i = 0; i < cfg.conns; i++)
+        free(conns[i].rx);
+    int ok = welcomed > 0;
     free(cid_key);
     free(cid_val);
     free(conns);
     free(boards);
     free(drawer_idx);
     free(timeline);
-    return 0;
+    return ok ? 0 : 3; /* 3: not one connection got a welcome */
 }

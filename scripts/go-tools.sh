@@ -218,7 +218,7 @@ GO
         grep -rlF "\"$mod" "$W/lego/providers/dns" --include='*.go' | grep -v '_test.go$' |
           sed -E "s#^$W/lego/providers/dns/([^/]+)/.*#\1#" | sort -u |
           while read -r p; do
-            grep -q "^$p " "$W/stubbed.txt" || echo "$p $mod" >> "$W/stubbed.txt"
+            echo "$p $mod" >> "$W/stubbed.txt"
           done
       done
       awk '{print $1}' "$W/stubbed.txt" | sort -u | while read -r p; do

@@ -20,7 +20,7 @@ Whiteboard native stack
   nats        $WB_NATS_URL (monitor http://127.0.0.1:$WB_NATS_MONITOR_PORT)
   postgres    $WB_PG_URL
   worker      http://127.0.0.1:$WB_WORKER_PORT/metrics
-  dashboard   http://127.0.0.1:$WB_DASHBOARD_PORT/dashboard/
+  traefik API http://127.0.0.1:$WB_DASHBOARD_PORT/api/http/services/gateways@file
   stop        Ctrl-C
 MSG
 export WB_SUPERVISE=1 PYTHONUNBUFFERED=1

@@ -118,21 +118,25 @@ if [ -z "$pid" ]; then
 fi
 mkdir -p "$WB_RUN_DIR"
 touch "$WB_RUN_DIR/$GW.down"          # keeps a supervised gateway down
+api=$(traefik_status)                  # empty: no Traefik API to ask
 sig=TERM; [ "$MODE" = kill ] && sig=KILL
 t0=$(now_ms)
 kill -s "$sig" "$pid"
 echo "takedown: sent SIG$sig to $GW (pid $pid, port $port)"
-# wait for the process to go away (SIGTERM: health 503, grace, close 1001, drain)
-for _ in $(seq 1 300); do alive "$pid" || break; sleep 0.05; done
-if alive "$pid"; then
+# Wait for the process to go away (SIGTERM: health 503, grace, close 1001,
+# drain), watching when Traefik takes the server out of the rotation.
+t_exit= t_down=
+for _ in $(seq 1 600); do
+  if [ -n "$api" ] && [ -z "$t_down" ] && [ "$(traefik_status)" = DOWN ]; then t_down=$(now_ms); fi
+  if [ -z "$t_exit" ] && ! alive "$pid"; then t_exit=$(now_ms); fi
+  [ -n "$t_exit" ] && { [ -z "$api" ] || [ -n "$t_down" ]; } && break
+  sleep 0.05
+done
+if [ -z "$t_exit" ]; then
   echo "takedown: $GW (pid $pid) still alive 30 s after SIG$sig" >&2
   exit 1
 fi
-t1=$(now_ms)
-st=$(traefik_status)
-if [ -n "$st" ]; then
-  for _ in $(seq 1 50); do [ "$(traefik_status)" = DOWN ] && break; sleep 0.1; done
-  st=$(traefik_status)
-fi
-t2=$(now_ms)
-echo "takedown: $GW exited $((t1 - t0)) ms after SIG$sig; Traefik status ${st:-unknown} after $((t2 - t0)) ms"
+if [ -n "$t_down" ]; then tr_msg="Traefik marked it DOWN $((t_down - t0)) ms after the signal"
+elif [ -n "$api" ]; then tr_msg="Traefik did NOT mark it DOWN within 30 s"
+else tr_msg="no Traefik API answering on :$WB_DASHBOARD_PORT"; fi
+echo "takedown: $GW exited $((t_exit - t0)) ms after SIG$sig; $tr_msg"

@@ -187,6 +187,14 @@ async def test_h3_fetch_app_and_board_via_aioquic(wb_traefik):
     assert all(e["RequestProtocol"] == "HTTP/3.0" for e in h3_lines), h3_lines
 
 
+async def test_h3_on_ipv6_loopback(wb_traefik):
+    """Traefik's UDP listener is dual-stack, so QUIC to [::1] works too (Chromium
+    tries ::1 first for localhost and does not fall back for QUIC)."""
+    st = wb_traefik
+    (status, _, body), = await h3_get_many("::1", _https_port(st), ["/healthz"], _tls_dir(st) / "ca.pem")
+    assert status == 200 and body.strip() == b"ok", (status, body)
+
+
 def test_alt_svc_advertised_on_https(wb_traefik):
     st = wb_traefik
     port = _https_port(st)
@@ -319,9 +327,9 @@ def test_chromium_alt_svc_with_trusted_ca_open_question(wb_traefik):
 @pytest.mark.slow
 @pytest.mark.timeout(150)
 async def test_websocket_through_traefik_survives_idle(wb_traefik):
-    """A WebSocket through Traefik stays open while idle for longer than
-    Traefik's default 60 s readTimeout (traefik.template.yml sets 0s on
-    websecure) and still works afterwards."""
+    """A WebSocket through Traefik stays open while idle for longer than the
+    websecure readTimeout (60 s, traefik.template.yml: it bounds plain HTTP
+    requests, not upgraded connections) and still works afterwards."""
     st = wb_traefik
     board = wbclient.new_board()
     c = await wbclient.WBClient.open(st.ws_url("traefik", board, name="idle"), wait_snapshot=True)

@@ -79,7 +79,11 @@ def wk_wait(cond, timeout: float, what: str, interval: float = 0.05):
             v = cond()
             if v:
                 return v
+        except AssertionError:
+            raise
         except Exception as e:  # noqa: BLE001 - retried until the deadline
+            if type(e).__name__ == "WkDead":
+                raise AssertionError(str(e)) from None
             last = e
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last})")
@@ -148,8 +152,13 @@ class WkStack:
 
     def start_nats(self):
         self._spawn("nats", ["bash", str(SVC / "nats.sh")])
-        wk_wait(lambda: socket.create_connection(("127.0.0.1", self.nats_port), 0.2).close() or True,
-                15, "nats-server")
+
+        def ready():
+            p = self.procs["nats"]
+            assert p.poll() is None, f"nats-server exited {p.returncode}:\n{self.log('nats')[-2000:]}"
+            socket.create_connection(("127.0.0.1", self.nats_port), 0.2).close()
+            return "Server is ready" in self.log("nats")
+        wk_wait(ready, 15, "nats-server")
 
     def pg_connect(self, **kw):
         return psycopg.connect(self.pg_url, connect_timeout=2, **kw)
@@ -158,8 +167,12 @@ class WkStack:
         self._spawn("postgres", ["bash", str(SVC / "postgres.sh")])
 
         def ready():
+            p = self.procs["postgres"]
+            assert p.poll() is None, f"postgres exited {p.returncode}:\n{self.log('postgres')[-2000:]}"
             with self.pg_connect() as c:
-                c.execute("SELECT 1")
+                # ours, not another test's server that took the port first
+                d = c.execute("SELECT current_setting('data_directory')").fetchone()[0]
+            assert Path(d).resolve() == (self.dir / "pg").resolve(), f"port {self.pg_port} is not ours: {d}"
             return True
         wk_wait(ready, 60, "postgresql", 0.2)
 
@@ -232,21 +245,14 @@ class WkStack:
 def wk_stack(request):
     st = WkStack()
     failed = True
+    before = request.session.testsfailed
     try:
         st.start_nats()
         st.start_pg()
         yield st
-        failed = request.node.rep_call.failed if hasattr(request.node, "rep_call") else False
+        failed = request.session.testsfailed > before  # the call report is counted before teardown
     finally:
         st.close(failed)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    rep = outcome.get_result()
-    if rep.when == "call":
-        item.rep_call = rep
 
 
 # --------------------------------------------------------------------------
@@ -317,12 +323,35 @@ async def wk_consumer_state(url: str):
     return ci
 
 
+class WkDead(Exception):
+    pass
+
+
 def wk_wait_drained(st: WkStack, last_seq: int, timeout: float = 300):
     """Until the consumer has acked everything up to last_seq."""
+    seen = {}
+
     def done():
+        for n in st.worker_ports:  # a crashed worker fails the wait at once
+            p = st.procs[n]
+            if p.poll() is not None:
+                raise WkDead(f"{n} exited {p.returncode}:\n{st.log(n)[-3000:]}")
         ci = asyncio.run(wk_consumer_state(st.nats_url))
+        seen["state"] = (f"ack_floor={ci.ack_floor.stream_seq} pending={ci.num_pending} "
+                         f"ack_pending={ci.num_ack_pending} redelivered={ci.num_redelivered} "
+                         f"waiting={ci.num_waiting}")
         return ci.ack_floor.stream_seq >= last_seq and ci.num_pending == 0 and ci.num_ack_pending == 0
-    wk_wait(done, timeout, f"consumer ack floor >= {last_seq}", 0.2)
+    try:
+        wk_wait(done, timeout, f"consumer ack floor >= {last_seq}", 0.2)
+    except AssertionError as e:
+        metrics = {}
+        for n in st.worker_ports:
+            try:
+                metrics[n] = [ln for ln in st.metrics(n).splitlines()
+                              if ln.startswith("wb_worker_") and "_bucket" not in ln]
+            except Exception as m:  # noqa: BLE001
+                metrics[n] = str(m)
+        raise AssertionError(f"{e}; consumer {seen.get('state')}; worker metrics {metrics}") from None
 
 
 def wk_rows(st: WkStack, board: str):

@@ -51,8 +51,12 @@ typedef struct wk_worker {
     wk_batch *batch, *single;
     wk_snap *snap;
     wk_http *http;
-    int64_t *time_ms;        /* Op.time_ms per message of the batch (0: dead letter) */
-    int64_t *stored_ns;      /* JetStream store time per message (ns since the epoch) */
+    /* Per message of the fetched batch (sized per fetch: nats.c may return
+     * more than the batch asked for, e.g. late replies to earlier pulls). */
+    uint64_t *seqs;          /* stream seq (0: no metadata, skipped) */
+    int64_t *time_ms;        /* Op.time_ms (0: dead letter) */
+    int64_t *stored_ns;      /* JetStream store time (ns since the epoch) */
+    size_t cap;              /* entries allocated in the three arrays */
     double last_pg_check;
 } wk_worker;
 
@@ -104,6 +108,11 @@ static bool health(void *arg, char *why, int cap)
     }
     if (!atomic_load(&wk_m.nats_up)) {
         snprintf(why, (size_t)cap, "nats down");
+        return false;
+    }
+    int64_t age = wk_mono_ms() - atomic_load(&wk_m.loop_ms);
+    if (age > 60000 + w->cfg.batch_wait_ms) {
+        snprintf(why, (size_t)cap, "persistence loop stalled for %lld ms", (long long)age);
         return false;
     }
     return true;
@@ -167,9 +176,9 @@ static int subscribe(wk_worker *w)
 
 /* The batch was refused as data: write it message by message, dead-lettering
  * each message PostgreSQL refuses, so one poison op cannot block the stream. */
-static wk_db_rc write_split(wk_worker *w, natsMsgList *list, const uint64_t *seqs, int from, int to,
-                            int *logged)
+static wk_db_rc write_split(wk_worker *w, natsMsgList *list, int from, int to, int *logged)
 {
+    const uint64_t *seqs = w->seqs;
     *logged = 0;
     for (int i = from; i < to; i++) {
         natsMsg *m = list->Msgs[i];
@@ -200,8 +209,9 @@ static wk_db_rc write_split(wk_worker *w, natsMsgList *list, const uint64_t *seq
 /* Writes messages [from, to) in one transaction, retrying until it commits,
  * then acks them. Returns 0, or -1 when stopping with them unwritten (they
  * are nak'ed: back to the stream at once). */
-static int write_range(wk_worker *w, natsMsgList *list, const uint64_t *seqs, int from, int to)
+static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
 {
+    const uint64_t *seqs = w->seqs;
     wk_batch_reset(w->batch);
     int usable = 0;
     for (int i = from; i < to; i++) {
@@ -230,7 +240,7 @@ static int write_range(wk_worker *w, natsMsgList *list, const uint64_t *seqs, in
         double a = mono_s();
         wk_db_rc rc = WK_DB_RETRY;
         if (wk_db_connect(w->db) == 0) {
-            rc = split ? write_split(w, list, seqs, from, to, &logged)
+            rc = split ? write_split(w, list, from, to, &logged)
                        : wk_db_apply(w->db, w->batch, &logged);
             if (rc == WK_DB_DATA && !split) {
                 wk_metric_err(WK_ERR_PG_DATA);
@@ -245,6 +255,7 @@ static int write_range(wk_worker *w, natsMsgList *list, const uint64_t *seqs, in
         }
         wk_metric_err(WK_ERR_PG);
         atomic_store(&wk_m.pg_up, wk_db_connected(w->db) ? 1 : 0);
+        atomic_store(&wk_m.loop_ms, wk_mono_ms()); /* waiting for PostgreSQL is not a stall */
         if (g_stop) return -1;
         nap(delay);
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
@@ -281,13 +292,24 @@ static int write_range(wk_worker *w, natsMsgList *list, const uint64_t *seqs, in
 static void process(wk_worker *w, natsMsgList *list)
 {
     int count = list->Count;
-    assert(count <= w->cfg.batch);
-    uint64_t *seqs = calloc((size_t)count, sizeof *seqs);
-    if (!seqs) {
-        wb_error("out of memory for a batch of %d", count);
-        return; /* not acked: redelivered after the ack wait */
+    assert(count > 0);
+    if ((size_t)count > w->cap) {
+        size_t cap = (size_t)count;
+        uint64_t *s = realloc(w->seqs, cap * sizeof *s);
+        if (s) w->seqs = s;
+        int64_t *t = realloc(w->time_ms, cap * sizeof *t);
+        if (t) w->time_ms = t;
+        int64_t *n = realloc(w->stored_ns, cap * sizeof *n);
+        if (n) w->stored_ns = n;
+        if (!s || !t || !n) {
+            wb_error("out of memory for a batch of %d", count);
+            return; /* not acked: redelivered after the ack wait */
+        }
+        w->cap = cap;
     }
+    uint64_t *seqs = w->seqs;
     for (int i = 0; i < count; i++) {
+        seqs[i] = 0;
         jsMsgMetaData *meta = NULL;
         w->time_ms[i] = 0;
         w->stored_ns[i] = 0;
@@ -307,7 +329,8 @@ static void process(wk_worker *w, natsMsgList *list)
         while (to < count && (to == from || bytes + (size_t)natsMsg_GetDataLength(list->Msgs[to]) <=
                                                  (size_t)w->cfg.batch_max_bytes))
             bytes += (size_t)natsMsg_GetDataLength(list->Msgs[to++]);
-        if (write_range(w, list, seqs, from, to) < 0) {
+        atomic_store(&wk_m.loop_ms, wk_mono_ms());
+        if (write_range(w, list, from, to) < 0) {
             /* Shutting down with ops unwritten: hand them back, never ack them. */
             for (int i = from; i < count; i++) natsMsg_Nak(list->Msgs[i], NULL);
             wb_warn("stopping with %d unwritten ops: returned to the stream", count - from);
@@ -315,7 +338,6 @@ static void process(wk_worker *w, natsMsgList *list)
         }
         from = to;
     }
-    free(seqs);
 }
 
 /* While idle, check PostgreSQL once a second so /healthz tells the truth. */
@@ -342,6 +364,7 @@ static void run(wk_worker *w)
             nap(1000);
             continue;
         }
+        atomic_store(&wk_m.loop_ms, wk_mono_ms());
         natsMsgList list = {0};
         jsErrCode jerr = 0;
         natsStatus s = natsSubscription_Fetch(&list, w->sub, (int)w->cfg.batch, w->cfg.batch_wait_ms,
@@ -416,9 +439,7 @@ int main(int argc, char **argv)
     w.db = wk_db_create(c->pg_url, "persist");
     w.batch = wk_batch_create();
     w.single = wk_batch_create();
-    w.time_ms = calloc((size_t)c->batch, sizeof *w.time_ms);
-    w.stored_ns = calloc((size_t)c->batch, sizeof *w.stored_ns);
-    if (!w.db || !w.batch || !w.single || !w.time_ms || !w.stored_ns) {
+    if (!w.db || !w.batch || !w.single) {
         wb_error("out of memory");
         goto out;
     }
@@ -443,6 +464,7 @@ int main(int argc, char **argv)
                       .max_chunk_bytes = 4000000};
     w.snap = wk_snap_create(&sc);
     if (!w.snap) goto out;
+    atomic_store(&wk_m.loop_ms, wk_mono_ms());
     atomic_store(&w.sn_ready, true);
     wb_info("worker ready");
     run(&w);
@@ -462,6 +484,7 @@ out:
     wk_db_destroy(w.db);
     wk_batch_destroy(w.batch);
     wk_batch_destroy(w.single);
+    free(w.seqs);
     free(w.time_ms);
     free(w.stored_ns);
     nats_Close();

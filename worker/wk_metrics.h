@@ -45,6 +45,7 @@ typedef struct wk_metrics {
     _Atomic int64_t consumer_ack_pending;
     _Atomic int64_t consumer_ack_floor;
     _Atomic int pg_up, nats_up, snap_nats_up;
+    _Atomic int64_t loop_ms;            /* monotonic ms of the persistence loop's last turn */
     wk_hist batch_size;      /* messages per fetched batch */
     wk_hist commit_seconds;  /* wb_apply_batch round trip (one transaction) */
     wk_hist lag_seconds;     /* Op.time_ms (gateway accept) -> commit */
@@ -57,6 +58,8 @@ extern wk_metrics wk_m;
 void wk_metrics_init(void);
 void wk_hist_observe(wk_hist *h, double v);
 void wk_metric_err(wk_err_kind k);
+/* Monotonic clock in ms (for loop_ms). */
+int64_t wk_mono_ms(void);
 /* Appends the Prometheus text exposition to buf. Returns 0 or -1 (OOM). */
 int wk_metrics_render(wk_buf *buf);
 

@@ -249,7 +249,10 @@ static void handle(snap_thread *t, natsMsg *msg)
     }
     budget -= 256; /* chunk header: board, seq, index, flags */
     /* S first: everything <= S is committed before we read. */
-    if (wk_nats_consumer_state(s->cfg.js, &seq, NULL, NULL) < 0) {
+    int tries = 0;
+    while (wk_nats_consumer_state(s->cfg.js, &seq, NULL, NULL) < 0 && ++tries < 3)
+        ; /* each try waits up to the JetStream API timeout (server busy) */
+    if (tries == 3) {
         wk_metric_err(WK_ERR_CONSUMER);
         err = "consumer state unavailable";
         goto out;
