@@ -133,6 +133,7 @@ struct gw_board {
     size_t nremotes;
     bool presence_dirty;  /* local clients need a new presence list */
     bool presence_pub;    /* other gateways need our list */
+    int64_t presence_sent_us;
     bool in_dirty;
     struct gw_board *dirty_next;
     /* Joins without since are batched per board: one snapshot serves every

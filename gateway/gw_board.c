@@ -640,18 +640,46 @@ void gw_board_tick(int64_t now_us)
 }
 
 /* Presence changes are sent at once, not only on the tick. */
+#define PRESENCE_MIN_GAP_US 250000
+
+static lws_sorted_usec_list_t g_presence_sul;
+static bool g_presence_sul_armed;
+
+static void presence_timer(lws_sorted_usec_list_t *sul)
+{
+    g_presence_sul_armed = false;
+    gw_boards_flush_presence();
+}
+
+/* Sends the changed presence lists. A board's clients get a new list at most
+ * every 250 ms (joins and leaves in between are coalesced), so a board that
+ * fills up with n clients costs O(n) presence frames per client, not O(n^2). */
 void gw_boards_flush_presence(void)
 {
-    gw_board *b = g_dirty;
+    int64_t now = gw_now_us();
+    gw_board *b = g_dirty, *later = NULL;
     g_dirty = NULL;
     while (b) {
         gw_board *next = b->dirty_next;
-        b->in_dirty = false;
-        b->dirty_next = NULL;
         if (b->presence_pub) presence_publish(b, false);
         b->presence_pub = false;
-        if (b->presence_dirty) presence_send_local(b);
+        if (b->presence_dirty && now - b->presence_sent_us < PRESENCE_MIN_GAP_US) {
+            b->dirty_next = later; /* stays on the list */
+            later = b;
+        } else {
+            b->in_dirty = false;
+            b->dirty_next = NULL;
+            if (b->presence_dirty) {
+                presence_send_local(b);
+                b->presence_sent_us = now;
+            }
+        }
         b = next;
+    }
+    g_dirty = later;
+    if (later && !g_presence_sul_armed && gw.ctx) {
+        g_presence_sul_armed = true;
+        lws_sul_schedule(gw.ctx, 0, &g_presence_sul, presence_timer, PRESENCE_MIN_GAP_US / 2);
     }
 }
 
