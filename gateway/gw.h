@@ -47,7 +47,9 @@ typedef struct gw_config {
 } gw_config;
 
 /* ---- reference-counted outgoing frame (lws thread after hand-off) ---- */
-enum { GW_BUF_CTL = 0, GW_BUF_EV = 1, GW_BUF_EPH = 2 };
+/* CTL: never dropped; EV: a durable op (dedup by seq); EPH: dropped first
+ * under pressure; PRESENCE: a newer list replaces a queued older one. */
+enum { GW_BUF_CTL = 0, GW_BUF_EV = 1, GW_BUF_EPH = 2, GW_BUF_PRESENCE = 3 };
 typedef struct gw_buf {
     uint32_t refs;
     uint8_t kind;     /* GW_BUF_*: ephemeral frames are dropped first */
@@ -75,6 +77,8 @@ gw_buf *gw_sendq_pop(gw_sendq *q);          /* caller owns the reference */
 gw_buf *gw_sendq_peek(gw_sendq *q, size_t i);
 /* Drops every ephemeral frame; returns how many. */
 size_t gw_sendq_drop_ephemeral(gw_sendq *q);
+/* Drops every frame of the given kind; returns how many. */
+size_t gw_sendq_drop_kind(gw_sendq *q, int kind);
 void gw_sendq_free(gw_sendq *q);
 
 /* ---- a connection (lws per-session data; lws thread) ---- */
@@ -98,6 +102,7 @@ typedef struct gw_conn {
     int close_code;
     uint64_t last_seq; /* highest ev seq queued to this client */
     gw_sendq q;
+    size_t presence_queued;        /* presence lists waiting in q */
     size_t sync_items, sync_bytes; /* welcome + snapshot/replay at the head of q: exempt from the bounds */
     wb_bucket rl;
     int64_t rl_last_err_us;

@@ -122,6 +122,11 @@ void gw_conn_send(gw_conn *c, gw_buf *b)
         }
     }
     gw_sendq *q = &c->q;
+    if (b->kind == GW_BUF_PRESENCE && c->presence_queued) {
+        /* Only the newest list matters. */
+        gw_sendq_drop_kind(q, GW_BUF_PRESENCE);
+        c->presence_queued = 0;
+    }
     long long soft = gw.cfg.sendq_max / 2;
     long long count = (long long)(q->count - c->sync_items), bytes = (long long)(q->bytes - c->sync_bytes);
     if (count >= soft || bytes >= gw.cfg.sendq_bytes / 2) {
@@ -139,6 +144,7 @@ void gw_conn_send(gw_conn *c, gw_buf *b)
         gw_conn_close(c, 1011, "out of memory");
         return;
     }
+    if (b->kind == GW_BUF_PRESENCE) c->presence_queued++;
     if (c->synced) lws_callback_on_writable(c->wsi);
 }
 
@@ -226,7 +232,7 @@ static void presence_send_local(gw_board *b)
         wb_jw_lit(&w, b->remotes[i].clients_json);
     }
     wb_jw_lit(&w, "]}");
-    gw_buf *buf = gw_buf_from_jw(&w, GW_BUF_CTL, 0);
+    gw_buf *buf = gw_buf_from_jw(&w, GW_BUF_PRESENCE, 0);
     if (!buf) return;
     for (gw_conn *c = b->conns; c; c = c->bnext)
         if (c->synced) gw_conn_send(c, buf);

@@ -77,12 +77,14 @@ gw_buf *gw_sendq_pop(gw_sendq *q)
     return b;
 }
 
-size_t gw_sendq_drop_ephemeral(gw_sendq *q)
+size_t gw_sendq_drop_ephemeral(gw_sendq *q) { return gw_sendq_drop_kind(q, GW_BUF_EPH); }
+
+size_t gw_sendq_drop_kind(gw_sendq *q, int kind)
 {
     size_t kept = 0, dropped = 0, n = q->count;
     for (size_t i = 0; i < n; i++) {
         gw_buf *b = q->items[(q->head + i) % q->cap];
-        if (b->kind == GW_BUF_EPH) {
+        if (b->kind == kind) {
             q->bytes -= b->len;
             gw_buf_unref(b);
             dropped++;

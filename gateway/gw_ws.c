@@ -273,6 +273,7 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
 
 static void sync_popped(gw_conn *c, const gw_buf *b)
 {
+    if (b->kind == GW_BUF_PRESENCE && c->presence_queued) c->presence_queued--;
     if (!c->sync_items) return;
     c->sync_items--;
     c->sync_bytes -= b->len;
