@@ -213,13 +213,16 @@ def main() -> int:
                     "lag_ms_max": round(float(mx), 1)})
         hq = hist_quantiles(st.metrics(), "wb_worker_persist_lag_seconds")
         res["lag_commit_hist_ms"] = {k: round(v * 1000, 1) for k, v in hq.items()}
+        hc = hist_quantiles(st.metrics(), "wb_worker_commit_seconds")
+        res["steady_commit_hist_ms"] = {k: round(v * 1000, 1) for k, v in hc.items()}
         hs = hist_quantiles(st.metrics(), "wb_worker_stream_lag_seconds")
         res["stored_to_commit_hist_ms"] = {k: round(v * 1000, 1) for k, v in hs.items()}
         print(f"lag at {a.rate:.0f} ops/s for {took:.0f}s ({cnt} ops): publish->insert p50 {p50:.1f} ms, "
               f"p90 {p90:.1f} ms, p99 {p99:.1f} ms, max {float(mx):.1f} ms; "
               f"publish->commit (worker histogram) {res['lag_commit_hist_ms']}; "
               f"JetStream store->commit (worker histogram) {res['stored_to_commit_hist_ms']}; "
-              f"publish->JetStream ack {res['publish_ack_ms']}", flush=True)
+              f"publish->JetStream ack {res['publish_ack_ms']}; "
+              f"commit (one batch transaction) {res['steady_commit_hist_ms']}", flush=True)
         failed = False
     finally:
         st.close(failed)

@@ -44,8 +44,10 @@ import importlib.util
 import inspect
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -97,9 +99,21 @@ def _wb_stack_obj():
         return
     st = Stack.create()
     _STACK = st
+    st.start_reaper()
+    # `timeout`/CI send SIGTERM: turn it into KeyboardInterrupt so that pytest
+    # reports where it was and this teardown still stops the servers.
+    prev = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
     try:
         yield st
     finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, prev)
         orphans = st.stop_all()
         if os.environ.get("WB_TEST_KEEP") == "1":
             print(f"\nwb stack run dir kept: {st.run_dir}")
@@ -219,6 +233,6 @@ def pytest_runtest_makereport(item, call):
     if offsets is None:
         offsets = {}
     for name in _STACK.services:
-        text = _STACK.log_since(name, offsets.get(name, 0))
+        text = _STACK.log_since(name, offsets.get(name, 0), max_lines=80)
         if text.strip():
             rep.sections.append((f"wb log: {name} ({rep.when})", text))

@@ -199,3 +199,51 @@ async def test_concurrent_writers_joiners_never_gap(wb_stack, wb_connect, wb_boa
             failures.append(f"{c.label}: final board differs")
     assert len(joiners) >= 10
     assert not failures, f"{len(failures)} of {len(joiners)} joiners wrong:\n" + "\n".join(failures[:15])
+
+
+@pytest.mark.timeout(90)
+async def test_simultaneous_joins_during_writes(wb_stack, wb_connect, wb_board):
+    """Bursts of clients joining one board at the same instant (joins may be
+    batched into one snapshot) while ops keep coming: every joiner ends with
+    the full board and a gap-free ev sequence after its snapshot."""
+    writers = [await wb_connect(gw, wb_board, wait_snapshot=True) for gw in ("gw-1", "gw-2")]
+    stop = asyncio.Event()
+
+    async def write(w):
+        while not stop.is_set():
+            await w.stroke()
+            await asyncio.sleep(0.01)
+
+    tasks = [asyncio.create_task(write(w)) for w in writers]
+    joiners = []
+    try:
+        for burst in range(4):
+            await asyncio.sleep(0.3)
+            joiners += await asyncio.gather(*(
+                wb_connect(("gw-1", "gw-2")[i % 2], wb_board, name=f"b{burst}-{i}", wait_snapshot=True)
+                for i in range(20)))
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    acked = {}
+    for w in writers:
+        for op in list(w.unacked):
+            await w.wait_ack(op, timeout=10)
+        acked.update(w.acks)
+    history = sorted(acked.values())
+    top = history[-1]
+    await writers[0].wait_seq(top)
+    truth = reduce_evs(writers[0].evs)
+    bad = []
+    for c in joiners:
+        try:
+            await c.wait_seq(top, timeout=15)
+        except TimeoutError as e:
+            bad.append(str(e))
+            continue
+        start = c.snapshot["seq"]
+        if c.ev_seqs() != [s for s in history if s > start] or c.problems:
+            bad.append(f"{c.label}: snapshot {start}, evs {len(c.ev_seqs())}, problems {c.problems[:2]}")
+        elif [stroke_key(x) for x in c.visible()] != [stroke_key(x) for x in truth.visible()]:
+            bad.append(f"{c.label}: board differs")
+    assert not bad, f"{len(bad)} of {len(joiners)} joiners wrong:\n" + "\n".join(bad[:10])

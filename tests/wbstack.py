@@ -30,6 +30,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
@@ -150,8 +151,48 @@ def _pg_ready(st: "Stack") -> bool:
         return True
 
 
+# A tiny watchdog (own session, no stack marker in its environment): when the
+# owning pytest process disappears without tearing the stack down (killed by a
+# CI timeout, SIGKILL...), it kills every process carrying the stack's marker
+# and removes the run dir, so a killed test run never leaves servers behind.
+_REAPER = r"""
+import os, signal, sys, time, shutil
+owner, marker, run_dir, keep = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3], sys.argv[4] == "1"
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().split(b")")[-1].split()[0] != b"Z"
+    except OSError:
+        return False
+def marked():
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/environ", "rb") as f:
+                    if marker in f.read().split(b"\0"):
+                        out.append(int(d))
+            except OSError:
+                pass
+    return out
+while alive(owner):
+    time.sleep(1)
+for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 1)):
+    pids = marked()
+    for p in pids:
+        try: os.kill(p, sig)
+        except OSError: pass
+    t = time.time() + wait
+    while pids and time.time() < t and marked():
+        time.sleep(0.2)
+if not keep:
+    shutil.rmtree(run_dir, ignore_errors=True)
+"""
+
+
 class Stack:
     attached = False
+    reaper: subprocess.Popen | None = None
 
     def __init__(self, run_dir: Path, ports: dict, extra_env: dict | None = None):
         self.run_dir = run_dir
@@ -230,6 +271,17 @@ class Stack:
             return Service(name, sh("traefik.sh"), lambda s: _ok(s.base_url + "/healthz"),
                            "GET https /healthz through Traefik 200")
         raise KeyError(name)
+
+    def start_reaper(self) -> None:
+        """Clean up after this process if it dies without stop_all()."""
+        if self.reaper is not None:
+            return
+        env = {k: v for k, v in os.environ.items() if k != "WB_TEST_STACK_ID"}
+        self.reaper = subprocess.Popen(
+            [sys.executable, "-c", _REAPER, str(os.getpid()), f"WB_TEST_STACK_ID={self.stack_id}",
+             str(self.run_dir), os.environ.get("WB_TEST_KEEP", "0")],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
 
     # ---- addresses ------------------------------------------------------
     def gw_url(self, gw: str) -> str:
@@ -467,6 +519,9 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if self.reaper is not None and self.reaper.poll() is None:
+            self.reaper.kill()
+            self.reaper.wait(5)
         return orphans
 
 
