@@ -27,8 +27,9 @@ int wb_subj_board(const char *subj, char *out);
 int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec);
 
 /* Options shared by every connection: url, name, endless reconnects every
- * 250 ms, retry on a failed first connect. The caller adds callbacks and
- * destroys the options. Returns NULL on failure (logged). */
+ * 250 ms, pings every 2 s. The caller adds callbacks (and, if it wants, retry
+ * on a failed first connect) and destroys the options. Returns NULL on
+ * failure (logged). */
 natsOptions *wb_nats_options(const char *url, const char *name);
 
 #endif

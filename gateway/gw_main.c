@@ -33,7 +33,7 @@ static const wb_cfg_item g_cfg[] = {
     {"sendq-max", "WB_SENDQ_MAX", WB_CFG_INT, "8192", 16, 10000000, &gw.cfg.sendq_max, "queued messages per client before close 1013"},
     {"sendq-bytes", "WB_SENDQ_BYTES", WB_CFG_INT, "16777216", 65536, 1LL << 32, &gw.cfg.sendq_bytes, "queued bytes per client before close 1013"},
     {"shutdown-grace-ms", "WB_SHUTDOWN_GRACE_MS", WB_CFG_INT, "1500", 0, 60000, &gw.cfg.shutdown_grace_ms, "503 on /healthz this long before closing clients"},
-    {"snapshot-timeout-ms", "WB_SNAPSHOT_TIMEOUT_MS", WB_CFG_INT, "2000", 100, 60000, &gw.cfg.snapshot_timeout_ms, "wait for the worker's snapshot"},
+    {"snapshot-timeout-ms", "WB_SNAPSHOT_TIMEOUT_MS", WB_CFG_INT, "5000", 100, 60000, &gw.cfg.snapshot_timeout_ms, "wait for the worker's snapshot"},
     {"sync-threads", "WB_SYNC_THREADS", WB_CFG_INT, "2", 1, 16, &gw.cfg.sync_threads, "threads for joins, snapshots and gap fills"},
     {"presence-interval-ms", "WB_PRESENCE_INTERVAL_MS", WB_CFG_INT, "1000", 100, 60000, &gw.cfg.presence_interval_ms, "presence heartbeat"},
     {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &gw.cfg.stream_max_age_s, "WB_OPS max age (0: keep)"},

@@ -31,4 +31,5 @@ export WB_BUILD_DIR=$WB_ROOT/build/san
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # shellcheck disable=SC2086
-.venv/bin/python -m pytest tests ${PYTEST_ARGS:-}
+# A hard bound for the whole suite, so a hung test fails CI instead of eating its time.
+timeout -k 60 "${PYTEST_TIMEOUT:-3600}" .venv/bin/python -m pytest tests ${PYTEST_ARGS:-}

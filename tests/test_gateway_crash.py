@@ -40,6 +40,7 @@ async def test_kill9_gateway_while_drawing(wb_stack, wb_connect, wb_board):
                     op = await c.stroke(make_stroke())
                 sent[c.label].append(op)
             except websockets.ConnectionClosed:
+                await c.wait_closed(5)   # the reader records it; then reconnect
                 continue
             i += 1
             await asyncio.sleep(0.01)

@@ -291,7 +291,13 @@ class WBClient:
         """Send a dict/list as JSON, or a str/bytes as is."""
         if isinstance(msg, (dict, list)):
             msg = json.dumps(msg)
-        await self.ws.send(msg)
+        try:
+            await self.ws.send(msg)
+        except websockets.ConnectionClosed:
+            # send() on a dead connection raises without suspending: yield so
+            # the reader can record the close (a retry loop must not spin).
+            await asyncio.sleep(0.01)
+            raise
 
     async def send_op(self, msg: dict) -> str:
         """Send a durable op (adds an op id if missing) and keep it until acked."""

@@ -367,8 +367,17 @@ static void run(wk_worker *w)
         atomic_store(&wk_m.loop_ms, wk_mono_ms());
         natsMsgList list = {0};
         jsErrCode jerr = 0;
-        natsStatus s = natsSubscription_Fetch(&list, w->sub, (int)w->cfg.batch, w->cfg.batch_wait_ms,
-                                              &jerr);
+        /* Messages of earlier pulls that arrived after their Fetch returned
+         * wait in the subscription. nats.c 3.4.1's Fetch can then collect more
+         * than `batch` messages into an array of `batch` (seen here as heap
+         * corruption), so take exactly those first: Fetch then returns them
+         * without sending a new pull request. */
+        int pend = 0, want = (int)w->cfg.batch;
+        if (natsSubscription_GetPending(w->sub, &pend, NULL) == NATS_OK && pend > 0 && pend < want)
+            want = pend;
+        natsStatus s = natsSubscription_Fetch(&list, w->sub, want, w->cfg.batch_wait_ms, &jerr);
+        if (list.Count > want)
+            wb_warn("fetch returned %d messages for a batch of %d", list.Count, want);
         if (list.Count > 0) {
             fetch_errors = 0;
             process(w, &list);
