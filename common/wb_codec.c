@@ -245,7 +245,7 @@ void wb_jw_stroke(wb_jw *w, const Wb__V1__Stroke *s)
     wb_jw_lit(w, ",\"color\":\"");
     wb_jw_raw(w, col, 7);
     wb_jw_lit(w, "\",\"width\":");
-    wb_jw_double(w, (double)s->width);
+    wb_jw_float(w, s->width);
     wb_jw_lit(w, ",\"points\":[");
     int64_t prev[2] = {0, 0};
     for (size_t i = 0; i < s->n_points; i++) {

@@ -66,8 +66,12 @@ static void test_jw(void **st)
     wb_jw_double(&w, 0.1);
     wb_jw_char(&w, ' ');
     wb_jw_i64(&w, -42);
+    wb_jw_char(&w, ' ');
+    wb_jw_float(&w, 0.3f);
+    wb_jw_char(&w, ' ');
+    wb_jw_float(&w, 4.25f);
     wb_jw_char(&w, 0);
-    assert_string_equal(wb_jw_text(&w), "\"a\\\"b\\\\c\\n\\u0001\" 10.5 -0.3 4 2.5 0.1 -42");
+    assert_string_equal(wb_jw_text(&w), "\"a\\\"b\\\\c\\n\\u0001\" 10.5 -0.3 4 2.5 0.1 -42 0.3 4.25");
     wb_jw_free(&w);
 }
 

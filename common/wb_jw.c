@@ -123,3 +123,15 @@ void wb_jw_double(wb_jw *w, double d)
         if (strtod(tmp, NULL) == d || prec == 17) { wb_jw_raw(w, tmp, (size_t)n); return; }
     }
 }
+
+void wb_jw_float(wb_jw *w, float f)
+{
+    double d = (double)f;
+    if (!isfinite(d)) { wb_jw_raw(w, "0", 1); return; }
+    if (fabs(d) < 9e15 && d == (double)(int64_t)d) { wb_jw_i64(w, (int64_t)d); return; }
+    char tmp[32];
+    for (int prec = 1; prec <= 9; prec++) {
+        int n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtof(tmp, NULL) == f || prec == 9) { wb_jw_raw(w, tmp, (size_t)n); return; }
+    }
+}

@@ -39,5 +39,7 @@ void wb_jw_i64(wb_jw *w, int64_t v);
 void wb_jw_tenths(wb_jw *w, int64_t t);
 /* A finite double, shortest form that round-trips ("%.17g" fallback). */
 void wb_jw_double(wb_jw *w, double d);
+/* A finite float, shortest form that round-trips as a float (0.3f -> 0.3). */
+void wb_jw_float(wb_jw *w, float f);
 
 #endif

@@ -399,6 +399,9 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (atomic_load(&gw.draining)) {
             return refuse_upgrade(wsi, "503 Service Unavailable", "gateway shutting down\n");
         }
+        if (!gw_nats_ok()) {
+            return refuse_upgrade(wsi, "503 Service Unavailable", "NATS unavailable; retry\n");
+        }
         return 0;
     }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:

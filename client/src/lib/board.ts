@@ -121,6 +121,11 @@ export class BoardState {
     }
   }
 
+  /** Whether a stroke with this id is known (visible or hidden). */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
   visibleIds(): string[] {
     const out: string[] = [];
     for (const e of this.order) if (!e.hidden) out.push(e.stroke.id);

@@ -115,6 +115,27 @@ describe('Backoff', () => {
 });
 
 describe('SyncClient', () => {
+  it('re-syncs with a snapshot when a restore names a stroke it never saw', () => {
+    const { c, sockets, last } = setup();
+    c.start();
+    last().open();
+    last().recv({ t: 'welcome', board: 'B1', client: 'c1', gateway: 'gw-1', seq: 5, resumed: false });
+    last().recv({ t: 'snapshot', seq: 5, strokes: [stroke('b')] }); // 'a' was erased before we joined
+    last().recv({ t: 'ev', seq: 6, op: 'r1', kind: 'restore', ids: ['a'] });
+    vi.runOnlyPendingTimers();
+    expect(sockets.length).toBe(2);
+    expect(last().url).not.toContain('since'); // a fresh snapshot, not a resume
+    last().open();
+    last().recv({ t: 'welcome', board: 'B1', client: 'c2', gateway: 'gw-2', seq: 6, resumed: false });
+    last().recv({ t: 'snapshot', seq: 6, strokes: [stroke('a'), stroke('b')] });
+    expect(c.board.visibleIds()).toEqual(['a', 'b']);
+    // a restore of known strokes does not reconnect
+    last().recv({ t: 'ev', seq: 7, op: 'e1', kind: 'erase', ids: ['a'] });
+    last().recv({ t: 'ev', seq: 8, op: 'r2', kind: 'restore', ids: ['a'] });
+    vi.runOnlyPendingTimers();
+    expect(sockets.length).toBe(2);
+  });
+
   it('accepts single objects and arrays; snapshot then ev; dedupes by seq', () => {
     const { c, last } = setup();
     c.start();

@@ -408,9 +408,20 @@ export class SyncClient {
     }
   }
 
+  private lastResync = -Infinity;
+
   private onEv(ev: EvMsg): void {
+    // A restore can name strokes hidden before we joined (a snapshot holds
+    // only visible strokes): only a fresh snapshot has their data and place.
+    const unknown =
+      ev.kind === 'restore' && Array.isArray(ev.ids) && ev.ids.some((id) => !this.board.has(id));
     const change = this.board.apply(ev);
     if (!change) return; // duplicate
+    if (unknown && this.now() - this.lastResync > 10000) {
+      this.lastResync = this.now();
+      this.haveState = false;
+      this.t.setTimeout(() => this.reconnect(), 0);
+    }
     let pendingChanged = false;
     if (ev.op) {
       if (this.outbox.ack(ev.op)) pendingChanged = true;
