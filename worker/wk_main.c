@@ -487,7 +487,9 @@ out:
     wk_http_destroy(w.http);
     wk_snap_destroy(w.snap);
     if (w.sub) natsSubscription_Destroy(w.sub);
-    if (w.pn.nc) natsConnection_Flush(w.pn.nc); /* the last acks */
+    /* The last acks; bounded, since NATS may be stopping at the same time. */
+    if (w.pn.nc && natsConnection_Status(w.pn.nc) == NATS_CONN_STATUS_CONNECTED)
+        natsConnection_FlushTimeout(w.pn.nc, 1000);
     wk_nats_close(&w.pn);
     wk_nats_close(&w.sn);
     wk_db_destroy(w.db);
