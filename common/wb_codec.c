@@ -305,6 +305,17 @@ int wb_jw_live(wb_jw *w, const Wb__V1__Live *l)
     return 0;
 }
 
+void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const char *color)
+{
+    wb_jw_lit(w, "{\"id\":");
+    wb_jw_cstr(w, id);
+    wb_jw_lit(w, ",\"name\":");
+    wb_jw_cstr(w, name);
+    wb_jw_lit(w, ",\"color\":");
+    wb_jw_cstr(w, color);
+    wb_jw_char(w, '}');
+}
+
 static bool str_id_ok(const char *s) { return s && wb_valid_id(s, strlen(s)); }
 
 int wb_op_check(const Wb__V1__Op *op)

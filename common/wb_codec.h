@@ -83,6 +83,9 @@ int wb_jw_live(wb_jw *w, const Wb__V1__Live *l);
 
 const char *wb_kind_name(Wb__V1__Kind k);
 
+/* One presence entry: {"id":..,"name":..,"color":..}. */
+void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const char *color);
+
 /* Checks an unpacked Op from the wire (it may come from any NATS publisher):
  * ids, kind, stroke shape. Returns 0 if usable. */
 int wb_op_check(const Wb__V1__Op *op);

@@ -217,13 +217,7 @@ static void presence_send_local(gw_board *b)
         if (!c->synced || c->closing) continue;
         if (!first) wb_jw_char(&w, ',');
         first = false;
-        wb_jw_lit(&w, "{\"id\":");
-        wb_jw_cstr(&w, c->client_id);
-        wb_jw_lit(&w, ",\"name\":");
-        wb_jw_cstr(&w, c->name);
-        wb_jw_lit(&w, ",\"color\":");
-        wb_jw_cstr(&w, c->color);
-        wb_jw_char(&w, '}');
+        wb_jw_presence_client(&w, c->client_id, c->name, c->color);
     }
     for (size_t i = 0; i < b->nremotes; i++) {
         if (!b->remotes[i].clients_json || !*b->remotes[i].clients_json) continue;

@@ -139,13 +139,7 @@ static char *presence_fragment(const Wb__V1__Presence *p)
         const Wb__V1__PresenceClient *c = p->clients[i];
         if (!c->id || !wb_valid_id(c->id, strlen(c->id))) continue;
         if (w.len) wb_jw_char(&w, ',');
-        wb_jw_lit(&w, "{\"id\":");
-        wb_jw_cstr(&w, c->id);
-        wb_jw_lit(&w, ",\"name\":");
-        wb_jw_cstr(&w, c->name ? c->name : "");
-        wb_jw_lit(&w, ",\"color\":");
-        wb_jw_cstr(&w, c->color ? c->color : "#888888");
-        wb_jw_char(&w, '}');
+        wb_jw_presence_client(&w, c->id, c->name ? c->name : "", c->color ? c->color : "#888888");
     }
     if (w.oom) { wb_jw_free(&w); return NULL; }
     return wb_jw_take(&w);
