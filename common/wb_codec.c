@@ -19,11 +19,16 @@ const char *wb_errcode_name(wb_errcode e)
 const char *wb_kind_name(Wb__V1__Kind k)
 {
     switch (k) {
-    case WB__V1__KIND__KIND_STROKE: return "stroke";
-    case WB__V1__KIND__KIND_ERASE: return "erase";
-    case WB__V1__KIND__KIND_RESTORE: return "restore";
-    case WB__V1__KIND__KIND_CLEAR: return "clear";
-    default: return "unknown";
+    case WB__V1__KIND__KIND_STROKE:
+        return "stroke";
+    case WB__V1__KIND__KIND_ERASE:
+        return "erase";
+    case WB__V1__KIND__KIND_RESTORE:
+        return "restore";
+    case WB__V1__KIND__KIND_CLEAR:
+        return "clear";
+    default:
+        return "unknown";
     }
 }
 
@@ -58,7 +63,8 @@ static wb_errcode parse_stroke(const json_t *s, wb_cstroke *st, bool draft, char
                                size_t errlen)
 {
     if (!json_is_object(s)) FAIL("stroke must be an object");
-    if (!get_id(json_object_get(s, "id"), st->id)) FAIL("stroke.id must be 1..64 chars of [A-Za-z0-9_-]");
+    if (!get_id(json_object_get(s, "id"), st->id))
+        FAIL("stroke.id must be 1..64 chars of [A-Za-z0-9_-]");
     const json_t *c = json_object_get(s, "color");
     if (c || !draft) {
         if (!json_is_string(c) ||
@@ -70,7 +76,8 @@ static wb_errcode parse_stroke(const json_t *s, wb_cstroke *st, bool draft, char
     const json_t *w = json_object_get(s, "width");
     if (w || !draft) {
         double d = json_is_number(w) ? json_number_value(w) : NAN;
-        if (!isfinite(d) || d <= 0 || d > WB_MAX_WIDTH) FAIL("stroke.width must be a number in (0, 200]");
+        if (!isfinite(d) || d <= 0 || d > WB_MAX_WIDTH)
+            FAIL("stroke.width must be a number in (0, 200]");
         st->width = (float)d;
     } else {
         st->width = 4;
@@ -78,14 +85,16 @@ static wb_errcode parse_stroke(const json_t *s, wb_cstroke *st, bool draft, char
     const json_t *p = json_object_get(s, "points");
     if (!json_is_array(p)) FAIL("stroke.points must be an array");
     size_t n = json_array_size(p);
-    if (n < 2 || n > WB_MAX_POINTS || n % 2) FAIL("stroke.points must hold 2..20000 numbers (x,y pairs)");
+    if (n < 2 || n > WB_MAX_POINTS || n % 2)
+        FAIL("stroke.points must hold 2..20000 numbers (x,y pairs)");
     st->pts = malloc(n * sizeof *st->pts);
     if (!st->pts) FAIL("out of memory");
     st->npts = n;
     int64_t prev[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
         int64_t t;
-        if (!get_coord(json_array_get(p, i), &t)) FAIL("stroke.points[%zu] must be a finite number within +-1e7", i);
+        if (!get_coord(json_array_get(p, i), &t))
+            FAIL("stroke.points[%zu] must be a finite number within +-1e7", i);
         st->pts[i] = (int32_t)(i < 2 ? t : t - prev[i & 1]);
         prev[i & 1] = t;
     }
@@ -106,14 +115,22 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
     const json_t *opv = json_object_get(obj, "op");
     bool op_ok = get_id(opv, m->op);
 
-    if (!strcmp(t, "stroke")) m->type = WB_C_STROKE;
-    else if (!strcmp(t, "erase")) m->type = WB_C_ERASE;
-    else if (!strcmp(t, "restore")) m->type = WB_C_RESTORE;
-    else if (!strcmp(t, "clear")) m->type = WB_C_CLEAR;
-    else if (!strcmp(t, "draft")) m->type = WB_C_DRAFT;
-    else if (!strcmp(t, "cursor")) m->type = WB_C_CURSOR;
-    else if (!strcmp(t, "ping")) m->type = WB_C_PING;
-    else FAIL("unknown message type \"%.32s\"", t);
+    if (!strcmp(t, "stroke"))
+        m->type = WB_C_STROKE;
+    else if (!strcmp(t, "erase"))
+        m->type = WB_C_ERASE;
+    else if (!strcmp(t, "restore"))
+        m->type = WB_C_RESTORE;
+    else if (!strcmp(t, "clear"))
+        m->type = WB_C_CLEAR;
+    else if (!strcmp(t, "draft"))
+        m->type = WB_C_DRAFT;
+    else if (!strcmp(t, "cursor"))
+        m->type = WB_C_CURSOR;
+    else if (!strcmp(t, "ping"))
+        m->type = WB_C_PING;
+    else
+        FAIL("unknown message type \"%.32s\"", t);
 
     if (wb_ctype_durable(m->type) && !op_ok) FAIL("op must be 1..64 chars of [A-Za-z0-9_-]");
 
@@ -138,7 +155,8 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
         }
         return WB_E_NONE;
     }
-    case WB_C_CLEAR: return WB_E_NONE;
+    case WB_C_CLEAR:
+        return WB_E_NONE;
     case WB_C_CURSOR:
         if (!get_coord(json_object_get(obj, "x"), &m->x10) ||
             !get_coord(json_object_get(obj, "y"), &m->y10))
@@ -156,7 +174,8 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
 void wb_cmsg_clear(wb_cmsg *m)
 {
     free(m->stroke.pts);
-    for (size_t i = 0; i < m->nids; i++) free(m->ids[i]);
+    for (size_t i = 0; i < m->nids; i++)
+        free(m->ids[i]);
     free(m->ids);
     if (m->ts) json_decref(m->ts);
     memset(m, 0, sizeof *m);
@@ -198,10 +217,17 @@ int wb_op_pack(const wb_cmsg *m, const char *board, const char *client_id, const
         stroke_view(&m->stroke, &st, client_id);
         op.stroke = &st;
         break;
-    case WB_C_ERASE: op.kind = WB__V1__KIND__KIND_ERASE; break;
-    case WB_C_RESTORE: op.kind = WB__V1__KIND__KIND_RESTORE; break;
-    case WB_C_CLEAR: op.kind = WB__V1__KIND__KIND_CLEAR; break;
-    default: return -1;
+    case WB_C_ERASE:
+        op.kind = WB__V1__KIND__KIND_ERASE;
+        break;
+    case WB_C_RESTORE:
+        op.kind = WB__V1__KIND__KIND_RESTORE;
+        break;
+    case WB_C_CLEAR:
+        op.kind = WB__V1__KIND__KIND_CLEAR;
+        break;
+    default:
+        return -1;
     }
     if (m->type == WB_C_ERASE || m->type == WB_C_RESTORE) {
         op.ids = m->ids;
@@ -316,7 +342,10 @@ void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const cha
     wb_jw_char(w, '}');
 }
 
-static bool str_id_ok(const char *s) { return s && wb_valid_id(s, strlen(s)); }
+static bool str_id_ok(const char *s)
+{
+    return s && wb_valid_id(s, strlen(s));
+}
 
 int wb_op_check(const Wb__V1__Op *op)
 {
@@ -332,7 +361,9 @@ int wb_op_check(const Wb__V1__Op *op)
         for (size_t i = 0; i < op->n_ids; i++)
             if (!str_id_ok(op->ids[i])) return -1;
         return 0;
-    case WB__V1__KIND__KIND_CLEAR: return 0;
-    default: return -1;
+    case WB__V1__KIND__KIND_CLEAR:
+        return 0;
+    default:
+        return -1;
     }
 }

@@ -38,7 +38,10 @@ typedef enum {
 
 const char *wb_errcode_name(wb_errcode e);
 
-static inline bool wb_ctype_durable(wb_ctype t) { return t >= WB_C_STROKE && t <= WB_C_CLEAR; }
+static inline bool wb_ctype_durable(wb_ctype t)
+{
+    return t >= WB_C_STROKE && t <= WB_C_CLEAR;
+}
 
 typedef struct wb_cstroke {
     char id[WB_ID_MAX + 1];
@@ -52,11 +55,11 @@ typedef struct wb_cstroke {
 typedef struct wb_cmsg {
     wb_ctype type;
     char op[WB_ID_MAX + 1];
-    wb_cstroke stroke;  /* STROKE, DRAFT */
-    char **ids;         /* ERASE, RESTORE: malloc'd strings */
+    wb_cstroke stroke; /* STROKE, DRAFT */
+    char **ids;        /* ERASE, RESTORE: malloc'd strings */
     size_t nids;
-    int64_t x10, y10;   /* CURSOR, tenths */
-    json_t *ts;         /* PING: the value to echo (a reference) */
+    int64_t x10, y10; /* CURSOR, tenths */
+    json_t *ts;       /* PING: the value to echo (a reference) */
 } wb_cmsg;
 
 /* Parses one message object. Returns WB_E_NONE, or WB_E_BAD_JSON (not an

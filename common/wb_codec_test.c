@@ -71,7 +71,8 @@ static void test_jw(void **st)
     wb_jw_char(&w, ' ');
     wb_jw_float(&w, 4.25f);
     wb_jw_char(&w, 0);
-    assert_string_equal(wb_jw_text(&w), "\"a\\\"b\\\\c\\n\\u0001\" 10.5 -0.3 4 2.5 0.1 -42 0.3 4.25");
+    assert_string_equal(wb_jw_text(&w),
+                        "\"a\\\"b\\\\c\\n\\u0001\" 10.5 -0.3 4 2.5 0.1 -42 0.3 4.25");
     wb_jw_free(&w);
 }
 
@@ -90,14 +91,22 @@ static void test_parse_errors(void **st)
 {
     wb_cmsg m;
     const char *bad[] = {
-        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"red\",\"width\":4,\"points\":[1,2]}}",
-        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s.1\",\"color\":\"#000000\",\"width\":4,\"points\":[1,2]}}",
-        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":0,\"points\":[1,2]}}",
-        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":201,\"points\":[1,2]}}",
-        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":4,\"points\":[1]}}",
-        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":4,\"points\":[1,2e7]}}",
-        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":4,\"points\":[1,\"2\"]}}",
-        "{\"t\":\"stroke\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":4,\"points\":[1,2]}}",
+        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"red\",\"width\":4,"
+        "\"points\":[1,2]}}",
+        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s.1\",\"color\":\"#000000\","
+        "\"width\":4,\"points\":[1,2]}}",
+        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":"
+        "0,\"points\":[1,2]}}",
+        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":"
+        "201,\"points\":[1,2]}}",
+        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":"
+        "4,\"points\":[1]}}",
+        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":"
+        "4,\"points\":[1,2e7]}}",
+        "{\"t\":\"stroke\",\"op\":\"o1\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":"
+        "4,\"points\":[1,\"2\"]}}",
+        "{\"t\":\"stroke\",\"stroke\":{\"id\":\"s1\",\"color\":\"#000000\",\"width\":4,\"points\":["
+        "1,2]}}",
         "{\"t\":\"erase\",\"op\":\"o1\",\"ids\":[]}",
         "{\"t\":\"erase\",\"op\":\"o1\",\"ids\":[\"a b\"]}",
         "{\"t\":\"cursor\",\"x\":1}",
@@ -110,9 +119,10 @@ static void test_parse_errors(void **st)
     }
     /* Too many points. */
     json_t *pts = json_array();
-    for (int i = 0; i < WB_MAX_POINTS + 2; i++) json_array_append_new(pts, json_integer(i));
-    json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s,s:i,s:o}}", "t", "stroke", "op", "o1", "stroke", "id", "s1",
-                          "color", "#000000", "width", 3, "points", pts);
+    for (int i = 0; i < WB_MAX_POINTS + 2; i++)
+        json_array_append_new(pts, json_integer(i));
+    json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s,s:i,s:o}}", "t", "stroke", "op", "o1", "stroke",
+                          "id", "s1", "color", "#000000", "width", 3, "points", pts);
     char err[160];
     assert_int_equal(wb_cmsg_parse(o, &m, err, sizeof err), WB_E_BAD_MESSAGE);
     assert_string_equal(m.op, "o1"); /* the error can name the op */
@@ -127,9 +137,12 @@ static void test_parse_errors(void **st)
 static void test_roundtrip(void **st)
 {
     wb_cmsg m;
-    assert_int_equal(parse("{\"t\":\"stroke\",\"op\":\"o7Hc2\",\"extra\":1,\"stroke\":{\"id\":\"s9Kq1\",\"color\":\"#1E1E1E\","
-                           "\"width\":4,\"by\":\"mallory\",\"points\":[10,10,20.04,15.05,-30.5,25,1e7,-1e7]}}", &m),
-                     WB_E_NONE);
+    assert_int_equal(
+        parse("{\"t\":\"stroke\",\"op\":\"o7Hc2\",\"extra\":1,\"stroke\":{\"id\":\"s9Kq1\","
+              "\"color\":\"#1E1E1E\","
+              "\"width\":4,\"by\":\"mallory\",\"points\":[10,10,20.04,15.05,-30.5,25,1e7,-1e7]}}",
+              &m),
+        WB_E_NONE);
     assert_int_equal(m.type, WB_C_STROKE);
     uint8_t *data;
     size_t len;
@@ -144,8 +157,10 @@ static void test_roundtrip(void **st)
     wb_jw_ev(&w, 42, op);
     wb_jw_char(&w, 0);
     assert_string_equal(wb_jw_text(&w),
-                        "{\"t\":\"ev\",\"seq\":42,\"op\":\"o7Hc2\",\"from\":\"c3Fz\",\"kind\":\"stroke\",\"stroke\":"
-                        "{\"id\":\"s9Kq1\",\"color\":\"#1e1e1e\",\"width\":4,\"points\":[10,10,20,15.1,-30.5,25,10000000,-10000000],\"by\":\"c3Fz\"}}");
+                        "{\"t\":\"ev\",\"seq\":42,\"op\":\"o7Hc2\",\"from\":\"c3Fz\",\"kind\":"
+                        "\"stroke\",\"stroke\":"
+                        "{\"id\":\"s9Kq1\",\"color\":\"#1e1e1e\",\"width\":4,\"points\":[10,10,20,"
+                        "15.1,-30.5,25,10000000,-10000000],\"by\":\"c3Fz\"}}");
     wb_jw_free(&w);
     wb__v1__op__free_unpacked(op, NULL);
 
@@ -157,7 +172,8 @@ static void test_roundtrip(void **st)
     wb_jw_init(&w, 0, 16);
     wb_jw_ev(&w, 7, op);
     wb_jw_char(&w, 0);
-    assert_string_equal(wb_jw_text(&w), "{\"t\":\"ev\",\"seq\":7,\"op\":\"e1\",\"from\":\"c1\",\"kind\":\"erase\",\"ids\":[\"a\",\"b\"]}");
+    assert_string_equal(wb_jw_text(&w), "{\"t\":\"ev\",\"seq\":7,\"op\":\"e1\",\"from\":\"c1\","
+                                        "\"kind\":\"erase\",\"ids\":[\"a\",\"b\"]}");
     wb_jw_free(&w);
     wb__v1__op__free_unpacked(op, NULL);
 }
@@ -176,11 +192,14 @@ static void test_live(void **st)
     wb_jw_init(&w, 0, 16);
     assert_int_equal(wb_jw_live(&w, l), 0);
     wb_jw_char(&w, 0);
-    assert_string_equal(wb_jw_text(&w), "{\"t\":\"cursor\",\"x\":1.3,\"y\":-2,\"from\":\"c1\",\"name\":\"Ann \\\"A\\\"\"}");
+    assert_string_equal(
+        wb_jw_text(&w),
+        "{\"t\":\"cursor\",\"x\":1.3,\"y\":-2,\"from\":\"c1\",\"name\":\"Ann \\\"A\\\"\"}");
     wb_jw_free(&w);
     wb__v1__live__free_unpacked(l, NULL);
 
-    assert_int_equal(parse("{\"t\":\"draft\",\"stroke\":{\"id\":\"d1\",\"points\":[1,2]}}", &m), WB_E_NONE);
+    assert_int_equal(parse("{\"t\":\"draft\",\"stroke\":{\"id\":\"d1\",\"points\":[1,2]}}", &m),
+                     WB_E_NONE);
     assert_int_equal(m.type, WB_C_DRAFT);
     wb_cmsg_clear(&m);
     assert_int_equal(parse("{\"t\":\"ping\",\"ts\":99.5}", &m), WB_E_NONE);
@@ -191,8 +210,8 @@ static void test_live(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_id),   cmocka_unit_test(test_color),
-        cmocka_unit_test(test_clean_name), cmocka_unit_test(test_jw),
+        cmocka_unit_test(test_valid_id),     cmocka_unit_test(test_color),
+        cmocka_unit_test(test_clean_name),   cmocka_unit_test(test_jw),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_live),
     };

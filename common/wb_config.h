@@ -15,13 +15,14 @@
 typedef enum { WB_CFG_STR, WB_CFG_INT, WB_CFG_BOOL } wb_cfg_type;
 
 typedef struct wb_cfg_item {
-    const char *name;  /* flag without dashes, e.g. "port" */
-    const char *env;   /* environment variable, e.g. "WB_PORT" */
+    const char *name; /* flag without dashes, e.g. "port" */
+    const char *env;  /* environment variable, e.g. "WB_PORT" */
     wb_cfg_type type;
-    const char *def;   /* default, as text ("" for an empty string) */
-    long long min;     /* WB_CFG_INT bounds (inclusive) */
+    const char *def; /* default, as text ("" for an empty string) */
+    long long min;   /* WB_CFG_INT bounds (inclusive) */
     long long max;
-    void *dst;         /* char ** (STR, points into env/argv/def: do not free), long long * (INT), bool * (BOOL) */
+    void *dst; /* char ** (STR, points into env/argv/def: do not free), long long * (INT), bool *
+                  (BOOL) */
     const char *help;
 } wb_cfg_item;
 

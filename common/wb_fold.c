@@ -14,7 +14,8 @@ void wb_fold_init(wb_fold *f)
 
 void wb_fold_free(wb_fold *f)
 {
-    for (size_t i = 0; i < f->nowned; i++) protobuf_c_message_free_unpacked(f->owned[i], NULL);
+    for (size_t i = 0; i < f->nowned; i++)
+        protobuf_c_message_free_unpacked(f->owned[i], NULL);
     free(f->owned);
     free(f->strokes);
     wb_map_free(&f->index);
@@ -83,14 +84,18 @@ int wb_fold_apply(wb_fold *f, uint64_t seq, const Wb__V1__Op *op)
 {
     if (seq > f->seq) f->seq = seq;
     switch (op->kind) {
-    case WB__V1__KIND__KIND_STROKE: return op->stroke ? add_stroke(f, seq, op->stroke) : 0;
+    case WB__V1__KIND__KIND_STROKE:
+        return op->stroke ? add_stroke(f, seq, op->stroke) : 0;
     case WB__V1__KIND__KIND_ERASE:
     case WB__V1__KIND__KIND_RESTORE:
         for (size_t i = 0; i < op->n_ids; i++)
             if (set_vis(f, seq, op->ids[i], op->kind == WB__V1__KIND__KIND_ERASE) < 0) return -1;
         return 0;
-    case WB__V1__KIND__KIND_CLEAR: wb_fold_clear_at(f, seq); return 0;
-    default: return 0;
+    case WB__V1__KIND__KIND_CLEAR:
+        wb_fold_clear_at(f, seq);
+        return 0;
+    default:
+        return 0;
     }
 }
 
@@ -124,7 +129,8 @@ static int by_add_seq(const void *a, const void *b)
 size_t wb_fold_count_visible(const wb_fold *f)
 {
     size_t n = 0;
-    for (size_t i = 0; i < f->n; i++) n += wb_fold_visible(f, &f->strokes[i]);
+    for (size_t i = 0; i < f->n; i++)
+        n += wb_fold_visible(f, &f->strokes[i]);
     return n;
 }
 
@@ -132,7 +138,10 @@ void wb_fold_json_strokes(wb_fold *f, wb_jw *w)
 {
     size_t n = 0;
     const wb_fstroke **v = malloc((f->n ? f->n : 1) * sizeof *v);
-    if (!v) { w->oom = true; return; }
+    if (!v) {
+        w->oom = true;
+        return;
+    }
     for (size_t i = 0; i < f->n; i++)
         if (wb_fold_visible(f, &f->strokes[i])) v[n++] = &f->strokes[i];
     qsort(v, n, sizeof *v, by_add_seq);

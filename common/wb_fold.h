@@ -18,19 +18,19 @@
 #include "wb_map.h"
 
 typedef struct wb_fstroke {
-    const Wb__V1__Stroke *s;  /* NULL: only named by an erase/restore so far */
+    const Wb__V1__Stroke *s; /* NULL: only named by an erase/restore so far */
     uint64_t add_seq;
     uint64_t vis_seq;
     bool vis_hidden;
 } wb_fstroke;
 
 typedef struct wb_fold {
-    wb_map index;        /* stroke id -> (slot + 1) cast to pointer */
+    wb_map index; /* stroke id -> (slot + 1) cast to pointer */
     wb_fstroke *strokes;
     size_t n, cap;
     uint64_t max_clear_seq;
-    uint64_t seq;        /* highest seq applied */
-    ProtobufCMessage **owned;  /* messages whose strokes we point into */
+    uint64_t seq;             /* highest seq applied */
+    ProtobufCMessage **owned; /* messages whose strokes we point into */
     size_t nowned, capowned;
 } wb_fold;
 

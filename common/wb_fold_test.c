@@ -34,10 +34,12 @@ static Wb__V1__Op *make_op(const op_spec *s)
         op->stroke->by = strdup("c");
     } else {
         size_t n = 0;
-        while (n < 3 && s->ids[n]) n++;
+        while (n < 3 && s->ids[n])
+            n++;
         op->n_ids = n;
         op->ids = calloc(n ? n : 1, sizeof *op->ids);
-        for (size_t i = 0; i < n; i++) op->ids[i] = strdup(s->ids[i]);
+        for (size_t i = 0; i < n; i++)
+            op->ids[i] = strdup(s->ids[i]);
     }
     op->board = strdup("b");
     op->op_id = strdup("o");
@@ -66,7 +68,8 @@ static void fold_order(const op_spec *ops, size_t n, const size_t *order, char *
     size_t o = 0;
     while (p < end && (p = strstr(p, "\"id\":\""))) {
         p += 6;
-        while (*p != '"' && o + 2 < outn) out[o++] = *p++;
+        while (*p != '"' && o + 2 < outn)
+            out[o++] = *p++;
         out[o++] = ',';
     }
     out[o] = 0;
@@ -77,16 +80,17 @@ static void fold_order(const op_spec *ops, size_t n, const size_t *order, char *
 static void test_fold_semantics(void **st)
 {
     const op_spec ops[] = {
-        {1, WB__V1__KIND__KIND_STROKE, {"a"}},   {2, WB__V1__KIND__KIND_STROKE, {"b"}},
-        {3, WB__V1__KIND__KIND_ERASE, {"a"}},    {4, WB__V1__KIND__KIND_STROKE, {"c"}},
-        {5, WB__V1__KIND__KIND_CLEAR, {NULL}},   {6, WB__V1__KIND__KIND_STROKE, {"d"}},
+        {1, WB__V1__KIND__KIND_STROKE, {"a"}},       {2, WB__V1__KIND__KIND_STROKE, {"b"}},
+        {3, WB__V1__KIND__KIND_ERASE, {"a"}},        {4, WB__V1__KIND__KIND_STROKE, {"c"}},
+        {5, WB__V1__KIND__KIND_CLEAR, {NULL}},       {6, WB__V1__KIND__KIND_STROKE, {"d"}},
         {7, WB__V1__KIND__KIND_RESTORE, {"a", "c"}}, {8, WB__V1__KIND__KIND_STROKE, {"a"}},
-        {9, WB__V1__KIND__KIND_ERASE, {"zz"}},   {10, WB__V1__KIND__KIND_STROKE, {"zz"}},
+        {9, WB__V1__KIND__KIND_ERASE, {"zz"}},       {10, WB__V1__KIND__KIND_STROKE, {"zz"}},
     };
     size_t n = sizeof ops / sizeof *ops;
     char ref[128], got[128];
     size_t order[16];
-    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
     fold_order(ops, n, order, ref, sizeof ref);
     /* In order: a,b added; a erased; c; clear hides a,b,c; d; restore a,c
      * (kept places); re-adding a does nothing; erase of unknown zz ignored,
@@ -106,11 +110,14 @@ static void test_fold_semantics(void **st)
         assert_string_equal(got, ref);
     }
     size_t twice[20];
-    for (size_t i = 0; i < n; i++) twice[i] = twice[n + i] = (n - 1 - i);
+    for (size_t i = 0; i < n; i++)
+        twice[i] = twice[n + i] = (n - 1 - i);
     op_spec dbl[20];
-    for (size_t i = 0; i < 2 * n; i++) dbl[i] = ops[twice[i]];
+    for (size_t i = 0; i < 2 * n; i++)
+        dbl[i] = ops[twice[i]];
     size_t ord2[20];
-    for (size_t i = 0; i < 2 * n; i++) ord2[i] = i;
+    for (size_t i = 0; i < 2 * n; i++)
+        ord2[i] = i;
     fold_order(dbl, 2 * n, ord2, got, sizeof got);
     assert_string_equal(got, ref);
 }
@@ -144,18 +151,21 @@ static void test_ratelimit(void **st)
     int64_t t = 1000000;
     wb_bucket_init(&b, 200, 400, t);
     int ok = 0;
-    for (int i = 0; i < 1000; i++) ok += wb_bucket_take(&b, t);
+    for (int i = 0; i < 1000; i++)
+        ok += wb_bucket_take(&b, t);
     assert_int_equal(ok, 400); /* the burst */
     assert_int_equal(wb_bucket_refused(&b, t, 0), 600);
     t += 1000000; /* one second refills 200 */
     ok = 0;
-    for (int i = 0; i < 1000; i++) ok += wb_bucket_take(&b, t);
+    for (int i = 0; i < 1000; i++)
+        ok += wb_bucket_take(&b, t);
     assert_int_equal(ok, 200);
     /* Steady 200/s is always allowed. */
     t += 3000000;
     wb_bucket_init(&b, 200, 400, t);
     ok = 0;
-    for (int i = 0; i < 2000; i++) ok += wb_bucket_take(&b, t + i * 5000);
+    for (int i = 0; i < 2000; i++)
+        ok += wb_bucket_take(&b, t + i * 5000);
     assert_int_equal(ok, 2000);
     /* Refusals age out of the abuse window. */
     assert_int_equal(wb_bucket_refused(&b, t + 30000000, 0), 0);

@@ -12,7 +12,10 @@ void wb_jw_init(wb_jw *w, size_t head, size_t cap)
     w->head = head;
     w->cap = cap ? cap : 256;
     w->buf = malloc(head + w->cap + 1);
-    if (!w->buf) { w->oom = true; w->cap = 0; }
+    if (!w->buf) {
+        w->oom = true;
+        w->cap = 0;
+    }
 }
 
 void wb_jw_free(wb_jw *w)
@@ -41,9 +44,13 @@ static bool reserve(wb_jw *w, size_t n)
     if (w->oom) return false;
     if (w->len + n <= w->cap) return true;
     size_t cap = w->cap ? w->cap : 256;
-    while (cap < w->len + n) cap *= 2;
+    while (cap < w->len + n)
+        cap *= 2;
     char *nb = realloc(w->buf, w->head + cap + 1);
-    if (!nb) { w->oom = true; return false; }
+    if (!nb) {
+        w->oom = true;
+        return false;
+    }
     w->buf = nb;
     w->cap = cap;
     return true;
@@ -56,7 +63,10 @@ void wb_jw_raw(wb_jw *w, const char *s, size_t n)
     w->len += n;
 }
 
-void wb_jw_lit(wb_jw *w, const char *s) { wb_jw_raw(w, s, strlen(s)); }
+void wb_jw_lit(wb_jw *w, const char *s)
+{
+    wb_jw_raw(w, s, strlen(s));
+}
 
 void wb_jw_char(wb_jw *w, char c)
 {
@@ -72,34 +82,52 @@ void wb_jw_str(wb_jw *w, const char *s, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') { run++; continue; }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
         wb_jw_raw(w, s + i - run, run);
         run = 0;
         char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        if (c == '"' || c == '\\') { char q[2] = {'\\', (char)c}; wb_jw_raw(w, q, 2); }
-        else if (c == '\n') wb_jw_raw(w, "\\n", 2);
-        else if (c == '\t') wb_jw_raw(w, "\\t", 2);
-        else if (c == '\r') wb_jw_raw(w, "\\r", 2);
-        else wb_jw_raw(w, e, 6);
+        if (c == '"' || c == '\\') {
+            char q[2] = {'\\', (char)c};
+            wb_jw_raw(w, q, 2);
+        } else if (c == '\n')
+            wb_jw_raw(w, "\\n", 2);
+        else if (c == '\t')
+            wb_jw_raw(w, "\\t", 2);
+        else if (c == '\r')
+            wb_jw_raw(w, "\\r", 2);
+        else
+            wb_jw_raw(w, e, 6);
     }
     wb_jw_raw(w, s + n - run, run);
     wb_jw_char(w, '"');
 }
 
-void wb_jw_cstr(wb_jw *w, const char *s) { wb_jw_str(w, s, strlen(s)); }
+void wb_jw_cstr(wb_jw *w, const char *s)
+{
+    wb_jw_str(w, s, strlen(s));
+}
 
 void wb_jw_u64(wb_jw *w, uint64_t v)
 {
     char tmp[24];
     int i = 24;
-    do { tmp[--i] = (char)('0' + v % 10); v /= 10; } while (v);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
     wb_jw_raw(w, tmp + i, (size_t)(24 - i));
 }
 
 void wb_jw_i64(wb_jw *w, int64_t v)
 {
-    if (v < 0) { wb_jw_char(w, '-'); wb_jw_u64(w, (uint64_t)0 - (uint64_t)v); }
-    else wb_jw_u64(w, (uint64_t)v);
+    if (v < 0) {
+        wb_jw_char(w, '-');
+        wb_jw_u64(w, (uint64_t)0 - (uint64_t)v);
+    } else
+        wb_jw_u64(w, (uint64_t)v);
 }
 
 void wb_jw_tenths(wb_jw *w, int64_t t)
@@ -115,23 +143,41 @@ void wb_jw_tenths(wb_jw *w, int64_t t)
 
 void wb_jw_double(wb_jw *w, double d)
 {
-    if (!isfinite(d)) { wb_jw_raw(w, "0", 1); return; }
-    if (fabs(d) < 9e15 && d == (double)(int64_t)d) { wb_jw_i64(w, (int64_t)d); return; }
+    if (!isfinite(d)) {
+        wb_jw_raw(w, "0", 1);
+        return;
+    }
+    if (fabs(d) < 9e15 && d == (double)(int64_t)d) {
+        wb_jw_i64(w, (int64_t)d);
+        return;
+    }
     char tmp[32];
     for (int prec = 6; prec <= 17; prec++) {
         int n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d || prec == 17) { wb_jw_raw(w, tmp, (size_t)n); return; }
+        if (strtod(tmp, NULL) == d || prec == 17) {
+            wb_jw_raw(w, tmp, (size_t)n);
+            return;
+        }
     }
 }
 
 void wb_jw_float(wb_jw *w, float f)
 {
     double d = (double)f;
-    if (!isfinite(d)) { wb_jw_raw(w, "0", 1); return; }
-    if (fabs(d) < 9e15 && d == (double)(int64_t)d) { wb_jw_i64(w, (int64_t)d); return; }
+    if (!isfinite(d)) {
+        wb_jw_raw(w, "0", 1);
+        return;
+    }
+    if (fabs(d) < 9e15 && d == (double)(int64_t)d) {
+        wb_jw_i64(w, (int64_t)d);
+        return;
+    }
     char tmp[32];
     for (int prec = 1; prec <= 9; prec++) {
         int n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtof(tmp, NULL) == f || prec == 9) { wb_jw_raw(w, tmp, (size_t)n); return; }
+        if (strtof(tmp, NULL) == f || prec == 9) {
+            wb_jw_raw(w, tmp, (size_t)n);
+            return;
+        }
     }
 }

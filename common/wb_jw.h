@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 typedef struct wb_jw {
-    char *buf;    /* owned; text starts at buf + head */
-    size_t head;  /* reserved bytes before the text */
-    size_t len;   /* text length */
-    size_t cap;   /* allocated bytes after head */
-    bool oom;     /* an allocation failed: the text is truncated */
+    char *buf;   /* owned; text starts at buf + head */
+    size_t head; /* reserved bytes before the text */
+    size_t len;  /* text length */
+    size_t cap;  /* allocated bytes after head */
+    bool oom;    /* an allocation failed: the text is truncated */
 } wb_jw;
 
 void wb_jw_init(wb_jw *w, size_t head, size_t cap);
@@ -25,7 +25,10 @@ void wb_jw_free(wb_jw *w);
 void wb_jw_reset(wb_jw *w);
 /* Hands the allocation to the caller (buf, with head bytes in front). */
 char *wb_jw_take(wb_jw *w);
-static inline const char *wb_jw_text(const wb_jw *w) { return w->buf + w->head; }
+static inline const char *wb_jw_text(const wb_jw *w)
+{
+    return w->buf + w->head;
+}
 
 void wb_jw_raw(wb_jw *w, const char *s, size_t n);
 void wb_jw_lit(wb_jw *w, const char *s); /* raw NUL-terminated */

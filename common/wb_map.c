@@ -7,15 +7,20 @@
 static unsigned long hash_key(const char *k, size_t n)
 {
     unsigned long h = 1469598103934665603ul;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)k[i]) * 1099511628211ul;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ul;
     return h;
 }
 
-void wb_map_init(wb_map *m) { memset(m, 0, sizeof *m); }
+void wb_map_init(wb_map *m)
+{
+    memset(m, 0, sizeof *m);
+}
 
 void wb_map_free(wb_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++) free(m->slots[i].key);
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i].key);
     free(m->slots);
     memset(m, 0, sizeof *m);
 }
@@ -45,7 +50,8 @@ static int grow(wb_map *m)
         wb_map_slot *o = &m->slots[i];
         if (!o->key) continue;
         size_t j = o->hash & (ncap - 1);
-        while (ns[j].key) j = (j + 1) & (ncap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (ncap - 1);
         ns[j] = *o;
     }
     free(m->slots);
@@ -59,7 +65,10 @@ int wb_map_put(wb_map *m, const char *key, size_t klen, void *val)
     if ((m->count + 1) * 4 > m->cap * 3 && grow(m) < 0) return -1;
     unsigned long h = hash_key(key, klen);
     wb_map_slot *s = find(m, key, klen, h);
-    if (s->key) { s->val = val; return 0; }
+    if (s->key) {
+        s->val = val;
+        return 0;
+    }
     char *k = malloc(klen + 1);
     if (!k) return -1;
     memcpy(k, key, klen);

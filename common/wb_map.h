@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 typedef struct wb_map_slot {
-    char *key;  /* NULL: empty */
+    char *key; /* NULL: empty */
     size_t klen;
     unsigned long hash;
     void *val;
@@ -15,7 +15,7 @@ typedef struct wb_map_slot {
 
 typedef struct wb_map {
     wb_map_slot *slots;
-    size_t cap;  /* power of two */
+    size_t cap; /* power of two */
     size_t count;
 } wb_map;
 

@@ -14,7 +14,8 @@ static void one(const json_t *obj)
         size_t len = 0;
         wb_jw w;
         wb_jw_init(&w, 16, 64);
-        if (wb_ctype_durable(m.type) && wb_op_pack(&m, "board", "client", "gw-1", 1, &data, &len) == 0) {
+        if (wb_ctype_durable(m.type) &&
+            wb_op_pack(&m, "board", "client", "gw-1", 1, &data, &len) == 0) {
             Wb__V1__Op *op = wb__v1__op__unpack(NULL, len, data);
             if (!op || wb_op_check(op) != 0) abort(); /* what we pack must be valid */
             wb_jw_ev(&w, 1, op);

@@ -7,9 +7,18 @@
 #include "wb_log.h"
 #include "wb_valid.h"
 
-void wb_subj_ev(char *out, size_t n, const char *board) { snprintf(out, n, "wb.board.%s.ev", board); }
-void wb_subj_live(char *out, size_t n, const char *board) { snprintf(out, n, "wb.board.%s.live", board); }
-void wb_subj_rp(char *out, size_t n, const char *board) { snprintf(out, n, "wb.rp.%s", board); }
+void wb_subj_ev(char *out, size_t n, const char *board)
+{
+    snprintf(out, n, "wb.board.%s.ev", board);
+}
+void wb_subj_live(char *out, size_t n, const char *board)
+{
+    snprintf(out, n, "wb.board.%s.live", board);
+}
+void wb_subj_rp(char *out, size_t n, const char *board)
+{
+    snprintf(out, n, "wb.rp.%s", board);
+}
 
 int wb_subj_board(const char *subj, char *out)
 {

@@ -8,8 +8,8 @@
 
 typedef struct wb_bucket {
     double tokens;
-    double rate;   /* tokens per second */
-    double burst;  /* bucket size */
+    double rate;  /* tokens per second */
+    double burst; /* bucket size */
     int64_t last_us;
     /* refusals in the current and previous window, for "sustained abuse" */
     int64_t win_start_us;

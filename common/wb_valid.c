@@ -52,7 +52,10 @@ size_t wb_clean_name(const char *in, size_t len, char *out)
             continue;
         }
         size_t n = (c >= 0xf0 && c <= 0xf4) ? 4 : (c >= 0xe0) ? 3 : (c >= 0xc2 && c < 0xe0) ? 2 : 0;
-        if (n == 0 || i + n > len || o + n > WB_NAME_MAX) { i++; continue; }
+        if (n == 0 || i + n > len || o + n > WB_NAME_MAX) {
+            i++;
+            continue;
+        }
         bool ok = true;
         for (size_t k = 1; k < n; k++)
             if (((unsigned char)in[i + k] & 0xc0) != 0x80) ok = false;
@@ -60,8 +63,12 @@ size_t wb_clean_name(const char *in, size_t len, char *out)
         if (ok && n == 3 && c == 0xed && (unsigned char)in[i + 1] >= 0xa0) ok = false;
         if (ok && n == 4 && c == 0xf0 && (unsigned char)in[i + 1] < 0x90) ok = false;
         if (ok && n == 4 && c == 0xf4 && (unsigned char)in[i + 1] >= 0x90) ok = false;
-        if (!ok) { i++; continue; }
-        for (size_t k = 0; k < n; k++) out[o++] = in[i + k];
+        if (!ok) {
+            i++;
+            continue;
+        }
+        for (size_t k = 0; k < n; k++)
+            out[o++] = in[i + k];
         i += n;
     }
     out[o] = 0;

@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WB_ID_MAX 64          /* board ids, stroke ids, op ids: 1..64 chars */
-#define WB_MAX_POINTS 20000   /* numbers in a stroke's flat points array */
+#define WB_ID_MAX 64        /* board ids, stroke ids, op ids: 1..64 chars */
+#define WB_MAX_POINTS 20000 /* numbers in a stroke's flat points array */
 #define WB_MAX_COORD 1e7
 #define WB_MAX_WIDTH 200.0
-#define WB_MAX_IDS 10000      /* ids in one erase/restore */
-#define WB_NAME_MAX 64        /* display name, bytes */
+#define WB_MAX_IDS 10000 /* ids in one erase/restore */
+#define WB_NAME_MAX 64   /* display name, bytes */
 
 /* True iff s[0..len) matches ^[A-Za-z0-9_-]{1,64}$ (board ids, stroke ids, op ids). */
 bool wb_valid_id(const char *s, size_t len);

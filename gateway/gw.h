@@ -35,9 +35,9 @@ typedef struct gw_config {
     long long max_frame;
     long long rate;
     long long burst;
-    long long abuse_refusals;  /* refusals within ~5 s that close with 1008 */
-    long long sendq_max;       /* queued messages per client before 1013 */
-    long long sendq_bytes;     /* queued bytes per client before 1013 */
+    long long abuse_refusals; /* refusals within ~5 s that close with 1008 */
+    long long sendq_max;      /* queued messages per client before 1013 */
+    long long sendq_bytes;    /* queued bytes per client before 1013 */
     long long shutdown_grace_ms;
     long long snapshot_timeout_ms;
     long long sync_threads;
@@ -52,19 +52,26 @@ typedef struct gw_config {
 enum { GW_BUF_CTL = 0, GW_BUF_EV = 1, GW_BUF_EPH = 2, GW_BUF_PRESENCE = 3 };
 typedef struct gw_buf {
     uint32_t refs;
-    uint8_t kind;     /* GW_BUF_*: ephemeral frames are dropped first */
-    uint64_t seq;     /* ev: its seq */
+    uint8_t kind; /* GW_BUF_*: ephemeral frames are dropped first */
+    uint64_t seq; /* ev: its seq */
     size_t len;
     unsigned char data[]; /* LWS_PRE bytes, then len bytes of JSON, then NUL */
 } gw_buf;
 
 #define GW_BUF_HEAD (offsetof(gw_buf, data) + LWS_PRE)
-static inline char *gw_buf_text(gw_buf *b) { return (char *)b->data + LWS_PRE; }
+static inline char *gw_buf_text(gw_buf *b)
+{
+    return (char *)b->data + LWS_PRE;
+}
 /* Turns a writer initialised with wb_jw_init(w, GW_BUF_HEAD, ...) into a
  * buffer with one reference. NULL if the writer ran out of memory. */
 gw_buf *gw_buf_from_jw(wb_jw *w, int kind, uint64_t seq);
 gw_buf *gw_buf_printf(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline gw_buf *gw_buf_ref(gw_buf *b) { b->refs++; return b; }
+static inline gw_buf *gw_buf_ref(gw_buf *b)
+{
+    b->refs++;
+    return b;
+}
 void gw_buf_unref(gw_buf *b);
 
 /* ---- per-client send queue (ring of buffer references) ---- */
@@ -73,7 +80,7 @@ typedef struct gw_sendq {
     size_t cap, head, count, bytes;
 } gw_sendq;
 int gw_sendq_push(gw_sendq *q, gw_buf *b); /* takes a reference */
-gw_buf *gw_sendq_pop(gw_sendq *q);          /* caller owns the reference */
+gw_buf *gw_sendq_pop(gw_sendq *q);         /* caller owns the reference */
 gw_buf *gw_sendq_peek(gw_sendq *q, size_t i);
 /* Drops every ephemeral frame; returns how many. */
 size_t gw_sendq_drop_ephemeral(gw_sendq *q);
@@ -96,14 +103,15 @@ typedef struct gw_conn {
     char color[8];
     bool has_since;
     uint64_t since;
-    bool synced;      /* welcome sent; frames flow */
+    bool synced; /* welcome sent; frames flow */
     bool closing;
     bool close_sent;
     int close_code;
     uint64_t last_seq; /* highest ev seq queued to this client */
     gw_sendq q;
-    size_t presence_queued;        /* presence lists waiting in q */
-    size_t sync_items, sync_bytes; /* welcome + snapshot/replay at the head of q: exempt from the bounds */
+    size_t presence_queued; /* presence lists waiting in q */
+    size_t sync_items,
+        sync_bytes; /* welcome + snapshot/replay at the head of q: exempt from the bounds */
     wb_bucket rl;
     int64_t rl_last_err_us;
     unsigned char *rx;
@@ -129,15 +137,15 @@ struct gw_board {
     gw_conn *conns;
     size_t nconns;
     natsSubscription *sub_rp, *sub_live;
-    uint64_t last_seq;   /* highest seq delivered to this gateway's clients */
-    bool known;          /* last_seq is real (a join or an op set it), even if 0 */
-    bool filling;        /* a gap fill is running: hold live ops */
+    uint64_t last_seq; /* highest seq delivered to this gateway's clients */
+    bool known;        /* last_seq is real (a join or an op set it), even if 0 */
+    bool filling;      /* a gap fill is running: hold live ops */
     gw_buf **held;
     size_t nheld, capheld;
     gw_remote *remotes;
     size_t nremotes;
-    bool presence_dirty;  /* local clients need a new presence list */
-    bool presence_pub;    /* other gateways need our list */
+    bool presence_dirty; /* local clients need a new presence list */
+    bool presence_pub;   /* other gateways need our list */
     int64_t presence_sent_us;
     bool in_dirty;
     struct gw_board *dirty_next;
@@ -151,14 +159,14 @@ struct gw_board {
 
 /* ---- events handed to the lws thread ---- */
 typedef enum {
-    GW_EV_OP = 1,   /* a stored op (JSON ev) from wb.rp.{board} */
-    GW_EV_LIVE,     /* draft/cursor JSON from another gateway */
-    GW_EV_PRESENCE, /* another gateway's client list for a board */
-    GW_EV_PUBACK,   /* JetStream answered a publish */
-    GW_EV_JOIN,     /* a join's welcome data + snapshot or replay */
-    GW_EV_API,      /* a REST snapshot body */
-    GW_EV_FILL,     /* ops that fill a board's gap */
-    GW_EV_NATS,     /* connection state changed */
+    GW_EV_OP = 1,    /* a stored op (JSON ev) from wb.rp.{board} */
+    GW_EV_LIVE,      /* draft/cursor JSON from another gateway */
+    GW_EV_PRESENCE,  /* another gateway's client list for a board */
+    GW_EV_PUBACK,    /* JetStream answered a publish */
+    GW_EV_JOIN,      /* a join's welcome data + snapshot or replay */
+    GW_EV_API,       /* a REST snapshot body */
+    GW_EV_FILL,      /* ops that fill a board's gap */
+    GW_EV_NATS,      /* connection state changed */
     GW_EV_REPUBLISH, /* an op id collided with another board's op: publish again */
 } gw_event_type;
 
@@ -175,11 +183,11 @@ typedef struct gw_event {
     uint32_t ttl_ms;
     bool leaving;
     char op_id[WB_ID_MAX + 1];
-    int err;          /* 0 ok, else a wb_errcode */
-    uint64_t conn;    /* target connection serial */
+    int err;       /* 0 ok, else a wb_errcode */
+    uint64_t conn; /* target connection serial */
     bool resumed;
-    bool dup;         /* PUBACK: JetStream says it already had this msg id */
-    int nats_state;   /* 1 connected, 0 disconnected */
+    bool dup;       /* PUBACK: JetStream says it already had this msg id */
+    int nats_state; /* 1 connected, 0 disconnected */
 } gw_event;
 
 gw_event *gw_event_new(gw_event_type t);
@@ -196,8 +204,8 @@ void gw_sync_stop(void);
 /* lws thread: checks whether seq holds this board's op (see GW_EV_REPUBLISH). */
 void gw_sync_submit_dupcheck(const char *board, const char *op_id, uint64_t seq);
 /* lws thread: queues a task. since < 0: no since. */
-void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since, uint64_t since,
-                    uint64_t from, uint64_t to);
+void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since,
+                    uint64_t since, uint64_t from, uint64_t to);
 
 /* ---- NATS (gw_nats.c) ---- */
 int gw_nats_start(void);
@@ -231,7 +239,8 @@ void gw_board_handle_event(gw_event *e);
 void gw_board_tick(int64_t now_us);
 void gw_board_fanout_local_live(gw_board *b, gw_conn *from, gw_buf *buf);
 /* Remembers who waits for an op's ack; keeps a copy of the payload. */
-void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data, size_t len);
+void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data,
+                          size_t len);
 void gw_boards_close_all(int code, const char *why);
 void gw_boards_resync_all(void);
 void gw_boards_flush_presence(void);
@@ -246,8 +255,9 @@ void gw_http_api_done(gw_event *e);
 
 /* ---- metrics (gw_metrics.c) ---- */
 typedef struct gw_metrics {
-    atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, ops_published,
-        ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009, closes_1013;
+    atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops,
+        ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
+        closes_1013;
     atomic_ullong errors[WB_E__COUNT];
     atomic_ullong pub_lat_buckets[16]; /* publish -> ack latency histogram */
     atomic_ullong pub_lat_count, pub_lat_sum_us;

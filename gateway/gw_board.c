@@ -36,9 +36,15 @@ static void pending_free(gw_pending *p)
     free(p);
 }
 
-size_t gw_board_count(void) { return g_boards.count; }
+size_t gw_board_count(void)
+{
+    return g_boards.count;
+}
 
-static void serial_key(uint64_t s, char *k, size_t *n) { *n = (size_t)snprintf(k, 24, "%llx", (unsigned long long)s); }
+static void serial_key(uint64_t s, char *k, size_t *n)
+{
+    *n = (size_t)snprintf(k, 24, "%llx", (unsigned long long)s);
+}
 
 void gw_conn_register(gw_conn *c)
 {
@@ -69,7 +75,10 @@ gw_board *gw_board_get(const char *id, bool create)
     size_t len = strlen(id);
     gw_board *b = wb_map_get(&g_boards, id, len);
     if (b || !create) return b;
-    if (!(b = calloc(1, sizeof *b))) { wb_error("out of memory (board)"); return NULL; }
+    if (!(b = calloc(1, sizeof *b))) {
+        wb_error("out of memory (board)");
+        return NULL;
+    }
     snprintf(b->id, sizeof b->id, "%s", id);
     if (gw_nats_board_subscribe(b) < 0 || wb_map_put(&g_boards, id, len, b) < 0) {
         gw_nats_board_unsubscribe(b);
@@ -88,9 +97,11 @@ static void board_destroy(gw_board *b)
         }
     wb_map_del(&g_boards, b->id, strlen(b->id));
     gw_nats_board_unsubscribe(b);
-    for (size_t i = 0; i < b->nheld; i++) gw_buf_unref(b->held[i]);
+    for (size_t i = 0; i < b->nheld; i++)
+        gw_buf_unref(b->held[i]);
     free(b->held);
-    for (size_t i = 0; i < b->nremotes; i++) free(b->remotes[i].clients_json);
+    for (size_t i = 0; i < b->nremotes; i++)
+        free(b->remotes[i].clients_json);
     free(b->remotes);
     free(b->waiting);
     free(b->inflight);
@@ -128,7 +139,8 @@ void gw_conn_send(gw_conn *c, gw_buf *b)
         c->presence_queued = 0;
     }
     long long soft = gw.cfg.sendq_max / 2;
-    long long count = (long long)(q->count - c->sync_items), bytes = (long long)(q->bytes - c->sync_bytes);
+    long long count = (long long)(q->count - c->sync_items),
+              bytes = (long long)(q->bytes - c->sync_bytes);
     if (count >= soft || bytes >= gw.cfg.sendq_bytes / 2) {
         /* Under pressure: ephemeral frames go first. */
         size_t d = gw_sendq_drop_ephemeral(q);
@@ -234,7 +246,6 @@ static void presence_send_local(gw_board *b)
     b->presence_dirty = false;
 }
 
-
 static void mark_dirty(gw_board *b, bool publish)
 {
     b->presence_dirty = true;
@@ -248,7 +259,10 @@ static void mark_dirty(gw_board *b, bool publish)
 
 /* Local membership changed: tell the other gateways and the local clients,
  * once per event batch however many clients joined or left. */
-static void presence_changed(gw_board *b) { mark_dirty(b, true); }
+static void presence_changed(gw_board *b)
+{
+    mark_dirty(b, true);
+}
 
 static void handle_presence(gw_board *b, gw_event *e)
 {
@@ -299,8 +313,10 @@ void gw_board_detach(gw_conn *c)
 {
     gw_board *b = c->board;
     if (!b) return;
-    if (c->bprev) c->bprev->bnext = c->bnext;
-    else b->conns = c->bnext;
+    if (c->bprev)
+        c->bprev->bnext = c->bnext;
+    else
+        b->conns = c->bnext;
     if (c->bnext) c->bnext->bprev = c->bprev;
     c->board = NULL;
     b->nconns--;
@@ -319,7 +335,8 @@ static void deliver(gw_board *b, gw_buf *buf, uint64_t seq)
     b->last_seq = seq;
     b->known = true;
     if (!buf) return;
-    for (gw_conn *c = b->conns; c; c = c->bnext) gw_conn_send(c, buf);
+    for (gw_conn *c = b->conns; c; c = c->bnext)
+        gw_conn_send(c, buf);
 }
 
 static void hold(gw_board *b, gw_buf *buf, uint64_t seq)
@@ -335,12 +352,18 @@ static void hold(gw_board *b, gw_buf *buf, uint64_t seq)
     if (b->nheld == b->capheld) {
         size_t nc = b->capheld ? b->capheld * 2 : 16;
         gw_buf **nh = realloc(b->held, nc * sizeof *nh);
-        if (!nh) { gw_buf_unref(buf); return; }
+        if (!nh) {
+            gw_buf_unref(buf);
+            return;
+        }
         b->held = nh;
         b->capheld = nc;
     }
     size_t i = b->nheld;
-    while (i > 0 && b->held[i - 1]->seq > seq) { b->held[i] = b->held[i - 1]; i--; }
+    while (i > 0 && b->held[i - 1]->seq > seq) {
+        b->held[i] = b->held[i - 1];
+        i--;
+    }
     b->held[i] = buf;
     b->nheld++;
 }
@@ -355,7 +378,10 @@ static void start_fill(gw_board *b, uint64_t to)
 /* One live op: deliver, drop as duplicate, or hold behind a gap. */
 static void board_op(gw_board *b, gw_buf *buf, uint64_t seq, uint64_t prev)
 {
-    if (b->filling) { hold(b, buf, seq); return; }
+    if (b->filling) {
+        hold(b, buf, seq);
+        return;
+    }
     if (b->known && seq <= b->last_seq) return;
     if (b->known && prev > b->last_seq) {
         wb_info("gap on board=%s: have %llu, next op %llu follows %llu", b->id,
@@ -460,11 +486,12 @@ static void serve_join(gw_conn *c, gw_event *e)
     gw_board *b = c->board;
     gw_sendq old = c->q;
     memset(&c->q, 0, sizeof c->q);
-    gw_buf *wel = gw_buf_printf(GW_BUF_CTL,
-                                "{\"t\":\"welcome\",\"board\":\"%s\",\"client\":\"%s\",\"gateway\":\"%s\","
-                                "\"seq\":%llu,\"resumed\":%s}",
-                                c->board_id, c->client_id, gw.cfg.gateway_id,
-                                (unsigned long long)e->seq, e->resumed ? "true" : "false");
+    gw_buf *wel =
+        gw_buf_printf(GW_BUF_CTL,
+                      "{\"t\":\"welcome\",\"board\":\"%s\",\"client\":\"%s\",\"gateway\":\"%s\","
+                      "\"seq\":%llu,\"resumed\":%s}",
+                      c->board_id, c->client_id, gw.cfg.gateway_id, (unsigned long long)e->seq,
+                      e->resumed ? "true" : "false");
     c->synced = true;
     /* What the client asked for (welcome, snapshot or replay) is exempt from
      * the send-queue bounds: a long replay must not close it with 1013. */
@@ -500,7 +527,8 @@ static void serve_join(gw_conn *c, gw_event *e)
     lws_callback_on_writable(c->wsi);
 }
 
-void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data, size_t len)
+void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data,
+                          size_t len)
 {
     char key[2 * WB_ID_MAX + 2];
     size_t n = (size_t)snprintf(key, sizeof key, "%s/%s", board, op_id);
@@ -512,7 +540,10 @@ void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, c
             memcpy(p->data, data, len);
             p->len = len;
         }
-        if (wb_map_put(&g_pending, key, n, p) < 0) { pending_free(p); return; }
+        if (wb_map_put(&g_pending, key, n, p) < 0) {
+            pending_free(p);
+            return;
+        }
     }
     if (p->n < 4) p->conns[p->n++] = conn;
 }
@@ -532,7 +563,8 @@ static void handle_puback(gw_event *e)
         }
         if (e->type == GW_EV_REPUBLISH) {
             q->republished = true;
-            int rc = q->data ? gw_nats_republish_op(e->board, e->op_id, q->data, q->len) : WB_E_UNAVAILABLE;
+            int rc = q->data ? gw_nats_republish_op(e->board, e->op_id, q->data, q->len)
+                             : WB_E_UNAVAILABLE;
             if (rc == 0) return;
             e->err = rc; /* fall through: tell the clients */
         }
@@ -580,9 +612,15 @@ void gw_board_handle_event(gw_event *e)
         if ((b = gw_board_get(e->board, false))) handle_presence(b, e);
         break;
     case GW_EV_PUBACK:
-    case GW_EV_REPUBLISH: handle_puback(e); break;
-    case GW_EV_JOIN: handle_join(e); break;
-    case GW_EV_API: gw_http_api_done(e); break;
+    case GW_EV_REPUBLISH:
+        handle_puback(e);
+        break;
+    case GW_EV_JOIN:
+        handle_join(e);
+        break;
+    case GW_EV_API:
+        gw_http_api_done(e);
+        break;
     case GW_EV_FILL:
         if ((b = gw_board_get(e->board, false))) handle_fill(b, e);
         break;

@@ -10,7 +10,10 @@
 
 gw_buf *gw_buf_from_jw(wb_jw *w, int kind, uint64_t seq)
 {
-    if (w->oom || !w->buf) { wb_jw_free(w); return NULL; }
+    if (w->oom || !w->buf) {
+        wb_jw_free(w);
+        return NULL;
+    }
     size_t len = w->len;
     gw_buf *b = (gw_buf *)wb_jw_take(w);
     b->refs = 1;
@@ -50,7 +53,8 @@ int gw_sendq_push(gw_sendq *q, gw_buf *b)
         size_t nc = q->cap ? q->cap * 2 : 8;
         gw_buf **ni = malloc(nc * sizeof *ni);
         if (!ni) return -1;
-        for (size_t i = 0; i < q->count; i++) ni[i] = q->items[(q->head + i) % q->cap];
+        for (size_t i = 0; i < q->count; i++)
+            ni[i] = q->items[(q->head + i) % q->cap];
         free(q->items);
         q->items = ni;
         q->cap = nc;
@@ -77,7 +81,10 @@ gw_buf *gw_sendq_pop(gw_sendq *q)
     return b;
 }
 
-size_t gw_sendq_drop_ephemeral(gw_sendq *q) { return gw_sendq_drop_kind(q, GW_BUF_EPH); }
+size_t gw_sendq_drop_ephemeral(gw_sendq *q)
+{
+    return gw_sendq_drop_kind(q, GW_BUF_EPH);
+}
 
 size_t gw_sendq_drop_kind(gw_sendq *q, int kind)
 {
@@ -100,7 +107,8 @@ size_t gw_sendq_drop_kind(gw_sendq *q, int kind)
 void gw_sendq_free(gw_sendq *q)
 {
     gw_buf *b;
-    while ((b = gw_sendq_pop(q))) gw_buf_unref(b);
+    while ((b = gw_sendq_pop(q)))
+        gw_buf_unref(b);
     free(q->items);
     memset(q, 0, sizeof *q);
 }

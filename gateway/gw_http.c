@@ -14,13 +14,15 @@
 
 static const char g_placeholder[] =
     "<!doctype html><html><head><meta charset=\"utf-8\"><title>Whiteboard</title></head>"
-    "<body><h1>Whiteboard gateway</h1><p>The client is not built yet (make client).</p></body></html>";
+    "<body><h1>Whiteboard gateway</h1><p>The client is not built yet (make "
+    "client).</p></body></html>";
 
 /* Writes a complete small response. Returns what the callback should return. */
 static int respond(struct lws *wsi, unsigned int status, const char *ctype, const char *body,
                    size_t len, const char *cache)
 {
-    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
+    unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start,
+                                       *end = hdr + sizeof hdr - 1;
     if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)cache, (int)strlen(cache), &p, end) ||
@@ -40,7 +42,8 @@ static int respond_text(struct lws *wsi, unsigned int status, const char *text)
     return respond(wsi, status, "text/plain; charset=utf-8", text, strlen(text), "no-store");
 }
 
-static int respond_json_error(struct lws *wsi, unsigned int status, const char *code, const char *msg)
+static int respond_json_error(struct lws *wsi, unsigned int status, const char *code,
+                              const char *msg)
 {
     char body[256];
     int n = snprintf(body, sizeof body, "{\"error\":\"%s\",\"msg\":\"%s\"}", code, msg);
@@ -49,13 +52,24 @@ static int respond_json_error(struct lws *wsi, unsigned int status, const char *
 
 static const char *mime_for(const char *path)
 {
-    static const struct { const char *ext, *mime; } m[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
-        {".json", "application/json"}, {".webmanifest", "application/manifest+json"},
-        {".woff2", "font/woff2"}, {".map", "application/json"}, {".txt", "text/plain; charset=utf-8"},
-        {".wasm", "application/wasm"}, {".jpg", "image/jpeg"}, {".webp", "image/webp"},
+    static const struct {
+        const char *ext, *mime;
+    } m[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".json", "application/json"},
+        {".webmanifest", "application/manifest+json"},
+        {".woff2", "font/woff2"},
+        {".map", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".wasm", "application/wasm"},
+        {".jpg", "image/jpeg"},
+        {".webp", "image/webp"},
     };
     const char *dot = strrchr(path, '.');
     if (dot)
@@ -90,12 +104,14 @@ static int serve_static(struct lws *wsi, const char *path)
     if (strcmp(path, "/") && strlen(path) < 700) {
         snprintf(file, sizeof file, "%s%s", dir, path);
         if (is_file(file))
-            return serve_file(wsi, file, asset ? "public, max-age=31536000, immutable" : "no-cache");
+            return serve_file(wsi, file,
+                              asset ? "public, max-age=31536000, immutable" : "no-cache");
     }
     if (asset) return respond_text(wsi, 404, "not found\n");
     snprintf(file, sizeof file, "%s/index.html", dir);
     if (is_file(file)) return serve_file(wsi, file, "no-cache");
-    return respond(wsi, 200, "text/html; charset=utf-8", g_placeholder, sizeof g_placeholder - 1, "no-cache");
+    return respond(wsi, 200, "text/html; charset=utf-8", g_placeholder, sizeof g_placeholder - 1,
+                   "no-cache");
 }
 
 int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
@@ -106,21 +122,26 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
     c->wsi = wsi;
     if (!strcmp(path, "/healthz")) {
         bool ok = gw_nats_ok() && !atomic_load(&gw.draining);
-        return respond_text(wsi, ok ? 200 : 503, ok ? "ok\n" : (atomic_load(&gw.draining) ? "draining\n" : "nats unavailable\n"));
+        return respond_text(wsi, ok ? 200 : 503,
+                            ok ? "ok\n"
+                               : (atomic_load(&gw.draining) ? "draining\n" : "nats unavailable\n"));
     }
     if (!strcmp(path, "/metrics")) {
         wb_jw w;
         wb_jw_init(&w, 0, 8192);
         gw_metrics_render(&w);
         int rc = w.oom ? respond_text(wsi, 500, "out of memory\n")
-                       : respond(wsi, 200, "text/plain; version=0.0.4", wb_jw_text(&w), w.len, "no-store");
+                       : respond(wsi, 200, "text/plain; version=0.0.4", wb_jw_text(&w), w.len,
+                                 "no-store");
         wb_jw_free(&w);
         return rc;
     }
     if (!strncmp(path, "/api/boards/", 12)) {
         const char *b = path + 12;
-        if (!wb_valid_id(b, strlen(b))) return respond_json_error(wsi, 400, "bad_board", "invalid board id");
-        if (!gw_nats_ok()) return respond_json_error(wsi, 503, "unavailable", "NATS is unavailable");
+        if (!wb_valid_id(b, strlen(b)))
+            return respond_json_error(wsi, 400, "bad_board", "invalid board id");
+        if (!gw_nats_ok())
+            return respond_json_error(wsi, 503, "unavailable", "NATS is unavailable");
         c->serial = ++gw.next_serial;
         c->http_wait = true;
         gw_conn_register(c);
@@ -129,10 +150,12 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
     }
     if (!strncmp(path, "/ws/", 4) || !strcmp(path, "/ws")) {
         const char *b = path + 4;
-        if (strlen(path) <= 4 || !wb_valid_id(b, strlen(b))) return respond_text(wsi, 400, "bad board id\n");
+        if (strlen(path) <= 4 || !wb_valid_id(b, strlen(b)))
+            return respond_text(wsi, 400, "bad board id\n");
         return respond_text(wsi, 400, "WebSocket upgrade required\n");
     }
-    if (!strncmp(path, "/api/", 5)) return respond_json_error(wsi, 404, "not_found", "no such endpoint");
+    if (!strncmp(path, "/api/", 5))
+        return respond_json_error(wsi, 404, "not_found", "no such endpoint");
     return serve_static(wsi, path);
 }
 
@@ -143,7 +166,8 @@ void gw_http_api_done(gw_event *e)
     c->http_wait = false;
     if (e->err || !e->buf) {
         c->http_status = 503;
-        c->http_body = gw_buf_printf(GW_BUF_CTL, "{\"error\":\"unavailable\",\"msg\":\"snapshot unavailable; retry\"}");
+        c->http_body = gw_buf_printf(
+            GW_BUF_CTL, "{\"error\":\"unavailable\",\"msg\":\"snapshot unavailable; retry\"}");
     } else {
         c->http_status = 200;
         c->http_body = gw_buf_ref(e->buf);
@@ -157,8 +181,10 @@ int gw_http_writeable(struct lws *wsi, gw_conn *c)
     if (!c || c->kind != GW_CONN_HTTP || !c->http_body) return 0;
     gw_buf *b = c->http_body;
     if (!c->http_headers_sent) {
-        unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof hdr - 1;
-        if (lws_add_http_common_headers(wsi, (unsigned)c->http_status, "application/json", b->len, &p, end) ||
+        unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
+                                          *end = hdr + sizeof hdr - 1;
+        if (lws_add_http_common_headers(wsi, (unsigned)c->http_status, "application/json", b->len,
+                                        &p, end) ||
             lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                         (const unsigned char *)"no-store", 8, &p, end) ||
             lws_finalize_write_http_header(wsi, start, &p, end))

@@ -21,23 +21,37 @@
 gw_server gw;
 
 static const wb_cfg_item g_cfg[] = {
-    {"gateway-id", "WB_GATEWAY_ID", WB_CFG_STR, "gw-1", 0, 0, &gw.cfg.gateway_id, "instance name (welcome.gateway)"},
-    {"bind", "WB_BIND", WB_CFG_STR, "127.0.0.1", 0, 0, &gw.cfg.bind, "listen address (0.0.0.0 in containers)"},
+    {"gateway-id", "WB_GATEWAY_ID", WB_CFG_STR, "gw-1", 0, 0, &gw.cfg.gateway_id,
+     "instance name (welcome.gateway)"},
+    {"bind", "WB_BIND", WB_CFG_STR, "127.0.0.1", 0, 0, &gw.cfg.bind,
+     "listen address (0.0.0.0 in containers)"},
     {"port", "WB_PORT", WB_CFG_INT, "9001", 1, 65535, &gw.cfg.port, "HTTP/WebSocket port"},
-    {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &gw.cfg.nats_url, "NATS server"},
-    {"static-dir", "WB_STATIC_DIR", WB_CFG_STR, "client/dist", 0, 0, &gw.cfg.static_dir, "built client"},
-    {"max-frame", "WB_MAX_FRAME", WB_CFG_INT, "262144", 1024, 64 << 20, &gw.cfg.max_frame, "largest client frame (bytes); larger: close 1009"},
+    {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &gw.cfg.nats_url,
+     "NATS server"},
+    {"static-dir", "WB_STATIC_DIR", WB_CFG_STR, "client/dist", 0, 0, &gw.cfg.static_dir,
+     "built client"},
+    {"max-frame", "WB_MAX_FRAME", WB_CFG_INT, "262144", 1024, 64 << 20, &gw.cfg.max_frame,
+     "largest client frame (bytes); larger: close 1009"},
     {"rate", "WB_RATE", WB_CFG_INT, "200", 1, 1000000, &gw.cfg.rate, "client messages per second"},
     {"burst", "WB_BURST", WB_CFG_INT, "400", 1, 1000000, &gw.cfg.burst, "client message burst"},
-    {"abuse-refusals", "WB_ABUSE_REFUSALS", WB_CFG_INT, "2000", 1, 100000000, &gw.cfg.abuse_refusals, "rate-limited messages within ~5 s that close with 1008"},
-    {"sendq-max", "WB_SENDQ_MAX", WB_CFG_INT, "8192", 16, 10000000, &gw.cfg.sendq_max, "queued messages per client before close 1013"},
-    {"sendq-bytes", "WB_SENDQ_BYTES", WB_CFG_INT, "16777216", 65536, 1LL << 32, &gw.cfg.sendq_bytes, "queued bytes per client before close 1013"},
-    {"shutdown-grace-ms", "WB_SHUTDOWN_GRACE_MS", WB_CFG_INT, "1500", 0, 60000, &gw.cfg.shutdown_grace_ms, "503 on /healthz this long before closing clients"},
-    {"snapshot-timeout-ms", "WB_SNAPSHOT_TIMEOUT_MS", WB_CFG_INT, "5000", 100, 60000, &gw.cfg.snapshot_timeout_ms, "wait for the worker's snapshot"},
-    {"sync-threads", "WB_SYNC_THREADS", WB_CFG_INT, "2", 1, 16, &gw.cfg.sync_threads, "threads for joins, snapshots and gap fills"},
-    {"presence-interval-ms", "WB_PRESENCE_INTERVAL_MS", WB_CFG_INT, "1000", 100, 60000, &gw.cfg.presence_interval_ms, "presence heartbeat"},
-    {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &gw.cfg.stream_max_age_s, "WB_OPS max age (0: keep)"},
-    {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level, "debug|info|warn|error"},
+    {"abuse-refusals", "WB_ABUSE_REFUSALS", WB_CFG_INT, "2000", 1, 100000000,
+     &gw.cfg.abuse_refusals, "rate-limited messages within ~5 s that close with 1008"},
+    {"sendq-max", "WB_SENDQ_MAX", WB_CFG_INT, "8192", 16, 10000000, &gw.cfg.sendq_max,
+     "queued messages per client before close 1013"},
+    {"sendq-bytes", "WB_SENDQ_BYTES", WB_CFG_INT, "16777216", 65536, 1LL << 32, &gw.cfg.sendq_bytes,
+     "queued bytes per client before close 1013"},
+    {"shutdown-grace-ms", "WB_SHUTDOWN_GRACE_MS", WB_CFG_INT, "1500", 0, 60000,
+     &gw.cfg.shutdown_grace_ms, "503 on /healthz this long before closing clients"},
+    {"snapshot-timeout-ms", "WB_SNAPSHOT_TIMEOUT_MS", WB_CFG_INT, "5000", 100, 60000,
+     &gw.cfg.snapshot_timeout_ms, "wait for the worker's snapshot"},
+    {"sync-threads", "WB_SYNC_THREADS", WB_CFG_INT, "2", 1, 16, &gw.cfg.sync_threads,
+     "threads for joins, snapshots and gap fills"},
+    {"presence-interval-ms", "WB_PRESENCE_INTERVAL_MS", WB_CFG_INT, "1000", 100, 60000,
+     &gw.cfg.presence_interval_ms, "presence heartbeat"},
+    {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40,
+     &gw.cfg.stream_max_age_s, "WB_OPS max age (0: keep)"},
+    {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level,
+     "debug|info|warn|error"},
 };
 #define NCFG (sizeof g_cfg / sizeof *g_cfg)
 
@@ -66,8 +80,10 @@ void gw_random_id(char *out, size_t n)
     unsigned char r[64];
     if (n > sizeof r) n = sizeof r;
     if (getrandom(r, n, 0) != (ssize_t)n)
-        for (size_t i = 0; i < n; i++) r[i] = (unsigned char)rand();
-    for (size_t i = 0; i + 1 < n; i++) out[i] = a[r[i] & 63];
+        for (size_t i = 0; i < n; i++)
+            r[i] = (unsigned char)rand();
+    for (size_t i = 0; i + 1 < n; i++)
+        out[i] = a[r[i] & 63];
     out[n - 1] = 0;
 }
 
@@ -113,7 +129,8 @@ static void check_signal(void)
     lws_sul_schedule(gw.ctx, 0, &g_shutdown_sul, shutdown_step, gw.cfg.shutdown_grace_ms * 1000);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
 {
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) check_signal();
     return gw_ws_callback(wsi, reason, user, in, len);
@@ -128,10 +145,14 @@ static const struct lws_protocols g_protocols[] = {
 static void lws_log(int level, const char *line)
 {
     size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-    if (level & LLL_ERR) wb_error("lws: %.*s", (int)n, line);
-    else if (level & LLL_WARN) wb_warn("lws: %.*s", (int)n, line);
-    else wb_debug("lws: %.*s", (int)n, line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    if (level & LLL_ERR)
+        wb_error("lws: %.*s", (int)n, line);
+    else if (level & LLL_WARN)
+        wb_warn("lws: %.*s", (int)n, line);
+    else
+        wb_debug("lws: %.*s", (int)n, line);
 }
 
 static void raise_nofile(void)
@@ -166,7 +187,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
 
-    lws_set_log_level(LLL_ERR | LLL_WARN | (!strcmp(gw.cfg.log_level, "debug") ? LLL_NOTICE | LLL_INFO : 0), lws_log);
+    lws_set_log_level(LLL_ERR | LLL_WARN |
+                          (!strcmp(gw.cfg.log_level, "debug") ? LLL_NOTICE | LLL_INFO : 0),
+                      lws_log);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = (int)gw.cfg.port;

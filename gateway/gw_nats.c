@@ -23,8 +23,14 @@ static pthread_mutex_t g_ensure_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_ensure_cond = PTHREAD_COND_INITIALIZER;
 static bool g_ensure_wanted = true;
 
-natsConnection *gw_nats_conn(void) { return g_nc; }
-jsCtx *gw_nats_js(void) { return g_js; }
+natsConnection *gw_nats_conn(void)
+{
+    return g_nc;
+}
+jsCtx *gw_nats_js(void)
+{
+    return g_js;
+}
 
 bool gw_nats_ok(void)
 {
@@ -120,7 +126,10 @@ static void on_rp_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
     wb_jw w;
     wb_jw_init(&w, GW_BUF_HEAD, 256);
     if (op && wb_op_check(op) == 0) wb_jw_ev(&w, seq, op);
-    if (!(e = gw_event_new(GW_EV_OP))) { wb_jw_free(&w); goto done; }
+    if (!(e = gw_event_new(GW_EV_OP))) {
+        wb_jw_free(&w);
+        goto done;
+    }
     snprintf(e->board, sizeof e->board, "%s", board);
     e->seq = seq;
     e->last_seq = hdr_u64(msg, "Nats-Last-Sequence");
@@ -141,7 +150,10 @@ static char *presence_fragment(const Wb__V1__Presence *p)
         if (w.len) wb_jw_char(&w, ',');
         wb_jw_presence_client(&w, c->id, c->name ? c->name : "", c->color ? c->color : "#888888");
     }
-    if (w.oom) { wb_jw_free(&w); return NULL; }
+    if (w.oom) {
+        wb_jw_free(&w);
+        return NULL;
+    }
     return wb_jw_take(&w);
 }
 
@@ -165,8 +177,14 @@ static void on_live_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     } else {
         wb_jw w;
         wb_jw_init(&w, GW_BUF_HEAD, 256);
-        if (wb_jw_live(&w, l) < 0) { wb_jw_free(&w); goto done; }
-        if (!(e = gw_event_new(GW_EV_LIVE))) { wb_jw_free(&w); goto done; }
+        if (wb_jw_live(&w, l) < 0) {
+            wb_jw_free(&w);
+            goto done;
+        }
+        if (!(e = gw_event_new(GW_EV_LIVE))) {
+            wb_jw_free(&w);
+            goto done;
+        }
         e->buf = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
         snprintf(e->op_id, sizeof e->op_id, "%s", l->from ? l->from : "");
     }
@@ -193,7 +211,9 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
         e->dup = pa->Duplicate;
     } else {
         e->err = WB_E_UNAVAILABLE;
-        if (pae) wb_warn("publish op=%s failed: %s", e->op_id, pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+        if (pae)
+            wb_warn("publish op=%s failed: %s", e->op_id,
+                    pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
     }
     gw_queue_push(e);
 }
@@ -213,8 +233,10 @@ int gw_nats_start(void)
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
     if (s != NATS_OK) goto err;
     s = natsConnection_Connect(&g_nc, o);
-    if (s == NATS_OK) on_connected(g_nc, NULL);
-    else if (s != NATS_NOT_YET_CONNECTED) goto err;
+    if (s == NATS_OK)
+        on_connected(g_nc, NULL);
+    else if (s != NATS_NOT_YET_CONNECTED)
+        goto err;
     wb_info("nats connecting to %s", gw.cfg.nats_url);
     jsOptions_Init(&jo);
     jo.Wait = 3000;
@@ -250,7 +272,8 @@ void gw_nats_stop(void)
     if (g_nc && natsConnection_Status(g_nc) == NATS_CONN_STATUS_CONNECTED)
         natsConnection_DrainTimeout(g_nc, 2000);
     if (g_nc) {
-        for (int i = 0; i < 40 && natsConnection_Status(g_nc) == NATS_CONN_STATUS_DRAINING_SUBS; i++)
+        for (int i = 0; i < 40 && natsConnection_Status(g_nc) == NATS_CONN_STATUS_DRAINING_SUBS;
+             i++)
             usleep(50 * 1000);
         natsConnection_Close(g_nc);
     }

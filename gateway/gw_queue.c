@@ -21,7 +21,8 @@ void gw_event_free(gw_event *e)
 {
     if (!e) return;
     gw_buf_unref(e->buf);
-    for (size_t i = 0; i < e->nbufs; i++) gw_buf_unref(e->bufs[i]);
+    for (size_t i = 0; i < e->nbufs; i++)
+        gw_buf_unref(e->bufs[i]);
     free(e->bufs);
     free(e->presence_json);
     free(e);
@@ -32,8 +33,10 @@ void gw_queue_push(gw_event *e)
     e->next = NULL;
     pthread_mutex_lock(&g_lock);
     bool was_empty = g_head == NULL;
-    if (g_tail) g_tail->next = e;
-    else g_head = e;
+    if (g_tail)
+        g_tail->next = e;
+    else
+        g_head = e;
     g_tail = e;
     pthread_mutex_unlock(&g_lock);
     if (was_empty && gw.ctx) lws_cancel_service(gw.ctx);

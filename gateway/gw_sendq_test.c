@@ -28,10 +28,12 @@ static void test_sendq(void **st)
     assert_int_equal(eph->refs, 1);
     assert_int_equal(q.bytes, 34 * ev->len);
     /* FIFO order survives wrap-around. */
-    for (int i = 0; i < 10; i++) gw_buf_unref(gw_sendq_pop(&q));
+    for (int i = 0; i < 10; i++)
+        gw_buf_unref(gw_sendq_pop(&q));
     gw_buf *x = gw_buf_printf(GW_BUF_CTL, "x");
     gw_sendq_push(&q, x);
-    for (int i = 0; i < 24; i++) assert_ptr_equal(gw_sendq_pop(&q), ev), gw_buf_unref(ev);
+    for (int i = 0; i < 24; i++)
+        assert_ptr_equal(gw_sendq_pop(&q), ev), gw_buf_unref(ev);
     assert_ptr_equal(gw_sendq_pop(&q), x);
     gw_buf_unref(x);
     assert_null(gw_sendq_pop(&q));

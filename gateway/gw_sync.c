@@ -38,8 +38,10 @@ static int g_nthreads;
 static void enqueue(gw_task *k)
 {
     pthread_mutex_lock(&g_lock);
-    if (g_tail) g_tail->next = k;
-    else g_head = k;
+    if (g_tail)
+        g_tail->next = k;
+    else
+        g_head = k;
     g_tail = k;
     pthread_cond_signal(&g_cond);
     pthread_mutex_unlock(&g_lock);
@@ -48,7 +50,10 @@ static void enqueue(gw_task *k)
 void gw_sync_submit_dupcheck(const char *board, const char *op_id, uint64_t seq)
 {
     gw_task *k = calloc(1, sizeof *k);
-    if (!k) { wb_error("out of memory queueing a sync task"); return; }
+    if (!k) {
+        wb_error("out of memory queueing a sync task");
+        return;
+    }
     k->type = GW_TASK_DUPCHECK;
     snprintf(k->board, sizeof k->board, "%s", board);
     snprintf(k->op_id, sizeof k->op_id, "%s", op_id);
@@ -56,11 +61,14 @@ void gw_sync_submit_dupcheck(const char *board, const char *op_id, uint64_t seq)
     enqueue(k);
 }
 
-void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since, uint64_t since,
-                    uint64_t from, uint64_t to)
+void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since,
+                    uint64_t since, uint64_t from, uint64_t to)
 {
     gw_task *k = calloc(1, sizeof *k);
-    if (!k) { wb_error("out of memory queueing a sync task"); return; }
+    if (!k) {
+        wb_error("out of memory queueing a sync task");
+        return;
+    }
     k->type = t;
     snprintf(k->board, sizeof k->board, "%s", board);
     k->conn = conn;
@@ -79,7 +87,10 @@ static int board_last_seq(const char *board, uint64_t *out)
     jsErrCode jerr = 0;
     wb_subj_ev(subj, sizeof subj, board);
     natsStatus s = js_GetLastMsg(&m, gw_nats_js(), WB_STREAM, subj, NULL, &jerr);
-    if (s == NATS_NOT_FOUND) { *out = 0; return 0; }
+    if (s == NATS_NOT_FOUND) {
+        *out = 0;
+        return 0;
+    }
     if (s != NATS_OK) {
         wb_warn("last seq board=%s: %s (%d)", board, natsStatus_GetText(s), (int)jerr);
         return -1;
@@ -134,10 +145,17 @@ static int replay(const char *board, uint64_t from, uint64_t to, replay_fn fn, v
                     (unsigned long long)to, natsStatus_GetText(s));
             break;
         }
-        if (natsMsg_GetMetaData(&meta, m) != NATS_OK) { natsMsg_Destroy(m); continue; }
+        if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+            natsMsg_Destroy(m);
+            continue;
+        }
         uint64_t seq = meta->Sequence.Stream;
         jsMsgMetaData_Destroy(meta);
-        if (seq > to) { natsMsg_Destroy(m); rc = 0; break; }
+        if (seq > to) {
+            natsMsg_Destroy(m);
+            rc = 0;
+            break;
+        }
         Wb__V1__Op *op = wb__v1__op__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
                                             (const uint8_t *)natsMsg_GetData(m));
         natsMsg_Destroy(m);
@@ -146,7 +164,10 @@ static int replay(const char *board, uint64_t from, uint64_t to, replay_fn fn, v
         } else if (op) {
             wb__v1__op__free_unpacked(op, NULL);
         }
-        if (seq >= to) { rc = 0; break; }
+        if (seq >= to) {
+            rc = 0;
+            break;
+        }
     }
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
@@ -170,7 +191,10 @@ static int collect_ev(void *ctx, uint64_t seq, Wb__V1__Op *op)
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
         gw_buf **nv = realloc(c->v, nc * sizeof *nv);
-        if (!nv) { gw_buf_unref(b); return -1; }
+        if (!nv) {
+            gw_buf_unref(b);
+            return -1;
+        }
         c->v = nv;
         c->cap = nc;
     }
@@ -181,7 +205,10 @@ static int collect_ev(void *ctx, uint64_t seq, Wb__V1__Op *op)
 static int fold_op(void *ctx, uint64_t seq, Wb__V1__Op *op)
 {
     wb_fold *f = ctx;
-    if (wb_fold_own(f, &op->base) < 0) { wb__v1__op__free_unpacked(op, NULL); return -1; }
+    if (wb_fold_own(f, &op->base) < 0) {
+        wb__v1__op__free_unpacked(op, NULL);
+        return -1;
+    }
     return wb_fold_apply(f, seq, op);
 }
 
@@ -207,13 +234,26 @@ static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
     for (uint32_t want = 0;; want++) {
         natsMsg *m = NULL;
         s = natsSubscription_NextMsg(&m, sub, gw.cfg.snapshot_timeout_ms);
-        if ((s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) && want == 0) { rc = 0; goto out; }
-        if (s != NATS_OK) { wb_warn("snapshot board=%s: %s", board, natsStatus_GetText(s)); goto out; }
-        if (natsMsg_IsNoResponders(m)) { natsMsg_Destroy(m); rc = 0; goto out; }
+        if ((s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) && want == 0) {
+            rc = 0;
+            goto out;
+        }
+        if (s != NATS_OK) {
+            wb_warn("snapshot board=%s: %s", board, natsStatus_GetText(s));
+            goto out;
+        }
+        if (natsMsg_IsNoResponders(m)) {
+            natsMsg_Destroy(m);
+            rc = 0;
+            goto out;
+        }
         Wb__V1__SnapshotChunk *ch = wb__v1__snapshot_chunk__unpack(
             NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
         natsMsg_Destroy(m);
-        if (!ch) { wb_warn("snapshot board=%s: undecodable chunk", board); goto out; }
+        if (!ch) {
+            wb_warn("snapshot board=%s: undecodable chunk", board);
+            goto out;
+        }
         if (ch->error && *ch->error) {
             wb_warn("snapshot board=%s: worker says %s", board, ch->error);
             wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
@@ -226,13 +266,17 @@ static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
         }
         *S = ch->seq;
         wb_fold_clear_at(f, ch->max_clear_seq);
-        for (size_t i = 0; i < ch->n_strokes; i++) wb_fold_add_snap(f, ch->strokes[i]);
+        for (size_t i = 0; i < ch->n_strokes; i++)
+            wb_fold_add_snap(f, ch->strokes[i]);
         bool last = ch->last;
         if (wb_fold_own(f, &ch->base) < 0) {
             wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
             goto out;
         }
-        if (last) { rc = 1; goto out; }
+        if (last) {
+            rc = 1;
+            goto out;
+        }
     }
 out:
     natsSubscription_Unsubscribe(sub);
@@ -301,7 +345,8 @@ static void run_join(gw_task *k)
                 e->err = 0;
                 goto out;
             }
-            for (size_t i = 0; i < c.n; i++) gw_buf_unref(c.v[i]);
+            for (size_t i = 0; i < c.n; i++)
+                gw_buf_unref(c.v[i]);
             free(c.v);
             goto out;
         }
@@ -373,10 +418,12 @@ static void run_dupcheck(gw_task *k)
     wb_subj_ev(subj, sizeof subj, k->board);
     natsStatus s = js_GetMsg(&m, gw_nats_js(), WB_STREAM, k->from, NULL, &jerr);
     if (s != NATS_OK) {
-        wb_warn("duplicate check op=%s seq=%llu: %s", k->op_id, (unsigned long long)k->from, natsStatus_GetText(s));
+        wb_warn("duplicate check op=%s seq=%llu: %s", k->op_id, (unsigned long long)k->from,
+                natsStatus_GetText(s));
         e->err = WB_E_UNAVAILABLE;
     } else if (strcmp(natsMsg_GetSubject(m), subj) != 0) {
-        wb_info("op id %s on board %s collides with an op of another board; publishing it again", k->op_id, k->board);
+        wb_info("op id %s on board %s collides with an op of another board; publishing it again",
+                k->op_id, k->board);
         e->type = GW_EV_REPUBLISH;
     }
     natsMsg_Destroy(m);
@@ -387,17 +434,29 @@ static void *sync_main(void *arg)
 {
     for (;;) {
         pthread_mutex_lock(&g_lock);
-        while (!g_head && !g_stop) pthread_cond_wait(&g_cond, &g_lock);
-        if (g_stop) { pthread_mutex_unlock(&g_lock); return NULL; }
+        while (!g_head && !g_stop)
+            pthread_cond_wait(&g_cond, &g_lock);
+        if (g_stop) {
+            pthread_mutex_unlock(&g_lock);
+            return NULL;
+        }
         gw_task *k = g_head;
         g_head = k->next;
         if (!g_head) g_tail = NULL;
         pthread_mutex_unlock(&g_lock);
         switch (k->type) {
-        case GW_TASK_JOIN: run_join(k); break;
-        case GW_TASK_API: run_api(k); break;
-        case GW_TASK_FILL: run_fill(k); break;
-        case GW_TASK_DUPCHECK: run_dupcheck(k); break;
+        case GW_TASK_JOIN:
+            run_join(k);
+            break;
+        case GW_TASK_API:
+            run_api(k);
+            break;
+        case GW_TASK_FILL:
+            run_fill(k);
+            break;
+        case GW_TASK_DUPCHECK:
+            run_dupcheck(k);
+            break;
         }
         free(k);
     }
@@ -422,7 +481,8 @@ void gw_sync_stop(void)
     g_stop = true;
     pthread_cond_broadcast(&g_cond);
     pthread_mutex_unlock(&g_lock);
-    for (int i = 0; i < g_nthreads; i++) pthread_join(g_threads[i], NULL);
+    for (int i = 0; i < g_nthreads; i++)
+        pthread_join(g_threads[i], NULL);
     while (g_head) {
         gw_task *k = g_head;
         g_head = k->next;

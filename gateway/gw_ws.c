@@ -53,8 +53,10 @@ static void on_established(struct lws *wsi, gw_conn *c)
     c->serial = ++gw.next_serial;
     gw_random_id(c->client_id, 11);
     unsigned h = 0;
-    for (const char *p = c->client_id; *p; p++) h = h * 31 + (unsigned char)*p;
-    snprintf(c->color, sizeof c->color, "%s", g_palette[h % (sizeof g_palette / sizeof *g_palette)]);
+    for (const char *p = c->client_id; *p; p++)
+        h = h * 31 + (unsigned char)*p;
+    snprintf(c->color, sizeof c->color, "%s",
+             g_palette[h % (sizeof g_palette / sizeof *g_palette)]);
     if (!c->name[0]) snprintf(c->name, sizeof c->name, "guest-%.4s", c->client_id);
     c->joined_us = gw_now_us();
     wb_bucket_init(&c->rl, (double)gw.cfg.rate, (double)gw.cfg.burst, c->joined_us);
@@ -97,7 +99,8 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         /* Every refused durable op is named (the client must resend it);
          * refused ephemeral messages get at most a few errors a second. */
         const json_t *op = json_object_get(obj, "op");
-        bool named = json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op));
+        bool named =
+            json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op));
         if (named || true) { /* PROTOCOL: every dropped message gets an error */
             c->rl_last_err_us = now;
             gw_conn_send_error(c, WB_E_RATE_LIMITED, named ? json_string_value(op) : NULL,
@@ -129,7 +132,8 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         uint8_t *data = NULL;
         size_t len = 0;
         int rc = WB_E_UNAVAILABLE;
-        if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, gw_wall_ms(), &data, &len) == 0) {
+        if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, gw_wall_ms(), &data,
+                       &len) == 0) {
             gw_board_pending_add(c->board_id, m.op, c->serial, data, len);
             rc = gw_nats_publish_op(c->board_id, m.op, data, len);
         }
@@ -174,15 +178,20 @@ static char *denan(const char *s, size_t n, size_t *outn)
     for (size_t i = 0; i < n; i++) {
         if (instr) {
             o[k++] = s[i];
-            if (s[i] == '\\' && i + 1 < n) o[k++] = s[++i];
-            else if (s[i] == '"') instr = false;
+            if (s[i] == '\\' && i + 1 < n)
+                o[k++] = s[++i];
+            else if (s[i] == '"')
+                instr = false;
             continue;
         }
         if (s[i] == '"') instr = true;
         size_t skip = 0;
-        if (i + 3 <= n && !strncmp(s + i, "NaN", 3)) skip = 3;
-        else if (i + 8 <= n && !strncmp(s + i, "Infinity", 8)) skip = 8;
-        else if (i + 9 <= n && !strncmp(s + i, "-Infinity", 9)) skip = 9;
+        if (i + 3 <= n && !strncmp(s + i, "NaN", 3))
+            skip = 3;
+        else if (i + 8 <= n && !strncmp(s + i, "Infinity", 8))
+            skip = 8;
+        else if (i + 9 <= n && !strncmp(s + i, "-Infinity", 9))
+            skip = 9;
         if (skip) {
             memcpy(o + k, "null", 4);
             k += 4;
@@ -192,7 +201,10 @@ static char *denan(const char *s, size_t n, size_t *outn)
         }
         o[k++] = s[i];
     }
-    if (!changed) { free(o); return NULL; }
+    if (!changed) {
+        free(o);
+        return NULL;
+    }
     o[k] = 0;
     *outn = k;
     return o;
@@ -211,7 +223,8 @@ static void handle_frame(gw_conn *c, const char *buf, size_t len)
             if (r2) {
                 json_decref(r2);
                 atomic_fetch_add(&gw_m.msgs_in, 1);
-                gw_conn_send_error(c, WB_E_BAD_MESSAGE, NULL, "numbers must be finite (NaN/Infinity)");
+                gw_conn_send_error(c, WB_E_BAD_MESSAGE, NULL,
+                                   "numbers must be finite (NaN/Infinity)");
                 return;
             }
         }
@@ -231,14 +244,16 @@ static void handle_frame(gw_conn *c, const char *buf, size_t len)
             if (c->closing) break;
             if (!json_is_object(v)) {
                 atomic_fetch_add(&gw_m.msgs_in, 1);
-                gw_conn_send_error(c, WB_E_BAD_JSON, NULL, "array elements must be message objects");
+                gw_conn_send_error(c, WB_E_BAD_JSON, NULL,
+                                   "array elements must be message objects");
                 continue;
             }
             handle_msg(c, v);
         }
     } else {
         atomic_fetch_add(&gw_m.msgs_in, 1);
-        gw_conn_send_error(c, WB_E_BAD_JSON, NULL, "a frame must hold a JSON object or an array of objects");
+        gw_conn_send_error(c, WB_E_BAD_JSON, NULL,
+                           "a frame must hold a JSON object or an array of objects");
     }
     json_decref(root);
 }
@@ -246,7 +261,10 @@ static void handle_frame(gw_conn *c, const char *buf, size_t len)
 static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
 {
     size_t limit = (size_t)gw.cfg.max_frame;
-    if (lws_is_first_fragment(wsi)) { c->rxlen = 0; c->rx_skip = false; }
+    if (lws_is_first_fragment(wsi)) {
+        c->rxlen = 0;
+        c->rx_skip = false;
+    }
     size_t remain = lws_remaining_packet_payload(wsi);
     if (c->rxlen + len + remain > limit) {
         atomic_fetch_add(&gw_m.closes_1009, 1);
@@ -256,7 +274,8 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     }
     if (c->rxlen + len > c->rxcap) {
         size_t nc = c->rxcap ? c->rxcap : 4096;
-        while (nc < c->rxlen + len) nc *= 2;
+        while (nc < c->rxlen + len)
+            nc *= 2;
         unsigned char *nb = realloc(c->rx, nc + 1);
         if (!nb) return -1;
         c->rx = nb;
@@ -267,7 +286,11 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     if (!lws_is_final_fragment(wsi) || remain) return 0;
     handle_frame(c, (const char *)c->rx, c->rxlen);
     c->rxlen = 0;
-    if (c->rxcap > 8192) { free(c->rx); c->rx = NULL; c->rxcap = 0; }
+    if (c->rxcap > 8192) {
+        free(c->rx);
+        c->rx = NULL;
+        c->rxcap = 0;
+    }
     return 0;
 }
 
@@ -297,7 +320,10 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
         return 0;
     }
     if (!c->synced || !c->q.count) return 0;
-    if (lws_send_pipe_choked(wsi)) { lws_callback_on_writable(wsi); return 0; }
+    if (lws_send_pipe_choked(wsi)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
     gw_buf *b0 = gw_sendq_peek(&c->q, 0);
     size_t n = 0;
     int wrote;
@@ -307,7 +333,10 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
         wrote = lws_write(wsi, b0->data + LWS_PRE, b0->len, LWS_WRITE_TEXT);
         n = 1;
         atomic_fetch_add(&gw_m.bytes_out, b0->len);
-        if (wrote < (int)b0->len) { gw_buf_unref(b0); return -1; }
+        if (wrote < (int)b0->len) {
+            gw_buf_unref(b0);
+            return -1;
+        }
         gw_buf_unref(b0);
     } else {
         /* Coalesce waiting messages into one array frame. */
@@ -322,7 +351,10 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
             free(scratch);
             scratch_cap = LWS_PRE + total + 1 + COALESCE_MAX;
             scratch = malloc(scratch_cap);
-            if (!scratch) { scratch_cap = 0; return -1; }
+            if (!scratch) {
+                scratch_cap = 0;
+                return -1;
+            }
         }
         unsigned char *p = scratch + LWS_PRE;
         *p++ = '[';
@@ -371,7 +403,8 @@ static void drain_events(void)
     gw_boards_flush_presence();
 }
 
-int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                   size_t len)
 {
     gw_conn *c = user;
     switch (reason) {

@@ -44,7 +44,8 @@ int main(int argc, char **argv)
         }
     }
     if (rc) {
-        fprintf(stdout, "{\"error\":\"not a wb.v1.%s message (%zu bytes)\"}\n", live ? "Live" : "Op", len);
+        fprintf(stdout, "{\"error\":\"not a wb.v1.%s message (%zu bytes)\"}\n",
+                live ? "Live" : "Op", len);
     } else {
         fwrite(wb_jw_text(&w), 1, w.len, stdout);
         fputc('\n', stdout);

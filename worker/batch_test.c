@@ -16,7 +16,8 @@
 static void test_points_roundtrip(void **state)
 {
     (void)state;
-    int32_t in[] = {0, 1, -1, 63, -64, 64, 1000, -1000, 100000000, -100000000, INT32_MAX, INT32_MIN};
+    int32_t in[] = {0,    1,     -1,        63,         -64,       64,
+                    1000, -1000, 100000000, -100000000, INT32_MAX, INT32_MIN};
     size_t n = sizeof in / sizeof *in;
     wk_buf b = {0};
     assert_int_equal(wk_points_pack(&b, in, n), 0);
@@ -132,19 +133,19 @@ static void test_params(void **state)
     assert_int_equal(wk_batch_ndead(b), 5);
     const char *v[WK_BATCH_NPARAMS];
     wk_batch_params(b, v);
-    assert_string_equal(v[0], "{\"B1\",\"B1\"}");              /* board */
-    assert_string_equal(v[1], "{7,8}");                          /* seq */
-    assert_string_equal(v[2], "{\"o1\",\"o2\"}");              /* op id */
-    assert_string_equal(v[3], "{\"c\\\"q\\\\\",\"c2\"}");      /* client id, escaped */
-    assert_string_equal(v[4], "{1,2}");                          /* kind */
+    assert_string_equal(v[0], "{\"B1\",\"B1\"}");         /* board */
+    assert_string_equal(v[1], "{7,8}");                   /* seq */
+    assert_string_equal(v[2], "{\"o1\",\"o2\"}");         /* op id */
+    assert_string_equal(v[3], "{\"c\\\"q\\\\\",\"c2\"}"); /* client id, escaped */
+    assert_string_equal(v[4], "{1,2}");                   /* kind */
     assert_string_equal(v[5], "{1700000000123,0}");
-    assert_true(!strncmp(v[6], "{\"\\\\x", 5));                  /* payload as bytea hex */
+    assert_true(!strncmp(v[6], "{\"\\\\x", 5)); /* payload as bytea hex */
     assert_string_equal(v[7], "{\"B1\"}");
     assert_string_equal(v[8], "{7}");
     assert_string_equal(v[9], "{\"s1\"}");
     assert_string_equal(v[10], "{1973790}");
     assert_string_equal(v[11], "{4.5}");
-    assert_string_equal(v[12], "{\"\\\\x1428018001\"}");         /* 10 20 -1 64 zig-zag */
+    assert_string_equal(v[12], "{\"\\\\x1428018001\"}"); /* 10 20 -1 64 zig-zag */
     assert_string_equal(v[14], "{\"B1\",\"B1\"}");
     assert_string_equal(v[15], "{8,8}");
     assert_string_equal(v[16], "{\"s1\",\"s9\"}");
@@ -153,11 +154,13 @@ static void test_params(void **state)
     /* params again (a retry) gives the same text */
     const char *v2[WK_BATCH_NPARAMS];
     wk_batch_params(b, v2);
-    for (int i = 0; i < WK_BATCH_NPARAMS; i++) assert_string_equal(v[i], v2[i]);
+    for (int i = 0; i < WK_BATCH_NPARAMS; i++)
+        assert_string_equal(v[i], v2[i]);
 
     wk_batch_reset(b);
     wk_batch_params(b, v);
-    for (int i = 0; i < WK_BATCH_NPARAMS; i++) assert_string_equal(v[i], "{}");
+    for (int i = 0; i < WK_BATCH_NPARAMS; i++)
+        assert_string_equal(v[i], "{}");
     wk_batch_destroy(b);
 }
 

@@ -35,7 +35,8 @@ static void generate(gen *g, size_t n, uint32_t seed)
 {
     rnd_state = seed;
     memset(g, 0, sizeof *g);
-    for (int i = 0; i < 64; i++) snprintf(g->names[i], sizeof g->names[i], "s%d", i);
+    for (int i = 0; i < 64; i++)
+        snprintf(g->names[i], sizeof g->names[i], "s%d", i);
     g->n = n;
     for (size_t i = 0; i < n; i++) {
         wk_fop *op = &g->ops[i];
@@ -49,7 +50,8 @@ static void generate(gen *g, size_t n, uint32_t seed)
         } else if (r < 92) {
             op->kind = r < 70 ? 2 : 3;
             op->n_ids = 1 + rnd() % 3;
-            for (size_t k = 0; k < op->n_ids; k++) g->ids[i][k] = g->names[rnd() % 48];
+            for (size_t k = 0; k < op->n_ids; k++)
+                g->ids[i][k] = g->names[rnd() % 48];
             op->ids = g->ids[i];
         } else {
             op->kind = 4;
@@ -70,7 +72,8 @@ static void shuffle(wk_fop *v, size_t n)
 static void assert_same(const char **a, size_t na, const char **b, size_t nb)
 {
     assert_int_equal(na, nb);
-    for (size_t i = 0; i < na; i++) assert_string_equal(a[i], b[i]);
+    for (size_t i = 0; i < na; i++)
+        assert_string_equal(a[i], b[i]);
 }
 
 static void test_in_order_single_batches(void **state)
@@ -81,7 +84,8 @@ static void test_in_order_single_batches(void **state)
     generate(&g, 300, 1);
     wk_fold f;
     wk_fold_init(&f);
-    for (size_t i = 0; i < g.n; i++) assert_int_equal(wk_fold_apply_batch(&f, &g.ops[i], 1), 1);
+    for (size_t i = 0; i < g.n; i++)
+        assert_int_equal(wk_fold_apply_batch(&f, &g.ops[i], 1), 1);
     size_t nr = wk_fold_reference(g.ops, g.n, ref, MAXOPS);
     size_t ng = wk_fold_visible_ids(&f, got, MAXOPS);
     assert_same(ref, nr, got, ng);
@@ -160,7 +164,8 @@ static void test_erase_before_add_and_clear(void **state)
     /* newest first, one op per batch: the worst commit order */
     wk_fold f;
     wk_fold_init(&f);
-    for (int i = 6; i >= 0; i--) wk_fold_apply_batch(&f, &ops[i], 1);
+    for (int i = 6; i >= 0; i--)
+        wk_fold_apply_batch(&f, &ops[i], 1);
     assert_same(ref, nr, got, wk_fold_visible_ids(&f, got, 8));
     wk_fold_free(&f);
 }

@@ -25,9 +25,10 @@ static void test_parse_name(void **state)
     assert_int_equal(wk_migrate_parse_name("0042_add-index_2.sql", &v, name, sizeof name), 0);
     assert_int_equal(v, 42);
     assert_string_equal(name, "add-index_2");
-    const char *bad[] = {"init.sql",    "001_x.sql",  "00001_x.sql", "0001_.sql",  "0001_x.sql~",
-                         "0001_x.SQL",  "0001x.sql",  "0000_x.sql",  "0001_a b.sql", "README.md",
-                         "0001_x.sql.bak", ".", ".."};
+    const char *bad[] = {
+        "init.sql",       "001_x.sql", "00001_x.sql", "0001_.sql",    "0001_x.sql~",
+        "0001_x.SQL",     "0001x.sql", "0000_x.sql",  "0001_a b.sql", "README.md",
+        "0001_x.sql.bak", ".",         ".."};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(wk_migrate_parse_name(bad[i], &v, name, sizeof name), -1);
     assert_int_equal(wk_migrate_parse_name("0001_abcdefgh.sql", &v, name, 4), -1);
@@ -84,7 +85,8 @@ static void test_project_migrations(void **state)
     if (access("migrations", R_OK) != 0) skip();
     assert_int_equal(wk_migrate_list("migrations", &l), 0);
     assert_true(l.n >= 2);
-    for (size_t i = 0; i < l.n; i++) assert_int_equal(l.v[i].version, (int)i + 1);
+    for (size_t i = 0; i < l.n; i++)
+        assert_int_equal(l.v[i].version, (int)i + 1);
     wk_migrate_list_free(&l);
 }
 

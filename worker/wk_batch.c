@@ -18,7 +18,8 @@ int wk_buf_reserve(wk_buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *p = realloc(b->p, cap);
     if (!p) return -1;
     b->p = p;
@@ -35,7 +36,10 @@ int wk_buf_append(wk_buf *b, const void *data, size_t n)
     return 0;
 }
 
-int wk_buf_puts(wk_buf *b, const char *s) { return wk_buf_append(b, s, strlen(s)); }
+int wk_buf_puts(wk_buf *b, const char *s)
+{
+    return wk_buf_append(b, s, strlen(s));
+}
 
 int wk_buf_printf(wk_buf *b, const char *fmt, ...)
 {
@@ -66,7 +70,10 @@ void wk_buf_free(wk_buf *b)
 
 /* ---- validation ---- */
 
-bool wk_valid_id(const char *s) { return s && wb_valid_id(s, strlen(s)); }
+bool wk_valid_id(const char *s)
+{
+    return s && wb_valid_id(s, strlen(s));
+}
 
 bool wk_valid_utf8(const char *s, size_t max)
 {
@@ -78,11 +85,24 @@ bool wk_valid_utf8(const char *s, size_t max)
         unsigned c = p[i];
         size_t n;
         unsigned min;
-        if (c < 0x80) { i++; continue; }
-        if ((c & 0xE0) == 0xC0) { n = 1; min = 0x80; c &= 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 2; min = 0x800; c &= 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 3; min = 0x10000; c &= 0x07; }
-        else return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            min = 0x80;
+            c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            min = 0x800;
+            c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            min = 0x10000;
+            c &= 0x07;
+        } else
+            return false;
         for (size_t k = 1; k <= n; k++) {
             if ((p[i + k] & 0xC0) != 0x80) return false;
             c = (c << 6) | (p[i + k] & 0x3F);
@@ -134,7 +154,10 @@ long wk_points_unpack(const uint8_t *p, size_t len, int32_t *vals, size_t cap)
     return (long)n;
 }
 
-long wk_points_count(const uint8_t *p, size_t len) { return wk_points_unpack(p, len, NULL, 0); }
+long wk_points_count(const uint8_t *p, size_t len)
+{
+    return wk_points_unpack(p, len, NULL, 0);
+}
 
 int wk_subject_board(const char *subject, char out[65])
 {
@@ -150,17 +173,35 @@ int wk_subject_board(const char *subject, char out[65])
 /* ---- the batch ---- */
 
 enum {
-    P_BOARD, P_SEQ, P_OP_ID, P_CLIENT, P_KIND, P_TIME_MS, P_PAYLOAD,
-    S_BOARD, S_SEQ, S_ID, S_COLOR, S_WIDTH, S_POINTS, S_AUTHOR,
-    V_BOARD, V_SEQ, V_ID, V_HIDDEN,
-    D_SEQ, D_SUBJECT, D_PAYLOAD, D_REASON,
+    P_BOARD,
+    P_SEQ,
+    P_OP_ID,
+    P_CLIENT,
+    P_KIND,
+    P_TIME_MS,
+    P_PAYLOAD,
+    S_BOARD,
+    S_SEQ,
+    S_ID,
+    S_COLOR,
+    S_WIDTH,
+    S_POINTS,
+    S_AUTHOR,
+    V_BOARD,
+    V_SEQ,
+    V_ID,
+    V_HIDDEN,
+    D_SEQ,
+    D_SUBJECT,
+    D_PAYLOAD,
+    D_REASON,
 };
 
 struct wk_batch {
     wk_buf col[WK_BATCH_NPARAMS];
     size_t n[WK_BATCH_NPARAMS]; /* elements per column */
     size_t nops, ndead;
-    wk_buf tmp;                 /* packed points scratch */
+    wk_buf tmp; /* packed points scratch */
     bool sealed;
 };
 
@@ -175,7 +216,8 @@ wk_batch *wk_batch_create(void)
 void wk_batch_destroy(wk_batch *b)
 {
     if (!b) return;
-    for (int i = 0; i < WK_BATCH_NPARAMS; i++) wk_buf_free(&b->col[i]);
+    for (int i = 0; i < WK_BATCH_NPARAMS; i++)
+        wk_buf_free(&b->col[i]);
     wk_buf_free(&b->tmp);
     free(b);
 }
@@ -190,8 +232,14 @@ void wk_batch_reset(wk_batch *b)
     b->sealed = false;
 }
 
-size_t wk_batch_nops(const wk_batch *b) { return b->nops; }
-size_t wk_batch_ndead(const wk_batch *b) { return b->ndead; }
+size_t wk_batch_nops(const wk_batch *b)
+{
+    return b->nops;
+}
+size_t wk_batch_ndead(const wk_batch *b)
+{
+    return b->ndead;
+}
 
 /* Element separator: "{" before the first, "," after. */
 static int sep(wk_batch *b, int c)
@@ -214,7 +262,10 @@ static int put_text(wk_batch *b, int c, const char *s, size_t len)
     return 0;
 }
 
-static int put_str(wk_batch *b, int c, const char *s) { return put_text(b, c, s ? s : "", s ? strlen(s) : 0); }
+static int put_str(wk_batch *b, int c, const char *s)
+{
+    return put_text(b, c, s ? s : "", s ? strlen(s) : 0);
+}
 
 static int put_bytea(wk_batch *b, int c, const void *data, size_t len)
 {
@@ -263,7 +314,8 @@ static const char *check_op(const Wb__V1__Op *op, const char *subj_board)
 {
     if (op->board[0] && strcmp(op->board, subj_board)) return "board differs from subject";
     if (!wk_valid_id(op->op_id)) return "bad op_id";
-    if (!wk_valid_utf8(op->client_id, 256) || !wk_valid_utf8(op->gateway, 256)) return "bad client_id";
+    if (!wk_valid_utf8(op->client_id, 256) || !wk_valid_utf8(op->gateway, 256))
+        return "bad client_id";
     switch (op->kind) {
     case WB__V1__KIND__KIND_STROKE: {
         const Wb__V1__Stroke *s = op->stroke;

@@ -44,9 +44,15 @@ void wk_db_disconnect(wk_db *db)
     db->conn = NULL;
 }
 
-bool wk_db_connected(wk_db *db) { return db->conn && PQstatus(db->conn) == CONNECTION_OK; }
+bool wk_db_connected(wk_db *db)
+{
+    return db->conn && PQstatus(db->conn) == CONNECTION_OK;
+}
 
-PGconn *wk_db_conn(wk_db *db) { return db->conn; }
+PGconn *wk_db_conn(wk_db *db)
+{
+    return db->conn;
+}
 
 static void first_line(char *dst, size_t cap, const char *msg)
 {
@@ -101,8 +107,13 @@ int wk_db_connect(wk_db *db)
     for (int attempt = 0; attempt < 2; attempt++) {
         /* Defaults first: anything the URL sets overrides them. A hung server
          * must not hang the worker (connect timeout, TCP keepalives). */
-        const char *kw[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                            "keepalives_count", "application_name", "dbname", NULL};
+        const char *kw[] = {"connect_timeout",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "application_name",
+                            "dbname",
+                            NULL};
         const char *val[] = {"5", "10", "3", "3", db->who, db->url, NULL};
         db->conn = PQconnectdbParams(kw, val, 1);
         if (PQstatus(db->conn) == CONNECTION_OK) break;

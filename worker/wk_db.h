@@ -24,8 +24,8 @@ PGconn *wk_db_conn(wk_db *db);
 
 typedef enum {
     WK_DB_OK = 0,
-    WK_DB_RETRY,   /* connection lost or transient (deadlock, shutdown): reconnect/retry later */
-    WK_DB_DATA,    /* the statement itself was refused: retrying the same data will not help */
+    WK_DB_RETRY, /* connection lost or transient (deadlock, shutdown): reconnect/retry later */
+    WK_DB_DATA,  /* the statement itself was refused: retrying the same data will not help */
 } wk_db_rc;
 
 /* Classifies a failed result (or a NULL result) and disconnects if the

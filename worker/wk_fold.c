@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void wk_fold_init(wk_fold *f) { memset(f, 0, sizeof *f); }
+void wk_fold_init(wk_fold *f)
+{
+    memset(f, 0, sizeof *f);
+}
 
 void wk_fold_free(wk_fold *f)
 {
@@ -77,7 +80,8 @@ int wk_fold_apply_batch(wk_fold *f, const wk_fop *ops, size_t n)
     bool *apply = calloc(n ? n : 1, sizeof *apply);
     int logged = -1;
     if (!sorted || !apply) goto out;
-    for (size_t i = 0; i < n; i++) sorted[i] = &ops[i];
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &ops[i];
     qsort(sorted, n, sizeof *sorted, cmp_seq);
     logged = 0;
     for (size_t i = 0; i < n; i++) {
@@ -136,7 +140,8 @@ bool wk_fold_visible(const wk_fold_stroke *s, uint64_t max_clear_seq)
 
 static int cmp_add(const void *a, const void *b)
 {
-    const wk_fold_stroke *x = *(const wk_fold_stroke *const *)a, *y = *(const wk_fold_stroke *const *)b;
+    const wk_fold_stroke *x = *(const wk_fold_stroke *const *)a,
+                         *y = *(const wk_fold_stroke *const *)b;
     return (x->add_seq > y->add_seq) - (x->add_seq < y->add_seq);
 }
 
@@ -149,7 +154,8 @@ size_t wk_fold_visible_ids(const wk_fold *f, const char **out, size_t cap)
         if (wk_fold_visible(&f->s[i], f->max_clear_seq)) v[k++] = &f->s[i];
     qsort(v, k, sizeof *v, cmp_add);
     size_t m = k < cap ? k : cap;
-    for (size_t i = 0; i < m; i++) out[i] = v[i]->id;
+    for (size_t i = 0; i < m; i++)
+        out[i] = v[i]->id;
     free(v);
     return m;
 }
@@ -161,16 +167,19 @@ size_t wk_fold_reference(const wk_fop *ops, size_t n, const char **out, size_t c
     bool *hidden = calloc(n ? n : 1, sizeof *hidden);
     size_t nl = 0, m = (size_t)-1;
     if (!sorted || !list || !hidden) goto out;
-    for (size_t i = 0; i < n; i++) sorted[i] = &ops[i];
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &ops[i];
     qsort(sorted, n, sizeof *sorted, cmp_seq);
     for (size_t i = 0; i < n; i++) {
         const wk_fop *op = sorted[i];
         bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++) dup = !strcmp(sorted[j]->op_id, op->op_id);
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !strcmp(sorted[j]->op_id, op->op_id);
         if (dup) continue;
         if (op->kind == 1) {
             bool exists = false;
-            for (size_t j = 0; j < nl && !exists; j++) exists = !strcmp(list[j], op->sid);
+            for (size_t j = 0; j < nl && !exists; j++)
+                exists = !strcmp(list[j], op->sid);
             if (!exists) {
                 hidden[nl] = false;
                 list[nl++] = op->sid;
@@ -180,7 +189,8 @@ size_t wk_fold_reference(const wk_fop *ops, size_t n, const char **out, size_t c
                 for (size_t j = 0; j < nl; j++)
                     if (!strcmp(list[j], op->ids[k])) hidden[j] = op->kind == 2;
         } else if (op->kind == 4) {
-            for (size_t j = 0; j < nl; j++) hidden[j] = true;
+            for (size_t j = 0; j < nl; j++)
+                hidden[j] = true;
         }
     }
     m = 0;

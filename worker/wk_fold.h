@@ -16,9 +16,9 @@
 
 typedef struct wk_fop {
     uint64_t seq;
-    int kind;              /* 1 stroke, 2 erase, 3 restore, 4 clear (wb.v1.Kind) */
+    int kind; /* 1 stroke, 2 erase, 3 restore, 4 clear (wb.v1.Kind) */
     const char *op_id;
-    const char *sid;       /* stroke: its id */
+    const char *sid;        /* stroke: its id */
     const char *const *ids; /* erase/restore */
     size_t n_ids;
 } wk_fop;

@@ -53,7 +53,11 @@ static void send_all(int fd, const char *p, size_t n)
 static void respond(wk_http *h, int fd, int code, const char *ctype, const char *body, size_t blen)
 {
     wk_buf_reset(&h->out);
-    const char *reason = code == 200 ? "OK" : code == 404 ? "Not Found" : code == 405 ? "Method Not Allowed" : code == 503 ? "Service Unavailable" : "Bad Request";
+    const char *reason = code == 200   ? "OK"
+                         : code == 404 ? "Not Found"
+                         : code == 405 ? "Method Not Allowed"
+                         : code == 503 ? "Service Unavailable"
+                                       : "Bad Request";
     if (wk_buf_printf(&h->out,
                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                       "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
@@ -94,9 +98,12 @@ static void serve(wk_http *h, int fd)
     if (!strcmp(path, "/healthz")) {
         char why[128] = "";
         bool ok = h->health(h->arg, why, sizeof why);
-        if (ok) wk_buf_puts(&h->body, "ok\n");
-        else wk_buf_printf(&h->body, "unavailable: %s\n", why);
-        respond(h, fd, ok ? 200 : 503, "text/plain; charset=utf-8", h->body.p, head ? 0 : h->body.len);
+        if (ok)
+            wk_buf_puts(&h->body, "ok\n");
+        else
+            wk_buf_printf(&h->body, "unavailable: %s\n", why);
+        respond(h, fd, ok ? 200 : 503, "text/plain; charset=utf-8", h->body.p,
+                head ? 0 : h->body.len);
     } else if (!strcmp(path, "/metrics")) {
         if (wk_metrics_render(&h->body) < 0) {
             respond(h, fd, 503, "text/plain", "oom\n", 4);

@@ -14,7 +14,8 @@ typedef bool (*wk_health_fn)(void *arg, char *why, int cap);
 typedef void (*wk_tick_fn)(void *arg);
 
 /* Binds host:port and starts the thread. NULL on failure (logged). */
-wk_http *wk_http_create(const char *host, int port, wk_health_fn health, wk_tick_fn tick, void *arg);
+wk_http *wk_http_create(const char *host, int port, wk_health_fn health, wk_tick_fn tick,
+                        void *arg);
 void wk_http_destroy(wk_http *h);
 
 #endif

@@ -37,15 +37,15 @@
 
 typedef struct wk_cfg {
     const char *id, *nats_url, *pg_url, *host, *migrations, *log_level;
-    long long port, batch, batch_max_bytes, batch_wait_ms, ack_wait_ms, max_ack_pending, snap_threads, chunk_bytes,
-        max_age_sec;
+    long long port, batch, batch_max_bytes, batch_wait_ms, ack_wait_ms, max_ack_pending,
+        snap_threads, chunk_bytes, max_age_sec;
 } wk_cfg;
 
 typedef struct wk_worker {
     wk_cfg cfg;
-    wk_nats pn;              /* persistence connection */
-    wk_nats sn;              /* snapshot + stats connection */
-    atomic_bool sn_ready;    /* sn usable by the http thread */
+    wk_nats pn;           /* persistence connection */
+    wk_nats sn;           /* snapshot + stats connection */
+    atomic_bool sn_ready; /* sn usable by the http thread */
     natsSubscription *sub;
     wk_db *db;
     wk_batch *batch, *single;
@@ -53,10 +53,10 @@ typedef struct wk_worker {
     wk_http *http;
     /* Per message of the fetched batch (sized per fetch: nats.c may return
      * more than the batch asked for, e.g. late replies to earlier pulls). */
-    uint64_t *seqs;          /* stream seq (0: no metadata, skipped) */
-    int64_t *time_ms;        /* Op.time_ms (0: dead letter) */
-    int64_t *stored_ns;      /* JetStream store time (ns since the epoch) */
-    size_t cap;              /* entries allocated in the three arrays */
+    uint64_t *seqs;     /* stream seq (0: no metadata, skipped) */
+    int64_t *time_ms;   /* Op.time_ms (0: dead letter) */
+    int64_t *stored_ns; /* JetStream store time (ns since the epoch) */
+    size_t cap;         /* entries allocated in the three arrays */
     double last_pg_check;
 } wk_worker;
 
@@ -261,7 +261,8 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
         if (mono_s() - last_progress > 10) {
             /* Keep the messages ours while PostgreSQL is away (resets the ack wait). */
-            for (int i = from; i < list->Count; i++) natsMsg_InProgress(list->Msgs[i], NULL);
+            for (int i = from; i < list->Count; i++)
+                natsMsg_InProgress(list->Msgs[i], NULL);
             last_progress = mono_s();
         }
     }
@@ -270,8 +271,10 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
     int acked = 0;
     for (int i = from; i < to; i++) {
         if (!seqs[i]) continue;
-        if (natsMsg_Ack(list->Msgs[i], NULL) != NATS_OK) wk_metric_err(WK_ERR_ACK);
-        else acked++;
+        if (natsMsg_Ack(list->Msgs[i], NULL) != NATS_OK)
+            wk_metric_err(WK_ERR_ACK);
+        else
+            acked++;
         if (w->time_ms[i] > 0)
             wk_hist_observe(&wk_m.lag_seconds, (double)(now - w->time_ms[i]) / 1000.0);
         if (w->stored_ns[i] > 0)
@@ -327,12 +330,13 @@ static void process(wk_worker *w, natsMsgList *list)
         int to = from;
         size_t bytes = 0;
         while (to < count && (to == from || bytes + (size_t)natsMsg_GetDataLength(list->Msgs[to]) <=
-                                                 (size_t)w->cfg.batch_max_bytes))
+                                                (size_t)w->cfg.batch_max_bytes))
             bytes += (size_t)natsMsg_GetDataLength(list->Msgs[to++]);
         atomic_store(&wk_m.loop_ms, wk_mono_ms());
         if (write_range(w, list, from, to) < 0) {
             /* Shutting down with ops unwritten: hand them back, never ack them. */
-            for (int i = from; i < count; i++) natsMsg_Nak(list->Msgs[i], NULL);
+            for (int i = from; i < count; i++)
+                natsMsg_Nak(list->Msgs[i], NULL);
             wb_warn("stopping with %d unwritten ops: returned to the stream", count - from);
             break;
         }
@@ -390,7 +394,8 @@ static void run(wk_worker *w)
                 wb_warn("fetch: %s (jetstream error %d)", natsStatus_GetText(s), (int)jerr);
             idle_pg_check(w);
             /* Connected yet failing (consumer or stream gone): set them up again. */
-            if (natsConnection_Status(w->pn.nc) == NATS_CONN_STATUS_CONNECTED && fetch_errors >= 5) {
+            if (natsConnection_Status(w->pn.nc) == NATS_CONN_STATUS_CONNECTED &&
+                fetch_errors >= 5) {
                 natsSubscription_Destroy(w->sub);
                 w->sub = NULL;
                 fetch_errors = 0;
@@ -410,20 +415,33 @@ int main(int argc, char **argv)
     wk_cfg *c = &w.cfg;
     const wb_cfg_item items[] = {
         {"id", "WB_WORKER_ID", WB_CFG_STR, "worker", 0, 0, &c->id, "instance name (logs, NATS)"},
-        {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &c->nats_url, "NATS server URL"},
-        {"pg-url", "WB_PG_URL", WB_CFG_STR, "postgresql://postgres@127.0.0.1:5433/whiteboard", 0, 0, &c->pg_url, "PostgreSQL URL (database created if missing)"},
+        {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &c->nats_url,
+         "NATS server URL"},
+        {"pg-url", "WB_PG_URL", WB_CFG_STR, "postgresql://postgres@127.0.0.1:5433/whiteboard", 0, 0,
+         &c->pg_url, "PostgreSQL URL (database created if missing)"},
         {"host", "WB_WORKER_HOST", WB_CFG_STR, "127.0.0.1", 0, 0, &c->host, "HTTP listen address"},
-        {"port", "WB_WORKER_PORT", WB_CFG_INT, "9101", 1, 65535, &c->port, "HTTP port (/healthz, /metrics)"},
-        {"migrations", "WB_MIGRATIONS_DIR", WB_CFG_STR, "migrations", 0, 0, &c->migrations, "directory of NNNN_name.sql"},
-        {"batch", "WB_BATCH", WB_CFG_INT, "500", 1, 10000, &c->batch, "max ops per fetch/transaction"},
-        {"batch-max-bytes", "WB_BATCH_MAX_BYTES", WB_CFG_INT, "8388608", 65536, 1LL << 30, &c->batch_max_bytes, "max payload bytes per transaction (a bigger fetch is split)"},
-        {"batch-wait-ms", "WB_BATCH_WAIT_MS", WB_CFG_INT, "100", 1, 60000, &c->batch_wait_ms, "max wait for a batch"},
-        {"ack-wait-ms", "WB_ACK_WAIT_MS", WB_CFG_INT, "30000", 1000, 3600000, &c->ack_wait_ms, "consumer ack wait"},
-        {"max-ack-pending", "WB_MAX_ACK_PENDING", WB_CFG_INT, "20000", 1, 1000000, &c->max_ack_pending, "consumer max ack pending"},
-        {"snapshot-threads", "WB_SNAPSHOT_THREADS", WB_CFG_INT, "2", 1, 32, &c->snap_threads, "snapshot responder threads"},
-        {"snapshot-chunk-bytes", "WB_SNAPSHOT_CHUNK_BYTES", WB_CFG_INT, "524288", 4096, 4000000, &c->chunk_bytes, "snapshot chunk budget"},
-        {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &c->max_age_sec, "WB_OPS max age, as the gateways use (0: keep)"},
-        {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &c->log_level, "debug|info|warn|error"},
+        {"port", "WB_WORKER_PORT", WB_CFG_INT, "9101", 1, 65535, &c->port,
+         "HTTP port (/healthz, /metrics)"},
+        {"migrations", "WB_MIGRATIONS_DIR", WB_CFG_STR, "migrations", 0, 0, &c->migrations,
+         "directory of NNNN_name.sql"},
+        {"batch", "WB_BATCH", WB_CFG_INT, "500", 1, 10000, &c->batch,
+         "max ops per fetch/transaction"},
+        {"batch-max-bytes", "WB_BATCH_MAX_BYTES", WB_CFG_INT, "8388608", 65536, 1LL << 30,
+         &c->batch_max_bytes, "max payload bytes per transaction (a bigger fetch is split)"},
+        {"batch-wait-ms", "WB_BATCH_WAIT_MS", WB_CFG_INT, "100", 1, 60000, &c->batch_wait_ms,
+         "max wait for a batch"},
+        {"ack-wait-ms", "WB_ACK_WAIT_MS", WB_CFG_INT, "30000", 1000, 3600000, &c->ack_wait_ms,
+         "consumer ack wait"},
+        {"max-ack-pending", "WB_MAX_ACK_PENDING", WB_CFG_INT, "20000", 1, 1000000,
+         &c->max_ack_pending, "consumer max ack pending"},
+        {"snapshot-threads", "WB_SNAPSHOT_THREADS", WB_CFG_INT, "2", 1, 32, &c->snap_threads,
+         "snapshot responder threads"},
+        {"snapshot-chunk-bytes", "WB_SNAPSHOT_CHUNK_BYTES", WB_CFG_INT, "524288", 4096, 4000000,
+         &c->chunk_bytes, "snapshot chunk budget"},
+        {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &c->max_age_sec,
+         "WB_OPS max age, as the gateways use (0: keep)"},
+        {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &c->log_level,
+         "debug|info|warn|error"},
     };
     const size_t nitems = sizeof items / sizeof *items;
     bool migrate_only = argc > 1 && !strcmp(argv[1], "migrate");

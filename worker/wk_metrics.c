@@ -9,8 +9,8 @@
 
 wk_metrics wk_m;
 
-static const char *const g_err_names[WK_ERR__COUNT] = {"pg", "pg_data", "fetch", "ack",
-                                                        "decode", "snapshot", "consumer"};
+static const char *const g_err_names[WK_ERR__COUNT] = {"pg",     "pg_data",  "fetch",   "ack",
+                                                       "decode", "snapshot", "consumer"};
 
 static void hist_init(wk_hist *h, const char *name, const char *help, const double *le, size_t nb)
 {
@@ -27,7 +27,7 @@ void wk_metrics_init(void)
     static const double secs[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
     static const double lag[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                 0.5,   1,      2.5,   5,    10,    30,   60, 300};
+                                 0.5,   1,      2.5,   5,    10,    30,   60,  300};
     memset(&wk_m, 0, sizeof wk_m);
     atomic_store(&wk_m.consumer_pending, -1);
     atomic_store(&wk_m.consumer_ack_pending, -1);
@@ -50,7 +50,8 @@ void wk_metrics_init(void)
 void wk_hist_observe(wk_hist *h, double v)
 {
     size_t i = 0;
-    while (i < h->nb && v > h->le[i]) i++;
+    while (i < h->nb && v > h->le[i])
+        i++;
     atomic_fetch_add_explicit(&h->count[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&h->n, 1, memory_order_relaxed);
     if (v > 0) atomic_fetch_add_explicit(&h->sum_micro, (uint64_t)(v * 1e6), memory_order_relaxed);
@@ -87,11 +88,11 @@ static int render_hist(wk_buf *b, wk_hist *h)
                          (unsigned long long)atomic_load(&h->n));
 }
 
-#define COUNTER(b, name, help, v)                                                              \
-    wk_buf_printf(b, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %llu\n",      \
+#define COUNTER(b, name, help, v)                                                                  \
+    wk_buf_printf(b, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %llu\n",         \
                   (unsigned long long)(v))
-#define GAUGE(b, name, help, v)                                                                \
-    wk_buf_printf(b, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %lld\n",        \
+#define GAUGE(b, name, help, v)                                                                    \
+    wk_buf_printf(b, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %lld\n",           \
                   (long long)(v))
 
 int wk_metrics_render(wk_buf *b)
@@ -103,7 +104,8 @@ int wk_metrics_render(wk_buf *b)
                 atomic_load(&wk_m.ops_duplicate)) < 0 ||
         COUNTER(b, "wb_worker_msgs_acked_total", "Stream messages acked after commit.",
                 atomic_load(&wk_m.msgs_acked)) < 0 ||
-        COUNTER(b, "wb_worker_batches_total", "Batches committed.", atomic_load(&wk_m.batches)) < 0 ||
+        COUNTER(b, "wb_worker_batches_total", "Batches committed.", atomic_load(&wk_m.batches)) <
+            0 ||
         COUNTER(b, "wb_worker_snapshots_total", "wb.snapshot requests answered.",
                 atomic_load(&wk_m.snapshots)) < 0 ||
         COUNTER(b, "wb_worker_snapshot_strokes_total", "Strokes sent in snapshots.",
@@ -119,7 +121,8 @@ int wk_metrics_render(wk_buf *b)
               atomic_load(&wk_m.pg_up)) < 0 ||
         GAUGE(b, "wb_worker_nats_up", "1 while the persistence NATS connection is up.",
               atomic_load(&wk_m.nats_up)) < 0 ||
-        GAUGE(b, "wb_worker_loop_age_ms", "Since the persistence loop last went round (a stall detector).",
+        GAUGE(b, "wb_worker_loop_age_ms",
+              "Since the persistence loop last went round (a stall detector).",
               atomic_load(&wk_m.loop_ms) ? wk_mono_ms() - atomic_load(&wk_m.loop_ms) : -1) < 0)
         return -1;
     if (wk_buf_printf(b, "# HELP wb_worker_errors_total Errors by kind.\n"

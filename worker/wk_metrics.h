@@ -16,39 +16,39 @@
 typedef struct wk_hist {
     const char *name, *help;
     size_t nb;
-    double le[WK_HIST_MAX_BUCKETS];         /* upper bounds; +Inf is implicit */
-    _Atomic uint64_t count[WK_HIST_MAX_BUCKETS + 1];  /* per bucket (not cumulative) */
+    double le[WK_HIST_MAX_BUCKETS];                  /* upper bounds; +Inf is implicit */
+    _Atomic uint64_t count[WK_HIST_MAX_BUCKETS + 1]; /* per bucket (not cumulative) */
     _Atomic uint64_t n;
-    _Atomic uint64_t sum_micro;              /* sum of observations x 1e6 */
+    _Atomic uint64_t sum_micro; /* sum of observations x 1e6 */
 } wk_hist;
 
 typedef enum {
-    WK_ERR_PG = 0,     /* a batch write failed (connection or statement) */
-    WK_ERR_PG_DATA,    /* PostgreSQL refused the data (batch split, op dead-lettered) */
-    WK_ERR_FETCH,      /* natsSubscription_Fetch failed (not a timeout) */
-    WK_ERR_ACK,        /* natsMsg_Ack failed */
-    WK_ERR_DECODE,     /* a stream message was not a valid Op (dead-lettered) */
-    WK_ERR_SNAPSHOT,   /* a snapshot request failed */
-    WK_ERR_CONSUMER,   /* consumer info / ensure failed */
+    WK_ERR_PG = 0,   /* a batch write failed (connection or statement) */
+    WK_ERR_PG_DATA,  /* PostgreSQL refused the data (batch split, op dead-lettered) */
+    WK_ERR_FETCH,    /* natsSubscription_Fetch failed (not a timeout) */
+    WK_ERR_ACK,      /* natsMsg_Ack failed */
+    WK_ERR_DECODE,   /* a stream message was not a valid Op (dead-lettered) */
+    WK_ERR_SNAPSHOT, /* a snapshot request failed */
+    WK_ERR_CONSUMER, /* consumer info / ensure failed */
     WK_ERR__COUNT
 } wk_err_kind;
 
 typedef struct wk_metrics {
-    _Atomic uint64_t ops_persisted;     /* ops newly logged */
-    _Atomic uint64_t ops_duplicate;     /* acked again without a new row (redelivery, late resend) */
+    _Atomic uint64_t ops_persisted; /* ops newly logged */
+    _Atomic uint64_t ops_duplicate; /* acked again without a new row (redelivery, late resend) */
     _Atomic uint64_t msgs_acked;
     _Atomic uint64_t batches;
     _Atomic uint64_t snapshots;
     _Atomic uint64_t snapshot_strokes;
     _Atomic uint64_t errors[WK_ERR__COUNT];
-    _Atomic int64_t consumer_pending;   /* -1: unknown */
+    _Atomic int64_t consumer_pending; /* -1: unknown */
     _Atomic int64_t consumer_ack_pending;
     _Atomic int64_t consumer_ack_floor;
     _Atomic int pg_up, nats_up, snap_nats_up;
-    _Atomic int64_t loop_ms;            /* monotonic ms of the persistence loop's last turn */
-    wk_hist batch_size;      /* messages per fetched batch */
-    wk_hist commit_seconds;  /* wb_apply_batch round trip (one transaction) */
-    wk_hist lag_seconds;     /* Op.time_ms (gateway accept) -> commit */
+    _Atomic int64_t loop_ms;    /* monotonic ms of the persistence loop's last turn */
+    wk_hist batch_size;         /* messages per fetched batch */
+    wk_hist commit_seconds;     /* wb_apply_batch round trip (one transaction) */
+    wk_hist lag_seconds;        /* Op.time_ms (gateway accept) -> commit */
     wk_hist stream_lag_seconds; /* stored in JetStream (= publish ack) -> commit */
     wk_hist snapshot_seconds;
 } wk_metrics;

@@ -18,8 +18,10 @@
 int wk_migrate_parse_name(const char *file, int *version, char *name, size_t cap)
 {
     size_t len = strlen(file), i = 0;
-    while (i < len && file[i] >= '0' && file[i] <= '9') i++;
-    if (i != 4 || len < 4 + 1 + 1 + 4 || file[4] != '_' || strcmp(file + len - 4, ".sql")) return -1;
+    while (i < len && file[i] >= '0' && file[i] <= '9')
+        i++;
+    if (i != 4 || len < 4 + 1 + 1 + 4 || file[4] != '_' || strcmp(file + len - 4, ".sql"))
+        return -1;
     size_t nlen = len - 5 - 4;
     if (nlen == 0 || nlen >= cap) return -1;
     for (size_t k = 5; k < len - 4; k++) {

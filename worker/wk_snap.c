@@ -78,7 +78,8 @@ static uint32_t be32(const char *p)
 
 static void chunk_clear(chunk *c)
 {
-    for (size_t i = 0; i < c->n; i++) free(c->items[i]);
+    for (size_t i = 0; i < c->n; i++)
+        free(c->items[i]);
     c->n = 0;
     c->bytes = 0;
 }
@@ -153,7 +154,8 @@ static snap_item *row_item(PGresult *r)
 static void drain(PGconn *c)
 {
     PGresult *r;
-    while ((r = PQgetResult(c))) PQclear(r);
+    while ((r = PQgetResult(c)))
+        PQclear(r);
 }
 
 /* Streams the board's strokes into chunks. Returns NULL or an error text. */
@@ -321,7 +323,8 @@ wk_snap *wk_snap_create(const wk_snap_cfg *cfg)
         snprintf(who, sizeof who, "snap-%d", i);
         t->db = wk_db_create(cfg->pg_url, who);
         if (!t->db) goto err;
-        natsStatus st = natsConnection_QueueSubscribeSync(&t->sub, cfg->nc, "wb.snapshot", "wb-workers");
+        natsStatus st =
+            natsConnection_QueueSubscribeSync(&t->sub, cfg->nc, "wb.snapshot", "wb-workers");
         if (st == NATS_OK) st = natsSubscription_SetPendingLimits(t->sub, 1000, 64 * 1024 * 1024);
         if (st != NATS_OK) {
             wb_error("snapshot subscribe: %s", natsStatus_GetText(st));
