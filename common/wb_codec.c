@@ -49,6 +49,16 @@ static bool get_id(const json_t *v, char out[WB_ID_MAX + 1])
     return true;
 }
 
+/* A finite number within +-1e7. */
+static bool get_num(const json_t *v, double *out)
+{
+    if (!json_is_number(v)) return false;
+    double d = json_number_value(v);
+    if (!isfinite(d) || d > WB_MAX_COORD || d < -WB_MAX_COORD) return false;
+    *out = d;
+    return true;
+}
+
 /* A finite number within +-1e7, rounded to tenths. */
 static bool get_coord(const json_t *v, int64_t *t)
 {
@@ -158,8 +168,8 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
     case WB_C_CLEAR:
         return WB_E_NONE;
     case WB_C_CURSOR:
-        if (!get_coord(json_object_get(obj, "x"), &m->x10) ||
-            !get_coord(json_object_get(obj, "y"), &m->y10))
+        if (!get_num(json_object_get(obj, "x"), &m->x) ||
+            !get_num(json_object_get(obj, "y"), &m->y))
             FAIL("cursor x and y must be finite numbers within +-1e7");
         return WB_E_NONE;
     case WB_C_PING: {
@@ -252,8 +262,8 @@ int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const
         l.body_case = WB__V1__LIVE__BODY_DRAFT;
         l.draft = &st;
     } else if (m->type == WB_C_CURSOR) {
-        cur.x = (double)m->x10 / 10.0;
-        cur.y = (double)m->y10 / 10.0;
+        cur.x = m->x;
+        cur.y = m->y;
         l.body_case = WB__V1__LIVE__BODY_CURSOR;
         l.cursor = &cur;
     } else {

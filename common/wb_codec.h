@@ -58,8 +58,8 @@ typedef struct wb_cmsg {
     wb_cstroke stroke; /* STROKE, DRAFT */
     char **ids;        /* ERASE, RESTORE: malloc'd strings */
     size_t nids;
-    int64_t x10, y10; /* CURSOR, tenths */
-    json_t *ts;       /* PING: the value to echo (a reference) */
+    double x, y; /* CURSOR, relayed as sent (finite, within +-1e7) */
+    json_t *ts;  /* PING: the value to echo (a reference) */
 } wb_cmsg;
 
 /* Parses one message object. Returns WB_E_NONE, or WB_E_BAD_JSON (not an

@@ -194,7 +194,7 @@ static void test_live(void **st)
     wb_jw_char(&w, 0);
     assert_string_equal(
         wb_jw_text(&w),
-        "{\"t\":\"cursor\",\"x\":1.3,\"y\":-2,\"from\":\"c1\",\"name\":\"Ann \\\"A\\\"\"}");
+        "{\"t\":\"cursor\",\"x\":1.25,\"y\":-2,\"from\":\"c1\",\"name\":\"Ann \\\"A\\\"\"}");
     wb_jw_free(&w);
     wb__v1__live__free_unpacked(l, NULL);
 
