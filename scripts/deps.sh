@@ -10,10 +10,9 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
   libwebsockets-dev libnats-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libpq-dev libcmocka-dev postgresql postgresql-contrib mkcert libnss3-tools openssl
-  chromium gnuplot curl procps iproute2 hadolint- docker-compose)
+  chromium gnuplot curl procps iproute2 docker-compose)
 want=()
 for p in "${APT_PKGS[@]}"; do
-  case $p in *-) continue ;; esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
 done
 if [ ${#want[@]} -gt 0 ]; then
