@@ -332,7 +332,7 @@ async def test_draft_and_cursor_relayed_not_echoed(wb_stack, wb_connect, wb_boar
     start = {c: c.mark() for c in (a, same, other, elsewhere)}
     d = {"t": "draft", "stroke": {"id": "d" + rid(8), "color": "#ff0000", "width": 3, "points": [1, 2, 3, 4]}}
     await a.send(d)
-    await a.send({"t": "cursor", "x": 12.5, "y": -3})
+    await a.send({"t": "cursor", "x": 12.345, "y": -3})
     for c in (same, other):
         m = await c.wait_for("draft", start=start[c], timeout=3)
         assert m["from"] == a.client_id and m["name"] == "alice"
@@ -340,7 +340,7 @@ async def test_draft_and_cursor_relayed_not_echoed(wb_stack, wb_connect, wb_boar
         assert [round(v, 1) for v in m["stroke"]["points"]] == [1, 2, 3, 4]
         m = await c.wait_for("cursor", start=start[c], timeout=3)
         assert m["from"] == a.client_id and m["name"] == "alice"
-        assert (m["x"], m["y"]) == (12.5, -3)
+        assert (m["x"], m["y"]) == (12.345, -3)  # relayed as sent, not rounded
     await a.ping()
     await asyncio.sleep(0.3)
     assert a.find("draft", start=start[a]) == [] and a.find("cursor", start=start[a]) == [], \
