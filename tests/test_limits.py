@@ -417,6 +417,7 @@ async def test_bad_input_never_affects_others(wb_stack, wb_connect, wb_board):
         assert c.errors == [], c.errors
     last = await same.wait_ack(await same.stroke())
     await other_gw.wait_seq(last)
+    await same.wait_seq(last)  # an ack may arrive before the sender's own ev
     await other_board.wait_ack(await other_board.stroke())
     assert [e["op"] for e in other_gw.evs] == [same.evs[-1]["op"]]
     for c in (same, other_gw, other_board):
