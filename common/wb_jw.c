@@ -141,7 +141,9 @@ void wb_jw_tenths(wb_jw *w, int64_t t)
     }
 }
 
-void wb_jw_double(wb_jw *w, double d)
+/* Writes d in the shortest "%g" form that reads back as the same value: as a
+ * double, or (as_float) as the float it came from. Integers print plainly. */
+static void write_shortest(wb_jw *w, double d, bool as_float)
 {
     if (!isfinite(d)) {
         wb_jw_raw(w, "0", 1);
@@ -152,32 +154,23 @@ void wb_jw_double(wb_jw *w, double d)
         return;
     }
     char tmp[32];
-    for (int prec = 6; prec <= 17; prec++) {
+    int maxprec = as_float ? 9 : 17;
+    for (int prec = 1; prec <= maxprec; prec++) {
         int n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d || prec == 17) {
+        bool same = as_float ? strtof(tmp, NULL) == (float)d : strtod(tmp, NULL) == d;
+        if (same || prec == maxprec) {
             wb_jw_raw(w, tmp, (size_t)n);
             return;
         }
     }
 }
 
+void wb_jw_double(wb_jw *w, double d)
+{
+    write_shortest(w, d, false);
+}
+
 void wb_jw_float(wb_jw *w, float f)
 {
-    double d = (double)f;
-    if (!isfinite(d)) {
-        wb_jw_raw(w, "0", 1);
-        return;
-    }
-    if (fabs(d) < 9e15 && d == (double)(int64_t)d) {
-        wb_jw_i64(w, (int64_t)d);
-        return;
-    }
-    char tmp[32];
-    for (int prec = 1; prec <= 9; prec++) {
-        int n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtof(tmp, NULL) == f || prec == 9) {
-            wb_jw_raw(w, tmp, (size_t)n);
-            return;
-        }
-    }
+    write_shortest(w, (double)f, true);
 }

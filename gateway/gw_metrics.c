@@ -32,33 +32,38 @@ static void line(wb_jw *w, const char *name, const char *help, const char *type,
     wb_jw_raw(w, buf, (size_t)n);
 }
 
+/* The plain counters and gauges, one row each. */
+static const struct {
+    const char *name, *help, *type;
+    atomic_ullong *v;
+} g_simple[] = {
+    {"wb_gateway_connections", "Open WebSocket connections.", "gauge", &gw_m.conns},
+    {"wb_gateway_connections_total", "WebSocket connections accepted.", "counter",
+     &gw_m.conns_total},
+    {"wb_gateway_messages_in_total", "Client messages received.", "counter", &gw_m.msgs_in},
+    {"wb_gateway_messages_out_total", "Messages sent to clients.", "counter", &gw_m.msgs_out},
+    {"wb_gateway_frames_out_total", "WebSocket frames sent (coalesced).", "counter",
+     &gw_m.frames_out},
+    {"wb_gateway_bytes_out_total", "Payload bytes sent to clients.", "counter", &gw_m.bytes_out},
+    {"wb_gateway_drops_total", "Ephemeral messages dropped for slow clients.", "counter",
+     &gw_m.drops},
+    {"wb_gateway_ops_published_total", "Durable ops published to JetStream.", "counter",
+     &gw_m.ops_published},
+    {"wb_gateway_ops_acked_total", "Durable ops acknowledged by JetStream.", "counter",
+     &gw_m.ops_acked},
+    {"wb_gateway_live_published_total", "Ephemeral messages published.", "counter",
+     &gw_m.live_published},
+    {"wb_gateway_nats_messages_in_total", "Messages received from NATS.", "counter",
+     &gw_m.nats_msgs_in},
+    {"wb_gateway_gap_fills_total", "Gaps in a board's feed filled from the stream.", "counter",
+     &gw_m.gaps},
+};
+
 void gw_metrics_render(wb_jw *w)
 {
-    line(w, "wb_gateway_connections", "Open WebSocket connections.", "gauge",
-         atomic_load(&gw_m.conns));
-    line(w, "wb_gateway_connections_total", "WebSocket connections accepted.", "counter",
-         atomic_load(&gw_m.conns_total));
+    for (size_t i = 0; i < sizeof g_simple / sizeof *g_simple; i++)
+        line(w, g_simple[i].name, g_simple[i].help, g_simple[i].type, atomic_load(g_simple[i].v));
     line(w, "wb_gateway_boards", "Boards with local clients.", "gauge", gw_board_count());
-    line(w, "wb_gateway_messages_in_total", "Client messages received.", "counter",
-         atomic_load(&gw_m.msgs_in));
-    line(w, "wb_gateway_messages_out_total", "Messages sent to clients.", "counter",
-         atomic_load(&gw_m.msgs_out));
-    line(w, "wb_gateway_frames_out_total", "WebSocket frames sent (coalesced).", "counter",
-         atomic_load(&gw_m.frames_out));
-    line(w, "wb_gateway_bytes_out_total", "Payload bytes sent to clients.", "counter",
-         atomic_load(&gw_m.bytes_out));
-    line(w, "wb_gateway_drops_total", "Ephemeral messages dropped for slow clients.", "counter",
-         atomic_load(&gw_m.drops));
-    line(w, "wb_gateway_ops_published_total", "Durable ops published to JetStream.", "counter",
-         atomic_load(&gw_m.ops_published));
-    line(w, "wb_gateway_ops_acked_total", "Durable ops acknowledged by JetStream.", "counter",
-         atomic_load(&gw_m.ops_acked));
-    line(w, "wb_gateway_live_published_total", "Ephemeral messages published.", "counter",
-         atomic_load(&gw_m.live_published));
-    line(w, "wb_gateway_nats_messages_in_total", "Messages received from NATS.", "counter",
-         atomic_load(&gw_m.nats_msgs_in));
-    line(w, "wb_gateway_gap_fills_total", "Gaps in a board's feed filled from the stream.",
-         "counter", atomic_load(&gw_m.gaps));
     line(w, "wb_gateway_nats_connected", "1 while NATS is connected and the stream is ready.",
          "gauge", gw_nats_ok());
     line(w, "wb_gateway_draining", "1 while shutting down.", "gauge", atomic_load(&gw.draining));
