@@ -47,6 +47,9 @@ Dir::Cache "$A/cache";
 Dir::Cache::archives "$A/cache/archives";
 APT::Architecture "$(dpkg --print-architecture)";
 Acquire::Languages "none";
+// The project dir may not be traversable by the _apt sandbox user (a clone
+// under a 0700 temp dir): these downloads are only unpacked, never installed.
+APT::Sandbox::User "root";
 CONF
 export APT_CONFIG=$A/apt.conf
 

@@ -363,7 +363,18 @@ static void idle_pg_check(wk_worker *w)
 static void run(wk_worker *w)
 {
     int fetch_errors = 0;
+    unsigned seen_reconnects = atomic_load(&wk_nats_reconnects);
     while (!g_stop) {
+        unsigned rc = atomic_load(&wk_nats_reconnects);
+        if (rc != seen_reconnects && w->sub) {
+            /* Pull requests sent before a reconnect may still deliver into the
+             * old subscription, which makes nats.c 3.4.1's Fetch overrun its
+             * batch array: start over on a fresh subscription (the server
+             * redelivers anything unacked after the ack wait). */
+            natsSubscription_Destroy(w->sub);
+            w->sub = NULL;
+        }
+        seen_reconnects = rc;
         if (!w->sub && subscribe(w) < 0) {
             nap(1000);
             continue;

@@ -17,10 +17,13 @@ static void on_disconnected(natsConnection *nc, void *closure)
     wb_warn("nats disconnected");
 }
 
+atomic_uint wk_nats_reconnects;
+
 static void on_reconnected(natsConnection *nc, void *closure)
 {
     _Atomic int *up = closure;
     if (up) atomic_store(up, 1);
+    atomic_fetch_add(&wk_nats_reconnects, 1);
     wb_info("nats reconnected");
 }
 

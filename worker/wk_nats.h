@@ -21,6 +21,9 @@ typedef struct wk_nats {
 
 /* Connects (retrying every 500 ms until *stop), with endless reconnects.
  * Returns 0, or -1 if stopped first or on a setup error. */
+/* Reconnects of any worker connection so far (any thread). */
+extern atomic_uint wk_nats_reconnects;
+
 int wk_nats_open(wk_nats *n, const char *url, const char *name, _Atomic int *up,
                  volatile sig_atomic_t *stop);
 void wk_nats_close(wk_nats *n);
