@@ -1,6 +1,6 @@
 /* bench_parse: a fast, allocation-free scanner for server frames.
  *
- * A frame is one JSON object or a JSON array of objects (PROTOCOL.md s3).
+ * A frame is one JSON object or a JSON array of objects (docs/protocol.md §3).
  * For each message object it extracts the top-level fields the benchmark
  * needs and skips everything else (nested stroke objects, point arrays)
  * without building a tree. String values are raw slices into the frame

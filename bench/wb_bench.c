@@ -1,4 +1,4 @@
-/* wb-bench: load generator for any server speaking PROTOCOL.md.
+/* wb-bench: load generator for any server speaking docs/protocol.md.
  *
  * One libwebsockets context, one service thread (this one), N client
  * connections over B boards. D connections draw: durable `stroke` ops at

@@ -1,6 +1,6 @@
 /* wb_codec: client JSON messages in, protobuf (wb.v1) on NATS, JSON out.
  *
- * Parsing uses jansson and validates every field PROTOCOL.md constrains;
+ * Parsing uses jansson and validates every field docs/protocol.md §3 constrains;
  * output is written with wb_jw in one pass. Coordinates are carried as
  * integers in tenths, delta-coded (see proto/whiteboard.proto). Pure
  * functions, any thread. */
@@ -25,7 +25,7 @@ typedef enum {
     WB_C_PING,
 } wb_ctype;
 
-/* PROTOCOL.md section 3 error codes. */
+/* Error codes (docs/protocol.md §3 "Errors"). */
 typedef enum {
     WB_E_NONE = 0,
     WB_E_BAD_JSON,

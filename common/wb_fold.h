@@ -3,7 +3,7 @@
  * Every stroke keeps add_seq (the op that added it), and the latest
  * erase/restore that named it (vis_seq, vis_hidden); the board keeps the
  * latest clear (max_clear_seq). Visibility is derived, so applying the same
- * set of ops in any order, or twice, gives the state PROTOCOL.md defines for
+ * set of ops in any order, or twice, gives the state docs/protocol.md §4 defines for
  * applying them once in seq order. The gateway uses it to merge the worker's
  * snapshot with a replay from the stream; the worker's SQL follows the same
  * rules. Single-threaded per fold. */

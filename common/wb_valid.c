@@ -1,4 +1,4 @@
-/* wb_valid: PROTOCOL.md identifier and value checks. Pure, any thread. */
+/* wb_valid: docs/protocol.md §1 identifier and value checks. Pure, any thread. */
 #include "wb_valid.h"
 
 #include <stdio.h>

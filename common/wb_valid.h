@@ -1,4 +1,4 @@
-/* wb_valid: validation of the identifiers and values PROTOCOL.md allows.
+/* wb_valid: validation of the identifiers and values docs/protocol.md §1, §3 allow.
  * Pure functions, any thread. */
 #ifndef WB_VALID_H
 #define WB_VALID_H

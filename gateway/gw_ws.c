@@ -101,7 +101,7 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         const json_t *op = json_object_get(obj, "op");
         bool named =
             json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op));
-        if (named || true) { /* PROTOCOL: every dropped message gets an error */
+        if (named || true) { /* docs/protocol.md §6: every dropped message gets an error */
             c->rl_last_err_us = now;
             gw_conn_send_error(c, WB_E_RATE_LIMITED, named ? json_string_value(op) : NULL,
                                "rate limit exceeded: message dropped");

@@ -3,7 +3,7 @@
 gateway is taken down, then the clients' final boards are checked against the
 persisted boards (PostgreSQL, via GET /api/boards/{board}).
 
-One process, asyncio + websockets. Each client follows PROTOCOL.md section 4:
+One process, asyncio + websockets. Each client follows docs/protocol.md §5 "Client duties":
 it keeps every op until acked; when its socket drops it reconnects (through
 Traefik, so it lands on a live gateway) with ?since=<highest applied seq> and
 re-sends its unacked ops with the same op ids.
@@ -73,7 +73,7 @@ def http_json(url: str, cafile: str | None, timeout: float = 5.0):
 
 
 class Board:
-    """PROTOCOL.md board-state reducer (strokes only need append + hide)."""
+    """docs/protocol.md §4 board-state reducer (strokes only need append + hide)."""
 
     def __init__(self, strokes=()):
         self.order, self.by_id, self.hidden = [], {}, set()
@@ -191,7 +191,7 @@ class Client:
                 self.reconnects.append(time.monotonic() - self.dropped_at)
                 self.upgrades.append(self.t_upgraded - self.dropped_at)
                 self.dropped_at = None
-            for op, msg in list(self.unacked.items()):   # PROTOCOL 4: resend unacked, same ids
+            for op, msg in list(self.unacked.items()):   # docs/protocol.md §5: resend unacked, same ids
                 try:
                     await ws.send(json.dumps(msg))
                     self.resent += 1

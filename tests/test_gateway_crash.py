@@ -1,6 +1,6 @@
 """kill -9 a gateway while clients draw: nothing acked is lost, nothing doubled.
 
-Clients follow the PROTOCOL.md 4 client rules: keep every op until acked;
+Clients follow the client duties of docs/protocol.md §5: keep every op until acked;
 after a disconnect, reconnect (here: to the other gateway) with
 since = highest applied seq and re-send unacked ops with the same op ids.
 """

@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 5: limits and bad input, one test (or more) per row."""
+"""docs/protocol.md §6: limits and bad input, one test (or more) per row."""
 from __future__ import annotations
 
 import asyncio
@@ -194,7 +194,7 @@ async def test_bad_message(wb_stack, wb_connect, wb_board):
 
 
 async def test_nan_literal_is_bad_message(wb_stack, wb_connect, wb_board):
-    """PROTOCOL.md 5 lists NaN under bad_message. Python's json (and other
+    """docs/protocol.md §6 lists NaN under bad_message. Python's json (and other
     lenient encoders) write it as a bare NaN / Infinity token."""
     c = await wb_connect("gw-2", wb_board, wait_snapshot=True)
     for tok in ("NaN", "Infinity", "-Infinity"):

@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 6: observers on NATS see and decode every durable op."""
+"""docs/protocol.md §7: observers on NATS see and decode every durable op."""
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,4 @@
-"""PROTOCOL.md sections 2-4: the WebSocket and HTTP surface of the gateways.
+"""docs/protocol.md §2, §3, §5: the WebSocket and HTTP surface of the gateways.
 
 Clients connect straight to the gateway ports (gw-1, gw-2) so that "two
 gateways" really means two processes sharing only NATS.

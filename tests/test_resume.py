@@ -1,4 +1,4 @@
-"""PROTOCOL.md section 4: resume by `since`, snapshot + live ops without gaps."""
+"""docs/protocol.md §5: resume by `since`, snapshot + live ops without gaps."""
 from __future__ import annotations
 
 import asyncio

@@ -370,7 +370,7 @@ def wk_visible_db(st: WkStack, board: str) -> list:
 
 
 def wk_reference(ops_with_seq: list) -> list:
-    """PROTOCOL.md "Board state": apply in seq order, once per op_id."""
+    """docs/protocol.md §4 "Board state": apply in seq order, once per op_id."""
     strokes, hidden, seen = [], {}, set()
     for op, seq in sorted(ops_with_seq, key=lambda x: x[1]):
         if op.op_id in seen:

@@ -4,7 +4,7 @@
     op = await c.stroke(points=[0, 0, 10, 10])    # sends, remembers it until acked
     await c.wait_ack(op)
     await c.wait_seq(seq)                         # until every op <= seq is applied
-    c.visible()                                   # board state (PROTOCOL.md reducer)
+    c.visible()                                   # board state (docs/protocol.md §4 reducer)
 
 What it does for every test:
 - frames that are JSON arrays are flattened into messages (`c.msgs`, in order);
@@ -14,7 +14,7 @@ What it does for every test:
   at or below the snapshot's seq, a first message that is not `welcome`) is
   appended to `c.problems` (tests assert it stays empty);
 - ops sent with `send_op` are kept in `c.unacked` until acked and re-sent by
-  `reconnect()` with the same op ids (the client rule of PROTOCOL.md 4).
+  `reconnect()` with the same op ids (the client duties of docs/protocol.md §5).
 
 `RawWS` is a blocking minimal WebSocket client on a plain socket, for tests that
 must NOT read (slow reader) or must send frames the library refuses.
@@ -74,7 +74,7 @@ def stroke_key(s: dict) -> tuple:
 
 
 class BoardState:
-    """The PROTOCOL.md board-state reducer."""
+    """The docs/protocol.md §4 board-state reducer."""
 
     def __init__(self, strokes=None):
         self.order: list = []          # stroke ids in drawing order

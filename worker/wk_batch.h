@@ -28,7 +28,7 @@ int wk_buf_printf(wk_buf *b, const char *fmt, ...) __attribute__((format(printf,
 void wk_buf_reset(wk_buf *b);
 void wk_buf_free(wk_buf *b);
 
-/* [A-Za-z0-9_-]{1,64}: board, op and stroke ids (PROTOCOL.md). */
+/* [A-Za-z0-9_-]{1,64}: board, op and stroke ids (docs/protocol.md §1). */
 bool wk_valid_id(const char *s);
 /* Well-formed UTF-8 without NUL, at most max bytes. */
 bool wk_valid_utf8(const char *s, size_t max);

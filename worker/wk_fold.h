@@ -5,7 +5,7 @@
  * with a unique op id, first add wins, newest erase/restore wins, clear as a
  * high-water mark), so the unit tests can check, without PostgreSQL, that
  * applying batches in any order, redelivered, gives the state of
- * wk_fold_reference() (PROTOCOL.md "Board state": ops applied once, in seq
+ * wk_fold_reference() (docs/protocol.md §4 "Board state": ops applied once, in seq
  * order). One board per fold. Pure code, single-threaded; used by tests. */
 #ifndef WK_FOLD_H
 #define WK_FOLD_H

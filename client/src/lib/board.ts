@@ -1,4 +1,4 @@
-// Board state exactly as PROTOCOL.md "Board state": a list of strokes in the
+// Board state exactly as docs/protocol.md §4 "Board state": a list of strokes in the
 // order they were first added, each visible or hidden. Ops are applied in seq
 // order; an ev with seq <= the last applied seq is a duplicate and ignored.
 // Applying an op costs O(1) amortised (Map by id + array order), except

@@ -1,4 +1,4 @@
-// Wire types (PROTOCOL.md, version 1).
+// Wire types (docs/protocol.md §3, wb.v1).
 
 export interface Stroke {
   id: string;
