@@ -25,7 +25,7 @@ mkdir -p "$BIN" "$TOOLS/stamps"
 export GOBIN=$BIN GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
 have() { [ -x "$BIN/$1" ] && [ -f "$TOOLS/stamps/$1@$2" ]; }
-stamp() { rm -f "$TOOLS/stamps/$1@"* "$TOOLS/stamps/$1-"*; touch "$TOOLS/stamps/$1@$2"; }
+stamp() { rm -f "$TOOLS/stamps/$1@"*; touch "$TOOLS/stamps/$1@$2"; }  # "$1@" only: "nats" must not match "nats-server"
 
 if ! have nats-server "$NATS_SERVER_VERSION"; then
   echo "go-tools: building nats-server $NATS_SERVER_VERSION"
