@@ -3,7 +3,7 @@
  *
  * Callbacks here run on nats.c threads: they decode the protobuf, serialise
  * the JSON frame ONCE per message for this whole gateway, and hand it to the
- * lws thread as a gw_event. Subscriptions are created and removed by the lws
+ * loop thread as a typed gw_event. Subscriptions are created and removed by the loop
  * thread (nats.c calls are thread-safe); no lws object is touched here. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +50,7 @@ static void push_state(int up)
 {
     gw_event *e = gw_event_new(GW_EV_NATS);
     if (!e) return;
-    e->nats_state = up;
+    e->u.nats.up = up;
     gw_queue_push(e);
 }
 
@@ -130,10 +130,10 @@ static void on_rp_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
         wb_jw_free(&w);
         goto done;
     }
-    snprintf(e->board, sizeof e->board, "%s", board);
-    e->seq = seq;
-    e->last_seq = hdr_u64(msg, "Nats-Last-Sequence");
-    e->buf = w.len ? gw_buf_from_jw(&w, GW_BUF_EV, seq) : (wb_jw_free(&w), NULL);
+    snprintf(e->u.op.board, sizeof e->u.op.board, "%s", board);
+    e->u.op.seq = seq;
+    e->u.op.prev = hdr_u64(msg, "Nats-Last-Sequence");
+    e->u.op.buf = w.len ? gw_buf_from_jw(&w, GW_BUF_EV, seq) : (wb_jw_free(&w), NULL);
     gw_queue_push(e);
 done:
     if (op) wb__v1__op__free_unpacked(op, NULL);
@@ -171,9 +171,12 @@ static void on_live_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     gw_event *e;
     if (l->body_case == WB__V1__LIVE__BODY_PRESENCE && l->presence) {
         if (!(e = gw_event_new(GW_EV_PRESENCE))) goto done;
-        e->presence_json = presence_fragment(l->presence);
-        e->ttl_ms = l->presence->ttl_ms ? l->presence->ttl_ms : 3000;
-        e->leaving = l->presence->leaving;
+        gw_ev_presence *p = &e->u.presence;
+        p->clients_json = presence_fragment(l->presence);
+        p->ttl_ms = l->presence->ttl_ms ? l->presence->ttl_ms : 3000;
+        p->leaving = l->presence->leaving;
+        snprintf(p->board, sizeof p->board, "%s", board);
+        snprintf(p->gateway, sizeof p->gateway, "%s", l->gateway);
     } else {
         wb_jw w;
         wb_jw_init(&w, GW_BUF_HEAD, 256);
@@ -185,22 +188,27 @@ static void on_live_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
             wb_jw_free(&w);
             goto done;
         }
-        e->buf = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
-        snprintf(e->op_id, sizeof e->op_id, "%s", l->from ? l->from : "");
+        e->u.live.buf = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
+        if (e->u.live.buf && l->body_case == WB__V1__LIVE__BODY_CURSOR)
+            gw_buf_set_cursor(e->u.live.buf, l->from ? l->from : "");
+        snprintf(e->u.live.board, sizeof e->u.live.board, "%s", board);
     }
-    snprintf(e->board, sizeof e->board, "%s", board);
-    snprintf(e->gateway, sizeof e->gateway, "%s", l->gateway);
     gw_queue_push(e);
 done:
     if (l) wb__v1__live__free_unpacked(l, NULL);
     natsMsg_Destroy(msg);
 }
 
-/* JetStream answered (or failed) an async publish. */
+/* JetStream answered (or failed) an async publish. The message is ours to
+ * destroy (nats.c's contract for the ack handler). */
 static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
-    gw_event *e = gw_event_new(GW_EV_PUBACK);
-    if (!e) return;
+    gw_event *ev = gw_event_new(GW_EV_PUBACK);
+    if (!ev) {
+        natsMsg_Destroy(msg);
+        return;
+    }
+    gw_ev_puback *e = &ev->u.puback;
     const char *id = NULL, *colon;
     natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
     colon = id ? strchr(id, ':') : NULL; /* "{board}:{op}" */
@@ -215,7 +223,8 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
             wb_warn("publish op=%s failed: %s", e->op_id,
                     pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
     }
-    gw_queue_push(e);
+    natsMsg_Destroy(msg);
+    gw_queue_push(ev);
 }
 
 int gw_nats_start(void)
