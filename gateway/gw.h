@@ -51,6 +51,9 @@ typedef struct gw_config {
     long long sync_threads;
     long long presence_interval_ms;
     long long stream_max_age_s;
+    long long commit_batch_min;     /* fewer pending ops: plain publishes */
+    long long commit_batch_max;     /* ops per atomic batch (nats-server allows 1000) */
+    long long commit_pending_bytes; /* ops waiting for a round, bytes */
     const char *log_level;
 } gw_config;
 
@@ -132,6 +135,7 @@ typedef enum {
     GW_EV_API,       /* a REST snapshot body */
     GW_EV_FILL,      /* ops that fill a board's gap */
     GW_EV_NATS,      /* connection state changed */
+    GW_EV_BATCH,     /* JetStream answered an atomic batch */
 } gw_event_type;
 
 typedef struct gw_ev_op {
@@ -157,9 +161,23 @@ typedef struct gw_ev_puback {
     char board[WB_ID_MAX + 1];
     char op_id[WB_ID_MAX + 1];
     uint64_t seq;
-    bool dup; /* JetStream says it already had this msg id */
-    int err;  /* 0 ok, else a wb_errcode */
+    bool dup;   /* JetStream says it already had this msg id */
+    bool check; /* from the duplicate check (gw_sync), not from a publish */
+    int err;    /* 0 ok, else a wb_errcode */
 } gw_ev_puback;
+
+#define GW_BATCH_ID_MAX 40
+#define GW_JS_ERR_ATOMIC_DISABLED 10174  /* "atomic publish is disabled" */
+#define GW_JS_ERR_ATOMIC_DUPLICATE 10201 /* "atomic publish batch contains duplicate message id"   \
+                                          */
+typedef struct gw_ev_batch {
+    char batch_id[GW_BATCH_ID_MAX + 1];
+    uint64_t last_seq; /* the batch's last seq; its ops have last_seq-count+1 .. last_seq */
+    uint32_t count;
+    bool err;
+    int err_code; /* JetStream error_code, 0 if none */
+    char err_text[96];
+} gw_ev_batch;
 
 typedef struct gw_ev_republish {
     char board[WB_ID_MAX + 1];
@@ -209,6 +227,7 @@ typedef struct gw_event {
         gw_ev_api api;
         gw_ev_fill fill;
         gw_ev_nats nats;
+        gw_ev_batch batch;
     } u;
 } gw_event;
 
@@ -249,6 +268,27 @@ void gw_sync_fill(const char *board, uint64_t from, uint64_t to);
 /* Checks whether seq holds this board's op (see GW_EV_REPUBLISH). */
 void gw_sync_dupcheck(const char *board, const char *op_id, uint64_t seq);
 
+/* ---- group commit of durable ops (gw_commit.c; loop thread) ---- */
+/* An op waiting to be published (owned by gw_commit.c). */
+typedef struct gw_pub {
+    char board[WB_ID_MAX + 1];
+    char op_id[WB_ID_MAX + 1];
+    bool republish; /* Nats-Msg-Id "{board}:{op}" (an op id collided across boards) */
+    size_t len;
+    uint8_t data[];
+} gw_pub;
+/* on_result gets every op's answer (seq, or err). */
+void gw_commit_start(void (*on_result)(const gw_ev_puback *e));
+/* Queues a durable op for the next round. Returns 0, or a wb_errcode to send the client now. */
+int gw_commit_op(const char *board, const char *op_id, bool republish, const uint8_t *data,
+                 size_t len);
+/* End of a loop turn: sends a round if none is in flight. */
+void gw_commit_flush(void);
+void gw_commit_on_puback(const gw_ev_puback *e);
+void gw_commit_on_batch(const gw_ev_batch *e);
+void gw_commit_on_nats(bool up);
+void gw_commit_tick(int64_t now_us);
+
 /* ---- NATS (gw_nats.c) ---- */
 int gw_nats_start(void);
 void gw_nats_stop(void);
@@ -258,10 +298,13 @@ jsCtx *gw_nats_js(void);
 int gw_nats_board_subscribe(gw_board *b);
 void gw_nats_board_unsubscribe(gw_board *b);
 /* Publishes a durable op asynchronously; the answer comes as GW_EV_PUBACK.
- * Returns 0, or a wb_errcode to send the client now. */
-int gw_nats_publish_op(const char *board, const char *op_id, const uint8_t *data, size_t len);
-/* The same with Nats-Msg-Id "{board}:{op}" (after an op id collided across boards). */
-int gw_nats_republish_op(const char *board, const char *op_id, const uint8_t *data, size_t len);
+ * Returns 0, or a wb_errcode. */
+int gw_nats_publish_op(const gw_pub *p);
+/* Publishes ops as one JetStream atomic batch; the answer comes as
+ * GW_EV_BATCH. Returns 0 or -1 (nothing committed). */
+int gw_nats_publish_batch(const char *batch_id, gw_pub *const *ops, size_t n);
+/* Asks the ensure thread to ensure the stream again. */
+void gw_nats_want_ensure(void);
 void gw_nats_publish_live(const char *board, const uint8_t *data, size_t len);
 
 /* ---- connections: registry and send policy (gw_conn.c; loop thread) ---- */
@@ -328,7 +371,8 @@ void gw_http_on_api(const gw_ev_api *e);
 typedef struct gw_metrics {
     atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, coalesced,
         ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
-        closes_1013, loop_wakes;
+        closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
+        commit_plain_ops;
     atomic_ullong errors[WB_E__COUNT];
     atomic_ullong pub_lat_buckets[16]; /* publish -> ack latency histogram */
     atomic_ullong pub_lat_count, pub_lat_sum_us;

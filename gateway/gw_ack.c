@@ -107,7 +107,7 @@ void gw_ack_on_republish(const gw_ev_republish *e)
     gw_pending *p = wb_map_get(&g_pending, key, n);
     if (!p) return;
     p->republished = true;
-    int rc = p->data ? gw_nats_republish_op(e->board, e->op_id, p->data, p->len) : WB_E_UNAVAILABLE;
+    int rc = p->data ? gw_commit_op(e->board, e->op_id, true, p->data, p->len) : WB_E_UNAVAILABLE;
     if (rc) finish(e->board, e->op_id, 0, rc);
 }
 

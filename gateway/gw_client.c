@@ -56,7 +56,7 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, gw_wall_ms(), &data,
                        &len) == 0) {
             gw_ack_pending_add(c->board_id, m.op, c->serial, data, len);
-            rc = gw_nats_publish_op(c->board_id, m.op, data, len);
+            rc = gw_commit_op(c->board_id, m.op, false, data, len);
         }
         free(data);
         if (rc) {

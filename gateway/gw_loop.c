@@ -21,6 +21,7 @@ struct gw_timer {
 static uv_loop_t g_loop;
 static uv_async_t g_async;
 static uv_timer_t g_tick;
+static uv_check_t g_check;
 static bool g_created;
 static gw_timer *g_timers;
 
@@ -39,7 +40,11 @@ static void dispatch(gw_event *e)
         if ((b = gw_board_get(e->u.presence.board, false))) gw_presence_remote(b, &e->u.presence);
         break;
     case GW_EV_PUBACK:
+        gw_commit_on_puback(&e->u.puback);
         gw_ack_on_puback(&e->u.puback);
+        break;
+    case GW_EV_BATCH:
+        gw_commit_on_batch(&e->u.batch);
         break;
     case GW_EV_REPUBLISH:
         gw_ack_on_republish(&e->u.republish);
@@ -54,6 +59,7 @@ static void dispatch(gw_event *e)
         gw_board_on_fill(&e->u.fill);
         break;
     case GW_EV_NATS:
+        gw_commit_on_nats(e->u.nats.up);
         if (e->u.nats.up) gw_boards_resync_all();
         break;
     }
@@ -98,6 +104,14 @@ static void on_tick(uv_timer_t *t)
     int64_t now = gw_now_us();
     gw_boards_foreach(tick_board, &now);
     gw_ack_tick(now);
+    gw_commit_tick(now);
+}
+
+/* End of every loop turn (after I/O): the durable ops this turn collected go
+ * out as one round if the previous one is done. */
+static void on_check(uv_check_t *h)
+{
+    gw_commit_flush();
 }
 
 static void on_timer(uv_timer_t *t)
@@ -133,6 +147,9 @@ int gw_loop_create(const struct lws_protocols *protocols)
     }
     uv_async_init(&g_loop, &g_async, on_async);
     uv_timer_init(&g_loop, &g_tick);
+    uv_check_init(&g_loop, &g_check);
+    uv_check_start(&g_check, on_check);
+    gw_commit_start(gw_ack_on_puback);
     g_created = true;
     gw_queue_set_wake(wake);
 

@@ -50,6 +50,12 @@ static const wb_cfg_item g_cfg[] = {
      &gw.cfg.presence_interval_ms, "presence heartbeat"},
     {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40,
      &gw.cfg.stream_max_age_s, "WB_OPS max age (0: keep)"},
+    {"commit-batch-min", "WB_COMMIT_BATCH_MIN", WB_CFG_INT, "8", 1, 1000000,
+     &gw.cfg.commit_batch_min, "durable ops pending at a round: fewer go as plain publishes"},
+    {"commit-batch-max", "WB_COMMIT_BATCH_MAX", WB_CFG_INT, "1000", 1, 1000,
+     &gw.cfg.commit_batch_max, "durable ops per JetStream atomic batch (one fsync)"},
+    {"commit-pending-bytes", "WB_COMMIT_PENDING_BYTES", WB_CFG_INT, "33554432", 65536, 1LL << 32,
+     &gw.cfg.commit_pending_bytes, "durable ops waiting for a round, bytes; beyond: unavailable"},
     {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level,
      "debug|info|warn|error"},
 };

@@ -33,6 +33,8 @@ static size_t body_size(gw_event_type t)
         return sizeof(gw_ev_fill);
     case GW_EV_NATS:
         return sizeof(gw_ev_nats);
+    case GW_EV_BATCH:
+        return sizeof(gw_ev_batch);
     }
     return sizeof(((gw_event *)0)->u);
 }
@@ -77,6 +79,7 @@ void gw_event_free(gw_event *e)
     case GW_EV_PUBACK:
     case GW_EV_REPUBLISH:
     case GW_EV_NATS:
+    case GW_EV_BATCH:
         break;
     }
     free(e);

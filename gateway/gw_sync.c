@@ -469,6 +469,7 @@ static void run_dupcheck(gw_task *k)
         snprintf(e->board, sizeof e->board, "%s", k->board);
         snprintf(e->op_id, sizeof e->op_id, "%s", t->op_id);
         e->seq = t->seq;
+        e->check = true;
         if (s != NATS_OK) {
             wb_warn("duplicate check op=%s seq=%llu: %s", t->op_id, (unsigned long long)t->seq,
                     natsStatus_GetText(s));
