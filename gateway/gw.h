@@ -78,6 +78,8 @@ typedef struct gw_conn {
     int close_code;
     uint64_t last_seq; /* highest ev seq queued to this client */
     gw_sendq q;        /* all accounting in gw_sendq.c */
+    bool dirty;        /* on the list of connections to write at the end of the turn */
+    struct gw_conn *dnext, *dprev;
     wb_bucket rl;
     int64_t rl_last_err_us;
     unsigned char *rx;
@@ -167,9 +169,10 @@ typedef struct gw_ev_puback {
 } gw_ev_puback;
 
 #define GW_BATCH_ID_MAX 40
-#define GW_JS_ERR_ATOMIC_DISABLED 10174  /* "atomic publish is disabled" */
-#define GW_JS_ERR_ATOMIC_DUPLICATE 10201 /* "atomic publish batch contains duplicate message id"   \
-                                          */
+#define GW_JS_ERR_ATOMIC_DISABLED 10174 /* "atomic publish is disabled" */
+#define GW_JS_ERR_ATOMIC_DUPLICATE                                                                 \
+    10201 /* "atomic publish batch contains duplicate message id"                                  \
+           */
 typedef struct gw_ev_batch {
     char batch_id[GW_BATCH_ID_MAX + 1];
     uint64_t last_seq; /* the batch's last seq; its ops have last_seq-count+1 .. last_seq */
@@ -321,6 +324,11 @@ void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, 
                    uint64_t seq, bool resumed);
 /* Closes every WebSocket client with code. */
 void gw_conns_close_all(int code, const char *why);
+/* The connections that got frames this turn (linked by dnext; each is taken
+ * off the list and its dirty flag cleared as the caller walks it). */
+gw_conn *gw_conns_take_dirty(void);
+/* The connection goes away: off the dirty list. */
+void gw_conn_forget(gw_conn *c);
 
 /* ---- presence (gw_presence.c; loop thread) ---- */
 /* Local membership changed: tell the other gateways and the local clients. */
@@ -363,6 +371,8 @@ void gw_client_frame(gw_conn *c, const char *buf, size_t len);
 /* ---- transports (gw_ws.c, gw_http.c; loop thread) ---- */
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len);
+/* End of a loop turn: one write per connection that got frames this turn. */
+void gw_ws_flush(void);
 int gw_http_request(struct lws *wsi, gw_conn *c, const char *path);
 int gw_http_writeable(struct lws *wsi, gw_conn *c);
 void gw_http_on_api(const gw_ev_api *e);

@@ -1,7 +1,8 @@
 /* gw_conn: the connection registry (serial -> gw_conn) and the glue between
  * a connection and its send queue: the policy itself is gw_sendq.c; this
- * applies its answers (drop counters, close 1013, ask lws for a write).
- * Loop thread only; owns the serial map. */
+ * applies its answers (drop counters, close 1013) and lists the connections
+ * that got frames this turn (gw_ws.c writes each once at the end of the
+ * turn). Loop thread only; owns the serial map and that list. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,37 @@
 #include "gw.h"
 #include "wb_log.h"
 
-static wb_map g_conns; /* serial -> gw_conn* */
+static wb_map g_conns;   /* serial -> gw_conn* */
+static gw_conn *g_dirty; /* connections with frames to write this turn */
+
+static void mark_dirty(gw_conn *c)
+{
+    if (c->dirty) return;
+    c->dirty = true;
+    c->dprev = NULL;
+    c->dnext = g_dirty;
+    if (g_dirty) g_dirty->dprev = c;
+    g_dirty = c;
+}
+
+void gw_conn_forget(gw_conn *c)
+{
+    if (!c->dirty) return;
+    if (c->dprev)
+        c->dprev->dnext = c->dnext;
+    else
+        g_dirty = c->dnext;
+    if (c->dnext) c->dnext->dprev = c->dprev;
+    c->dirty = false;
+    c->dnext = c->dprev = NULL;
+}
+
+gw_conn *gw_conns_take_dirty(void)
+{
+    gw_conn *h = g_dirty;
+    g_dirty = NULL;
+    return h;
+}
 
 static void serial_key(uint64_t s, char *k, size_t *n)
 {
@@ -66,7 +97,7 @@ void gw_conn_send(gw_conn *c, gw_buf *b)
     if (st.coalesced) atomic_fetch_add(&gw_m.coalesced, st.coalesced);
     switch (r) {
     case GW_SENDQ_QUEUED:
-        if (c->synced) lws_callback_on_writable(c->wsi);
+        if (c->synced) mark_dirty(c); /* written once at the end of this loop turn */
         break;
     case GW_SENDQ_DROPPED:
         break;
@@ -128,7 +159,7 @@ void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, 
         gw_buf_unref(x);
     }
     gw_sendq_free(&old);
-    lws_callback_on_writable(c->wsi);
+    mark_dirty(c);
 }
 
 void gw_conns_close_all(int code, const char *why)

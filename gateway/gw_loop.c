@@ -21,7 +21,7 @@ struct gw_timer {
 static uv_loop_t g_loop;
 static uv_async_t g_async;
 static uv_timer_t g_tick;
-static uv_check_t g_check;
+static uv_prepare_t g_prepare;
 static bool g_created;
 static gw_timer *g_timers;
 
@@ -107,11 +107,15 @@ static void on_tick(uv_timer_t *t)
     gw_commit_tick(now);
 }
 
-/* End of every loop turn (after I/O): the durable ops this turn collected go
- * out as one round if the previous one is done. */
-static void on_check(uv_check_t *h)
+/* End of every loop turn (before the loop blocks in epoll_wait again, so
+ * after the I/O callbacks and the timers): the durable ops this turn collected go
+ * out as one round if the previous one is done, and every client that got
+ * frames this turn gets them in one write (no POLLOUT round trip through
+ * epoll unless the socket is full). */
+static void on_prepare(uv_prepare_t *h)
 {
     gw_commit_flush();
+    gw_ws_flush();
 }
 
 static void on_timer(uv_timer_t *t)
@@ -147,8 +151,8 @@ int gw_loop_create(const struct lws_protocols *protocols)
     }
     uv_async_init(&g_loop, &g_async, on_async);
     uv_timer_init(&g_loop, &g_tick);
-    uv_check_init(&g_loop, &g_check);
-    uv_check_start(&g_check, on_check);
+    uv_prepare_init(&g_loop, &g_prepare);
+    uv_prepare_start(&g_prepare, on_prepare);
     gw_commit_start(gw_ack_on_puback);
     g_created = true;
     gw_queue_set_wake(wake);

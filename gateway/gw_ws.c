@@ -82,6 +82,7 @@ static void on_established(struct lws *wsi, gw_conn *c)
 static void on_closed(gw_conn *c)
 {
     if (c->kind != GW_CONN_WS || !c->serial) return;
+    gw_conn_forget(c);
     gw_board_detach(c);
     gw_conn_unregister(c);
     gw_sendq_free(&c->q);
@@ -127,28 +128,12 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     return 0;
 }
 
-static int on_writeable(struct lws *wsi, gw_conn *c)
+/* Writes what is queued for c as one frame (one JSON array when several
+ * messages wait, up to 64 KiB). Returns 0, or -1 if the connection broke. */
+static int write_queued(struct lws *wsi, gw_conn *c)
 {
     static unsigned char *scratch;
     static size_t scratch_cap;
-    if (c->closing) {
-        /* Send the close frame ourselves and wait for the client's close
-         * (lws then ends the connection): hanging up while the client is
-         * still sending would reset the TCP connection and lose the code. */
-        if (c->close_sent) return 0;
-        unsigned char frame[LWS_PRE + 2];
-        frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
-        frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
-        c->close_sent = true;
-        if (lws_write(wsi, frame + LWS_PRE, 2, GW_LWS_WRITE_CLOSE) < 0) return -1;
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
-        return 0;
-    }
-    if (!c->synced || !c->q.count) return 0;
-    if (lws_send_pipe_choked(wsi)) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
     gw_buf *b0 = gw_sendq_peek(&c->q, 0);
     size_t n = 0;
     int wrote;
@@ -197,8 +182,48 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
     }
     atomic_fetch_add(&gw_m.msgs_out, n);
     atomic_fetch_add(&gw_m.frames_out, 1);
-    if (c->q.count) lws_callback_on_writable(wsi);
+    /* More than one frame's worth, or lws kept part of it: wait for POLLOUT. */
+    if (c->q.count || lws_partial_buffered(wsi)) lws_callback_on_writable(wsi);
     return 0;
+}
+
+static int on_writeable(struct lws *wsi, gw_conn *c)
+{
+    if (c->closing) {
+        /* Send the close frame ourselves and wait for the client's close
+         * (lws then ends the connection): hanging up while the client is
+         * still sending would reset the TCP connection and lose the code. */
+        if (c->close_sent) return 0;
+        unsigned char frame[LWS_PRE + 2];
+        frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+        frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+        c->close_sent = true;
+        if (lws_write(wsi, frame + LWS_PRE, 2, GW_LWS_WRITE_CLOSE) < 0) return -1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+        return 0;
+    }
+    if (!c->synced || !c->q.count) return 0;
+    /* A WRITEABLE callback means the socket takes data: no poll() first. */
+    return write_queued(wsi, c);
+}
+
+void gw_ws_flush(void)
+{
+    gw_conn *c = gw_conns_take_dirty(), *next;
+    for (; c; c = next) {
+        next = c->dnext;
+        c->dirty = false;
+        c->dnext = c->dprev = NULL;
+        if (c->closing || !c->synced || !c->q.count) continue;
+        /* lws still holds part of an earlier write: the rest waits for
+         * POLLOUT (the WRITEABLE callback writes then). */
+        if (lws_partial_buffered(c->wsi)) {
+            lws_callback_on_writable(c->wsi);
+            continue;
+        }
+        if (write_queued(c->wsi, c) < 0)
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
 }
 
 /* Answers a refused upgrade with a plain HTTP/1.1 status (lws would say
