@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gw.h"
+#include "gw_snap.h"
 #include "wb_fold.h"
 #include "wb_log.h"
 #include "wb_nats.h"
@@ -243,12 +244,7 @@ static int collect_ev(void *ctx, uint64_t seq, Wb__V1__Op *op)
 
 static int fold_op(void *ctx, uint64_t seq, Wb__V1__Op *op)
 {
-    wb_fold *f = ctx;
-    if (wb_fold_own(f, &op->base) < 0) {
-        wb__v1__op__free_unpacked(op, NULL);
-        return -1;
-    }
-    return wb_fold_apply(f, seq, op);
+    return gw_snap_op(ctx, seq, op);
 }
 
 /* Asks a worker for the board's snapshot. Returns 1 if a worker answered
@@ -293,26 +289,13 @@ static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
             wb_warn("snapshot board=%s: undecodable chunk", board);
             goto out;
         }
-        if (ch->error && *ch->error) {
-            wb_warn("snapshot board=%s: worker says %s", board, ch->error);
-            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
+        const char *why = NULL;
+        int r = gw_snap_chunk(f, ch, want, S, &why);
+        if (r < 0) {
+            wb_warn("snapshot board=%s: chunk %u: %s", board, want, why);
             goto out;
         }
-        if (ch->index != want) {
-            wb_warn("snapshot board=%s: chunk %u, expected %u", board, ch->index, want);
-            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
-            goto out;
-        }
-        *S = ch->seq;
-        wb_fold_clear_at(f, ch->max_clear_seq);
-        for (size_t i = 0; i < ch->n_strokes; i++)
-            wb_fold_add_snap(f, ch->strokes[i]);
-        bool last = ch->last;
-        if (wb_fold_own(f, &ch->base) < 0) {
-            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
-            goto out;
-        }
-        if (last) {
+        if (r == 1) {
             rc = 1;
             goto out;
         }
@@ -342,24 +325,6 @@ static int build_snapshot(const char *board, wb_fold *f, uint64_t *E)
     if (board_last_seq(board, E) < 0) return -1;
     if (*E < S) *E = S;
     return replay(board, S, *E, fold_op, f);
-}
-
-static gw_buf *snapshot_buf(const char *prefix_fmt, const char *board, wb_fold *f, uint64_t E)
-{
-    wb_jw w;
-    wb_jw_init(&w, GW_BUF_HEAD, 4096);
-    if (!strcmp(prefix_fmt, "api")) {
-        wb_jw_lit(&w, "{\"board\":");
-        wb_jw_cstr(&w, board);
-        wb_jw_lit(&w, ",\"seq\":");
-    } else {
-        wb_jw_lit(&w, "{\"t\":\"snapshot\",\"seq\":");
-    }
-    wb_jw_u64(&w, E);
-    wb_jw_lit(&w, ",\"strokes\":");
-    wb_fold_json_strokes(f, &w);
-    wb_jw_char(&w, '}');
-    return gw_buf_from_jw(&w, GW_BUF_CTL, 0);
 }
 
 static void run_join(gw_task *k)
@@ -397,7 +362,7 @@ static void run_join(gw_task *k)
     wb_fold_init(&f);
     uint64_t E = 0;
     if (build_snapshot(k->board, &f, &E) == 0) {
-        e->snapshot = snapshot_buf("ws", k->board, &f, E);
+        e->snapshot = gw_snap_render(false, k->board, &f, E);
         e->seq = E;
         e->err = e->snapshot ? 0 : WB_E_UNAVAILABLE;
     }
@@ -417,7 +382,7 @@ static void run_api(gw_task *k)
     wb_fold_init(&f);
     uint64_t E = 0;
     if (build_snapshot(k->board, &f, &E) == 0) {
-        e->body = snapshot_buf("api", k->board, &f, E);
+        e->body = gw_snap_render(true, k->board, &f, E);
         e->err = e->body ? 0 : WB_E_UNAVAILABLE;
     }
     wb_fold_free(&f);
