@@ -54,6 +54,7 @@ typedef struct gw_config {
     long long commit_batch_min;     /* fewer pending ops: plain publishes */
     long long commit_batch_max;     /* ops per atomic batch (nats-server allows 1000) */
     long long commit_pending_bytes; /* ops waiting for a round, bytes */
+    long long nats_evloop;          /* 1: the NATS socket on the gateway's loop */
     const char *log_level;
 } gw_config;
 
@@ -258,6 +259,8 @@ void gw_loop_wake(void);
 uv_loop_t *gw_loop_uv(void);
 /* Loop thread: fn(signum) runs on the loop for SIGTERM and SIGINT. */
 int gw_loop_on_signals(void (*fn)(int));
+/* Any thread: makes gw_loop_run() return. */
+void gw_loop_stop_async(void);
 /* Loop thread: called once per turn after the mailbox is drained. */
 void gw_loop_drain(void);
 
@@ -293,7 +296,12 @@ void gw_commit_on_nats(bool up);
 void gw_commit_tick(int64_t now_us);
 
 /* ---- NATS (gw_nats.c) ---- */
-int gw_nats_start(void);
+/* loop: the gateway's uv loop to put the NATS socket on (NULL: nats.c's own
+ * threads). Returns 0, -1 on error, or 1: not connected yet (loop mode:
+ * call gw_nats_retry() later, on the loop thread, until it returns 0). */
+int gw_nats_start(uv_loop_t *loop);
+int gw_nats_retry(void);
+/* Any thread; idempotent. In loop mode the loop must still run. */
 void gw_nats_stop(void);
 bool gw_nats_ok(void);
 natsConnection *gw_nats_conn(void);

@@ -77,10 +77,19 @@ void gw_loop_drain(void)
     gw_presence_flush();
 }
 
+static atomic_bool g_stop_requested;
+
 static void on_async(uv_async_t *h)
 {
     atomic_fetch_add(&gw_m.loop_wakes, 1);
     gw_loop_drain();
+    if (atomic_load(&g_stop_requested)) uv_stop(&g_loop);
+}
+
+void gw_loop_stop_async(void)
+{
+    atomic_store(&g_stop_requested, true);
+    uv_async_send(&g_async);
 }
 
 static void wake(void)

@@ -56,12 +56,16 @@ static const wb_cfg_item g_cfg[] = {
      &gw.cfg.commit_batch_max, "durable ops per JetStream atomic batch (one fsync)"},
     {"commit-pending-bytes", "WB_COMMIT_PENDING_BYTES", WB_CFG_INT, "33554432", 65536, 1LL << 32,
      &gw.cfg.commit_pending_bytes, "durable ops waiting for a round, bytes; beyond: unavailable"},
+    {"nats-evloop", "WB_NATS_EVLOOP", WB_CFG_INT, "1", 0, 1, &gw.cfg.nats_evloop,
+     "1: the NATS socket on the gateway's libuv loop (nats.c adapter); 0: nats.c's threads"},
     {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level,
      "debug|info|warn|error"},
 };
 #define NCFG (sizeof g_cfg / sizeof *g_cfg)
 
-static gw_timer *g_shutdown_timer;
+static gw_timer *g_shutdown_timer, *g_nats_timer;
+static pthread_t g_stop_thread;
+static bool g_stop_thread_started;
 static int g_shutdown_phase; /* 0 running, 1 draining, 2 closing, 3 done */
 static int64_t g_close_started;
 
@@ -97,6 +101,22 @@ static void publish_leaving(gw_board *b, void *arg)
     gw_presence_publish(b, true);
 }
 
+/* Stops the sync pool and NATS, then the loop. */
+static void *stop_main(void *arg)
+{
+    gw_sync_stop();
+    gw_nats_stop();
+    gw_loop_stop_async();
+    return NULL;
+}
+
+/* Loop mode: the first NATS connect failed; try again every 500 ms. */
+static void nats_retry(void)
+{
+    int r = gw_nats_retry();
+    if (r > 0) gw_timer_start(g_nats_timer, 500);
+}
+
 static void shutdown_step(void)
 {
     if (g_shutdown_phase == 1) {
@@ -110,7 +130,14 @@ static void shutdown_step(void)
         if (atomic_load(&gw_m.conns) == 0 || gw_now_us() - g_close_started > 3000000) {
             g_shutdown_phase = 3;
             atomic_store(&gw.stopping, true);
-            gw_loop_stop();
+            /* NATS is drained while the loop still runs (with the NATS
+             * socket on the loop, the drain needs it). */
+            if (pthread_create(&g_stop_thread, NULL, stop_main, NULL) == 0) {
+                g_stop_thread_started = true;
+            } else {
+                wb_syserr("pthread_create");
+                gw_loop_stop();
+            }
             return;
         }
     }
@@ -180,13 +207,20 @@ int main(int argc, char **argv)
     if (gw_loop_create(g_protocols) < 0) goto out;
     if (!(g_shutdown_timer = gw_timer_create(shutdown_step))) goto out;
     if (gw_loop_on_signals(on_signal) < 0) goto out;
-    if (gw_nats_start() < 0) goto out;
+    int nr = gw_nats_start(gw.cfg.nats_evloop ? gw_loop_uv() : NULL);
+    if (nr < 0) goto out;
+    if (nr > 0) {
+        wb_warn("nats not reachable at %s yet; retrying", gw.cfg.nats_url);
+        if (!(g_nats_timer = gw_timer_create(nats_retry))) goto out;
+        gw_timer_start(g_nats_timer, 500);
+    }
     if (gw_sync_start((int)gw.cfg.sync_threads) < 0) goto out;
     wb_info("listening on http://%s:%lld (static %s)", gw.cfg.bind, gw.cfg.port, gw.cfg.static_dir);
     gw_loop_run();
     rc = 0;
     wb_info("stopping");
 out:
+    if (g_stop_thread_started) pthread_join(g_stop_thread, NULL);
     gw_sync_stop();
     gw_nats_stop();
     gw_loop_destroy();

@@ -14,6 +14,9 @@
 #include "gw.h"
 #include "wb_log.h"
 #include "wb_nats.h"
+/* nats.c's libuv adapter defines its functions in the header: include it in
+ * this one file only. */
+#include <nats/adapters/libuv.h>
 
 static natsConnection *g_nc;
 static jsCtx *g_js;
@@ -298,26 +301,15 @@ done:
     natsMsg_Destroy(msg);
 }
 
-int gw_nats_start(void)
+static natsOptions *g_opts;
+static bool g_stopped;
+
+/* The connection exists: JetStream context, the batch-answer subscription,
+ * the thread that ensures the stream. */
+static int after_connect(void)
 {
-    char name[128];
-    snprintf(name, sizeof name, "wb-gateway %s", gw.cfg.gateway_id);
-    natsOptions *o = wb_nats_options(gw.cfg.nats_url, name);
     jsOptions jo;
     natsStatus s;
-    if (!o) return -1;
-    nats_SetMessageDeliveryPoolSize(1);
-    s = natsOptions_UseGlobalMessageDelivery(o, true);
-    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
-    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, NULL);
-    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
-    if (s != NATS_OK) goto err;
-    s = natsConnection_Connect(&g_nc, o);
-    if (s == NATS_OK)
-        on_connected(g_nc, NULL);
-    else if (s != NATS_NOT_YET_CONNECTED)
-        goto err;
-    wb_info("nats connecting to %s", gw.cfg.nats_url);
     jsOptions_Init(&jo);
     jo.Wait = 3000;
     jo.PublishAsync.MaxPending = 1 << 20;
@@ -325,19 +317,16 @@ int gw_nats_start(void)
     jo.PublishAsync.AckHandler = on_puback;
     s = natsConnection_JetStream(&g_js, g_nc, &jo);
     if (s != NATS_OK) goto err;
-    {
-        natsInbox *ib = NULL;
-        char subj[80];
-        s = natsInbox_Create(&ib);
-        if (s != NATS_OK) goto err;
-        snprintf(g_batch_inbox, sizeof g_batch_inbox, "%s", (const char *)ib);
-        natsInbox_Destroy(ib);
-        snprintf(subj, sizeof subj, "%s.*", g_batch_inbox);
-        s = natsConnection_Subscribe(&g_batch_sub, g_nc, subj, on_batch_ack, NULL);
-        if (s == NATS_OK) s = natsSubscription_SetPendingLimits(g_batch_sub, -1, -1);
-        if (s != NATS_OK) goto err;
-    }
-    natsOptions_Destroy(o);
+    natsInbox *ib = NULL;
+    char subj[80];
+    s = natsInbox_Create(&ib);
+    if (s != NATS_OK) goto err;
+    snprintf(g_batch_inbox, sizeof g_batch_inbox, "%s", (const char *)ib);
+    natsInbox_Destroy(ib);
+    snprintf(subj, sizeof subj, "%s.*", g_batch_inbox);
+    s = natsConnection_Subscribe(&g_batch_sub, g_nc, subj, on_batch_ack, NULL);
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(g_batch_sub, -1, -1);
+    if (s != NATS_OK) goto err;
     if (pthread_create(&g_ensure_thread, NULL, ensure_main, NULL) != 0) {
         wb_syserr("pthread_create");
         return -1;
@@ -346,12 +335,66 @@ int gw_nats_start(void)
     return 0;
 err:
     wb_error("nats start: %s (%s)", natsStatus_GetText(s), nats_GetLastError(NULL));
-    natsOptions_Destroy(o);
+    return -1;
+}
+
+int gw_nats_retry(void)
+{
+    natsConnection *nc = NULL;
+    natsStatus s = natsConnection_Connect(&nc, g_opts);
+    if (s != NATS_OK) {
+        natsConnection_Destroy(nc);
+        return 1;
+    }
+    g_nc = nc;
+    on_connected(g_nc, NULL);
+    return after_connect() < 0 ? -1 : 0;
+}
+
+int gw_nats_start(uv_loop_t *loop)
+{
+    char name[128];
+    snprintf(name, sizeof name, "wb-gateway %s", gw.cfg.gateway_id);
+    natsOptions *o = wb_nats_options(gw.cfg.nats_url, name);
+    natsStatus s;
+    if (!o) return -1;
+    g_opts = o;
+    nats_SetMessageDeliveryPoolSize(1);
+    s = natsOptions_UseGlobalMessageDelivery(o, true);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
+    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, NULL);
+    if (s != NATS_OK) goto err;
+    wb_info("nats connecting to %s", gw.cfg.nats_url);
+    if (loop) {
+        /* The NATS socket on the gateway's loop: reads, parsing and writes
+         * happen on the loop thread (no reader or flusher thread, no futex
+         * per publish). The first attach must happen on the loop thread, so
+         * a failed first connect is retried by the caller (gw_nats_retry),
+         * not by nats.c's own thread. */
+        natsLibuv_Init();
+        natsLibuv_SetThreadLocalLoop(loop);
+        s = natsOptions_SetEventLoop(o, loop, natsLibuv_Attach, natsLibuv_Read, natsLibuv_Write,
+                                     natsLibuv_Detach);
+        if (s != NATS_OK) goto err;
+        return gw_nats_retry();
+    }
+    s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
+    if (s != NATS_OK) goto err;
+    s = natsConnection_Connect(&g_nc, o);
+    if (s == NATS_OK)
+        on_connected(g_nc, NULL);
+    else if (s != NATS_NOT_YET_CONNECTED)
+        goto err;
+    return after_connect();
+err:
+    wb_error("nats start: %s (%s)", natsStatus_GetText(s), nats_GetLastError(NULL));
     return -1;
 }
 
 void gw_nats_stop(void)
 {
+    if (g_stopped) return;
+    g_stopped = true;
     atomic_store(&g_stop, true);
     gw_nats_want_ensure();
     if (g_ensure_started) pthread_join(g_ensure_thread, NULL);
@@ -373,6 +416,8 @@ void gw_nats_stop(void)
     g_batch_sub = NULL;
     jsCtx_Destroy(g_js);
     natsConnection_Destroy(g_nc);
+    natsOptions_Destroy(g_opts);
+    g_opts = NULL;
     g_js = NULL;
     g_nc = NULL;
 }

@@ -498,6 +498,7 @@ void gw_sync_stop(void)
     pthread_mutex_unlock(&g_lock);
     for (int i = 0; i < g_nthreads; i++)
         pthread_join(g_threads[i], NULL);
+    g_nthreads = 0;
     while (g_head) {
         gw_task *k = g_head;
         g_head = k->next;
