@@ -13,10 +13,14 @@
  *    snapshot request, stream replay) for joins, REST snapshots and gap
  *    fills, and hands results back through the same mailbox.
  *
- * Module calls go one way (no circle):
- *   main -> loop -> {ws, http} -> client -> {board, ack} -> presence -> conn
- *   board -> {sync, nats, presence, conn};  ack -> {sync, nats, conn}
- *   {nats, sync} -> queue (a leaf);  conn -> sendq -> buf;  metrics: a leaf. */
+ * Module calls go one way (no circle; checked by listing each file's calls):
+ *   main -> loop, nats, sync, board, presence, conn
+ *   loop -> ws, http, board, ack, commit, presence, queue
+ *   ws -> client, http, board, conn, sync, nats;  http -> board, conn, sync, nats, metrics
+ *   client -> board, ack, commit, conn, nats;  ack -> commit, sync, conn, metrics
+ *   board -> presence, sync, nats, conn;  presence -> conn, nats;  commit -> nats
+ *   sync -> snap, nats, queue;  nats -> queue;  conn -> sendq -> buf
+ *   leaves: queue, buf, snap, util (clocks, ids), metrics. */
 #ifndef GW_H
 #define GW_H
 
@@ -344,8 +348,9 @@ void gw_presence_changed(gw_board *b);
 void gw_presence_publish(gw_board *b, bool leaving);
 void gw_presence_remote(gw_board *b, const gw_ev_presence *e);
 void gw_presence_tick(gw_board *b, int64_t now_us);
-/* Sends the changed presence lists (at most one per board every 250 ms). */
-void gw_presence_flush(void);
+/* Sends the changed presence lists (at most one per board every 250 ms).
+ * Returns in how many ms it wants to be called again (0: not needed). */
+int64_t gw_presence_flush(void);
 /* The board goes away: forget it. */
 void gw_presence_forget(gw_board *b);
 

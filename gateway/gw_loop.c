@@ -65,6 +65,24 @@ static void dispatch(gw_event *e)
     }
 }
 
+static uv_timer_t g_presence_timer;
+
+/* Presence lists go out at once, but at most every 250 ms per board: the
+ * boards that must wait are flushed again by this timer. */
+static void on_presence_timer(uv_timer_t *t);
+
+static void flush_presence(void)
+{
+    int64_t again = gw_presence_flush();
+    if (again > 0 && !uv_is_active((uv_handle_t *)&g_presence_timer))
+        uv_timer_start(&g_presence_timer, on_presence_timer, (uint64_t)again, 0);
+}
+
+static void on_presence_timer(uv_timer_t *t)
+{
+    flush_presence();
+}
+
 void gw_loop_drain(void)
 {
     gw_event *e = gw_queue_take_all();
@@ -74,7 +92,7 @@ void gw_loop_drain(void)
         gw_event_free(e);
         e = next;
     }
-    gw_presence_flush();
+    flush_presence();
 }
 
 static atomic_bool g_stop_requested;
@@ -123,6 +141,7 @@ static void on_tick(uv_timer_t *t)
  * epoll unless the socket is full). */
 static void on_prepare(uv_prepare_t *h)
 {
+    flush_presence();
     gw_commit_flush();
     gw_ws_flush();
 }
@@ -160,6 +179,7 @@ int gw_loop_create(const struct lws_protocols *protocols)
     }
     uv_async_init(&g_loop, &g_async, on_async);
     uv_timer_init(&g_loop, &g_tick);
+    uv_timer_init(&g_loop, &g_presence_timer);
     uv_prepare_init(&g_loop, &g_prepare);
     uv_prepare_start(&g_prepare, on_prepare);
     gw_commit_start(gw_ack_on_puback);

@@ -69,33 +69,6 @@ static bool g_stop_thread_started;
 static int g_shutdown_phase; /* 0 running, 1 draining, 2 closing, 3 done */
 static int64_t g_close_started;
 
-int64_t gw_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t gw_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void gw_random_id(char *out, size_t n)
-{
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char r[64];
-    if (n > sizeof r) n = sizeof r;
-    if (getrandom(r, n, 0) != (ssize_t)n)
-        for (size_t i = 0; i < n; i++)
-            r[i] = (unsigned char)rand();
-    for (size_t i = 0; i + 1 < n; i++)
-        out[i] = a[r[i] & 63];
-    out[n - 1] = 0;
-}
-
 static void publish_leaving(gw_board *b, void *arg)
 {
     gw_presence_publish(b, true);

@@ -15,8 +15,6 @@
 #define PRESENCE_MIN_GAP_US 250000
 
 static gw_board *g_dirty; /* boards whose presence changed since the last flush */
-static gw_timer *g_timer;
-static bool g_timer_armed;
 
 void gw_presence_publish(gw_board *b, bool leaving)
 {
@@ -161,16 +159,10 @@ void gw_presence_tick(gw_board *b, int64_t now_us)
     if (b->presence_dirty) send_local(b);
 }
 
-static void on_timer(void)
-{
-    g_timer_armed = false;
-    gw_presence_flush();
-}
-
 /* A board's clients get a new list at most every 250 ms (joins and leaves in
  * between are coalesced), so a board that fills up with n clients costs O(n)
  * presence frames per client, not O(n^2). */
-void gw_presence_flush(void)
+int64_t gw_presence_flush(void)
 {
     int64_t now = gw_now_us();
     gw_board *b = g_dirty, *later = NULL;
@@ -193,9 +185,5 @@ void gw_presence_flush(void)
         b = next;
     }
     g_dirty = later;
-    if (later && !g_timer_armed) {
-        if (!g_timer) g_timer = gw_timer_create(on_timer);
-        g_timer_armed = g_timer != NULL;
-        gw_timer_start(g_timer, PRESENCE_MIN_GAP_US / 2000);
-    }
+    return later ? PRESENCE_MIN_GAP_US / 2000 : 0;
 }
