@@ -40,7 +40,7 @@ PROGRAMS :=
 TEST_BINS :=
 
 .SECONDARY:
-.PHONY: all deps run test test-unit test-e2e fuzz clean format bench
+.PHONY: all deps run test test-unit test-e2e fuzz clean format bench bench-engine
 all: programs
 
 $(PB_C) $(PB_H): $(PROTO)
@@ -103,6 +103,11 @@ check-docker:
 
 bench: programs
 	@bash bench/run.sh
+	@bash bench/engine.sh
+
+# Only the gateway engine targets (issue #10): bench/engine.sh.
+bench-engine: programs
+	@bash bench/engine.sh
 
 # The React client, served by the gateways from client/dist.
 .PHONY: client

@@ -52,6 +52,7 @@ static struct {
     const char *url;
     int conns, boards, drawers;
     double rate, cursor_rate;
+    int inflight; /* > 0: each drawer keeps this many strokes unacked (rate is the cap) */
     double duration, idle, drain, connect_timeout;
     int connect_rate, connect_inflight;
     int points;
@@ -97,6 +98,7 @@ typedef struct conn {
     uint8_t state, drawer, want_write;
     uint64_t t_start;
     uint64_t next_stroke, next_cursor, stroke_ctr, cursor_ctr;
+    uint64_t own_acked; /* --inflight: this drawer's strokes acked */
     char *rx;
     size_t rx_len, rx_cap;
     char path[160];
@@ -557,6 +559,11 @@ static void on_ack(conn *c, const bp_msg *m, uint64_t now)
     if (bt_ack(&c->strokes, &st_ev, k, now, &ts) == BT_NEW) {
         bh_add(&h_ack, now > ts ? now - ts : 0);
         sec_acks++;
+        c->own_acked++;
+        if (cfg.inflight && c->wsi && !c->want_write) {
+            c->want_write = 1;
+            lws_callback_on_writable(c->wsi);
+        }
     }
 }
 
@@ -679,6 +686,7 @@ static int on_writable(conn *c, struct lws *wsi)
     uint64_t now = now_ns();
     int do_stroke = cfg.rate > 0 && c->next_stroke <= now;
     int do_cursor = cfg.cursor_rate > 0 && c->next_cursor <= now;
+    if (cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)cfg.inflight) do_stroke = 0;
     if (do_stroke && do_cursor) {
         if (c->next_cursor < c->next_stroke)
             do_stroke = 0;
@@ -728,7 +736,8 @@ static int on_writable(conn *c, struct lws *wsi)
         return -1;
     }
     sec_sent++;
-    if (due(c, now)) {
+    if (due(c, now) && !(cfg.inflight && !do_cursor &&
+                         c->stroke_ctr - c->own_acked >= (uint64_t)cfg.inflight)) {
         c->want_write = 1;
         lws_callback_on_writable(wsi);
     }
@@ -1232,6 +1241,7 @@ static void usage(const char *prog)
         "  --drawers D            connections that draw, spread over the boards (default: B)\n"
         "  --rate R               stroke ops per second per drawer (default %.0f; 0 = none)\n"
         "  --cursor-rate C        cursor messages per second per drawer (default 0)\n"
+        "  --inflight N           each drawer keeps at most N strokes unacked (--rate caps)\n"
         "  --points P             points per stroke (default %d)\n"
         "  --duration S           load phase seconds (default %.0f)\n"
         "  --idle S               idle seconds after connecting, before load (default %.0f)\n"
@@ -1261,6 +1271,7 @@ static int parse_args(int argc, char **argv)
                                          {"drawers", 1, 0, 'd'},
                                          {"rate", 1, 0, 'r'},
                                          {"cursor-rate", 1, 0, 'c'},
+                                         {"inflight", 1, 0, 'N'},
                                          {"points", 1, 0, 'P'},
                                          {"duration", 1, 0, 't'},
                                          {"idle", 1, 0, 'i'},
@@ -1299,6 +1310,9 @@ static int parse_args(int argc, char **argv)
             break;
         case 'c':
             cfg.cursor_rate = atof(optarg);
+            break;
+        case 'N':
+            cfg.inflight = atoi(optarg);
             break;
         case 'P':
             cfg.points = atoi(optarg);

@@ -1,16 +1,17 @@
-# gateway/: wb-gateway (libwebsockets + nats.c) and wb-decode (protobuf op -> JSON line).
+# gateway/: wb-gateway (libwebsockets + nats.c on one libuv loop) and wb-decode (protobuf op -> JSON line).
 GW_SRCS := $(filter-out %_test.c %_fuzz.c gateway/wb_decode.c,$(wildcard gateway/*.c))
 GW_OBJS := $(GW_SRCS:%.c=$(BUILD)/%.o)
 PROGRAMS += $(BUILD)/wb-gateway $(BUILD)/wb-decode
 
 $(BUILD)/wb-gateway: $(GW_OBJS) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -luv -lm
 
 $(BUILD)/wb-decode: $(BUILD)/gateway/wb_decode.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 GW_TESTS := $(patsubst gateway/%_test.c,$(BUILD)/tests/gateway_%_test,$(wildcard gateway/*_test.c))
 TEST_BINS += $(GW_TESTS)
-$(BUILD)/tests/gateway_%_test: $(BUILD)/gateway/%_test.o $(BUILD)/gateway/gw_buf.o $(COMMON_LIB)
+$(BUILD)/tests/gateway_%_test: $(BUILD)/gateway/%_test.o $(BUILD)/gateway/gw_buf.o \
+		$(BUILD)/gateway/gw_sendq.o $(BUILD)/gateway/gw_snap.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm

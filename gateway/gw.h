@@ -1,16 +1,26 @@
 /* gw.h: the gateway's shared types and the functions its modules offer each
- * other.
+ * other, one section per module.
  *
  * Threads:
- *  - the lws service thread (main) owns every gw_conn, gw_board, send queue
- *    and the boards / connections / pending-ack maps; all lws calls happen
- *    there;
- *  - nats.c threads (message delivery pool, publish-ack handler, connection
+ *  - the loop thread (main; gw_loop.c) owns every gw_conn, gw_board, send
+ *    queue and the boards / connections / pending-ack maps; all lws calls
+ *    happen there;
+ *  - nats.c threads (message delivery, publish-ack handler, connection
  *    events) never touch those: they decode, serialise to JSON once, and
- *    push a gw_event onto the locked event queue, then lws_cancel_service();
+ *    push a typed gw_event onto the mailbox (gw_queue.c), which wakes the
+ *    loop only when it goes from empty to non-empty;
  *  - the sync pool (gw_sync.c) runs blocking NATS work (flush, last seq,
  *    snapshot request, stream replay) for joins, REST snapshots and gap
- *    fills, and hands results back through the same event queue. */
+ *    fills, and hands results back through the same mailbox.
+ *
+ * Module calls go one way (no circle; checked by listing each file's calls):
+ *   main -> loop, nats, sync, board, presence, conn
+ *   loop -> ws, http, board, ack, commit, presence, queue
+ *   ws -> client, http, board, conn, sync, nats;  http -> board, conn, sync, nats, metrics
+ *   client -> board, ack, commit, conn, nats;  ack -> commit, sync, conn, metrics
+ *   board -> presence, sync, nats, conn;  presence -> conn, nats;  commit -> nats
+ *   sync -> snap, nats, queue;  nats -> queue;  conn -> sendq -> buf
+ *   leaves: queue, buf, snap, util (clocks, ids), metrics. */
 #ifndef GW_H
 #define GW_H
 
@@ -20,7 +30,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <uv.h>
 
+#include "gw_sendq.h"
 #include "wb_codec.h"
 #include "wb_map.h"
 #include "wb_ratelimit.h"
@@ -43,52 +55,14 @@ typedef struct gw_config {
     long long sync_threads;
     long long presence_interval_ms;
     long long stream_max_age_s;
+    long long commit_batch_min;     /* fewer pending ops: plain publishes */
+    long long commit_batch_max;     /* ops per atomic batch (nats-server allows 1000) */
+    long long commit_pending_bytes; /* ops waiting for a round, bytes */
+    long long nats_evloop;          /* 1: the NATS socket on the gateway's loop */
     const char *log_level;
 } gw_config;
 
-/* ---- reference-counted outgoing frame (lws thread after hand-off) ---- */
-/* CTL: never dropped; EV: a durable op (dedup by seq); EPH: dropped first
- * under pressure; PRESENCE: a newer list replaces a queued older one. */
-enum { GW_BUF_CTL = 0, GW_BUF_EV = 1, GW_BUF_EPH = 2, GW_BUF_PRESENCE = 3 };
-typedef struct gw_buf {
-    uint32_t refs;
-    uint8_t kind; /* GW_BUF_*: ephemeral frames are dropped first */
-    uint64_t seq; /* ev: its seq */
-    size_t len;
-    unsigned char data[]; /* LWS_PRE bytes, then len bytes of JSON, then NUL */
-} gw_buf;
-
-#define GW_BUF_HEAD (offsetof(gw_buf, data) + LWS_PRE)
-static inline char *gw_buf_text(gw_buf *b)
-{
-    return (char *)b->data + LWS_PRE;
-}
-/* Turns a writer initialised with wb_jw_init(w, GW_BUF_HEAD, ...) into a
- * buffer with one reference. NULL if the writer ran out of memory. */
-gw_buf *gw_buf_from_jw(wb_jw *w, int kind, uint64_t seq);
-gw_buf *gw_buf_printf(int kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static inline gw_buf *gw_buf_ref(gw_buf *b)
-{
-    b->refs++;
-    return b;
-}
-void gw_buf_unref(gw_buf *b);
-
-/* ---- per-client send queue (ring of buffer references) ---- */
-typedef struct gw_sendq {
-    gw_buf **items;
-    size_t cap, head, count, bytes;
-} gw_sendq;
-int gw_sendq_push(gw_sendq *q, gw_buf *b); /* takes a reference */
-gw_buf *gw_sendq_pop(gw_sendq *q);         /* caller owns the reference */
-gw_buf *gw_sendq_peek(gw_sendq *q, size_t i);
-/* Drops every ephemeral frame; returns how many. */
-size_t gw_sendq_drop_ephemeral(gw_sendq *q);
-/* Drops every frame of the given kind; returns how many. */
-size_t gw_sendq_drop_kind(gw_sendq *q, int kind);
-void gw_sendq_free(gw_sendq *q);
-
-/* ---- a connection (lws per-session data; lws thread) ---- */
+/* ---- a connection (lws per-session data; loop thread) ---- */
 typedef struct gw_board gw_board;
 typedef enum { GW_CONN_HTTP = 0, GW_CONN_WS = 1 } gw_conn_kind;
 typedef struct gw_conn {
@@ -108,10 +82,9 @@ typedef struct gw_conn {
     bool close_sent;
     int close_code;
     uint64_t last_seq; /* highest ev seq queued to this client */
-    gw_sendq q;
-    size_t presence_queued; /* presence lists waiting in q */
-    size_t sync_items,
-        sync_bytes; /* welcome + snapshot/replay at the head of q: exempt from the bounds */
+    gw_sendq q;        /* all accounting in gw_sendq.c */
+    bool dirty;        /* on the list of connections to write at the end of the turn */
+    struct gw_conn *dnext, *dprev;
     wb_bucket rl;
     int64_t rl_last_err_us;
     unsigned char *rx;
@@ -125,7 +98,7 @@ typedef struct gw_conn {
     bool http_wait, http_headers_sent;
 } gw_conn;
 
-/* ---- a board with local clients (lws thread) ---- */
+/* ---- a board with local clients (loop thread) ---- */
 typedef struct gw_remote {
     char gateway[WB_ID_MAX + 1];
     char *clients_json; /* "{...},{...}" or "" */
@@ -142,6 +115,7 @@ struct gw_board {
     bool filling;      /* a gap fill is running: hold live ops */
     gw_buf **held;
     size_t nheld, capheld;
+    /* presence (gw_presence.c) */
     gw_remote *remotes;
     size_t nremotes;
     bool presence_dirty; /* local clients need a new presence list */
@@ -157,58 +131,181 @@ struct gw_board {
     bool join_inflight;
 };
 
-/* ---- events handed to the lws thread ---- */
+/* ---- events handed to the loop thread (gw_queue.c), one struct per kind ---- */
 typedef enum {
     GW_EV_OP = 1,    /* a stored op (JSON ev) from wb.rp.{board} */
     GW_EV_LIVE,      /* draft/cursor JSON from another gateway */
     GW_EV_PRESENCE,  /* another gateway's client list for a board */
-    GW_EV_PUBACK,    /* JetStream answered a publish */
+    GW_EV_PUBACK,    /* JetStream answered a publish (or the dup check did) */
+    GW_EV_REPUBLISH, /* an op id collided with another board's op: publish again */
     GW_EV_JOIN,      /* a join's welcome data + snapshot or replay */
     GW_EV_API,       /* a REST snapshot body */
     GW_EV_FILL,      /* ops that fill a board's gap */
     GW_EV_NATS,      /* connection state changed */
-    GW_EV_REPUBLISH, /* an op id collided with another board's op: publish again */
+    GW_EV_BATCH,     /* JetStream answered an atomic batch */
 } gw_event_type;
+
+typedef struct gw_ev_op {
+    char board[WB_ID_MAX + 1];
+    uint64_t seq, prev; /* prev: the board's previous seq (Nats-Last-Sequence) */
+    gw_buf *buf;        /* NULL: undecodable, only advances the seq */
+} gw_ev_op;
+
+typedef struct gw_ev_live {
+    char board[WB_ID_MAX + 1];
+    gw_buf *buf;
+} gw_ev_live;
+
+typedef struct gw_ev_presence {
+    char board[WB_ID_MAX + 1];
+    char gateway[WB_ID_MAX + 1];
+    char *clients_json; /* owned */
+    uint32_t ttl_ms;
+    bool leaving;
+} gw_ev_presence;
+
+typedef struct gw_ev_puback {
+    char board[WB_ID_MAX + 1];
+    char op_id[WB_ID_MAX + 1];
+    uint64_t seq;
+    bool dup;   /* JetStream says it already had this msg id */
+    bool check; /* from the duplicate check (gw_sync), not from a publish */
+    int err;    /* 0 ok, else a wb_errcode */
+} gw_ev_puback;
+
+#define GW_BATCH_ID_MAX 40
+#define GW_JS_ERR_ATOMIC_DISABLED 10174 /* "atomic publish is disabled" */
+#define GW_JS_ERR_ATOMIC_DUPLICATE                                                                 \
+    10201 /* "atomic publish batch contains duplicate message id"                                  \
+           */
+typedef struct gw_ev_batch {
+    char batch_id[GW_BATCH_ID_MAX + 1];
+    uint64_t last_seq; /* the batch's last seq; its ops have last_seq-count+1 .. last_seq */
+    uint32_t count;
+    bool err;
+    int err_code; /* JetStream error_code, 0 if none */
+    char err_text[96];
+} gw_ev_batch;
+
+typedef struct gw_ev_republish {
+    char board[WB_ID_MAX + 1];
+    char op_id[WB_ID_MAX + 1];
+} gw_ev_republish;
+
+typedef struct gw_ev_join {
+    char board[WB_ID_MAX + 1];
+    uint64_t conn; /* a join with since: that connection; 0: the board's batch */
+    uint64_t gen;  /* the board's join generation (batched joins) */
+    uint64_t seq;  /* E: the welcome seq */
+    bool resumed;
+    int err;
+    gw_buf *snapshot;
+    gw_buf **evs;
+    size_t nevs;
+} gw_ev_join;
+
+typedef struct gw_ev_api {
+    uint64_t conn;
+    int err;
+    gw_buf *body;
+} gw_ev_api;
+
+typedef struct gw_ev_fill {
+    char board[WB_ID_MAX + 1];
+    uint64_t to; /* the fill reached this seq */
+    int err;
+    gw_buf **evs;
+    size_t nevs;
+} gw_ev_fill;
+
+typedef struct gw_ev_nats {
+    bool up;
+} gw_ev_nats;
 
 typedef struct gw_event {
     struct gw_event *next;
     gw_event_type type;
-    char board[WB_ID_MAX + 1];
-    uint64_t seq, last_seq;
-    gw_buf *buf;
-    gw_buf **bufs;
-    size_t nbufs;
-    char gateway[WB_ID_MAX + 1];
-    char *presence_json;
-    uint32_t ttl_ms;
-    bool leaving;
-    char op_id[WB_ID_MAX + 1];
-    int err;       /* 0 ok, else a wb_errcode */
-    uint64_t conn; /* target connection serial */
-    bool resumed;
-    bool dup;       /* PUBACK: JetStream says it already had this msg id */
-    int nats_state; /* 1 connected, 0 disconnected */
+    union {
+        gw_ev_op op;
+        gw_ev_live live;
+        gw_ev_presence presence;
+        gw_ev_puback puback;
+        gw_ev_republish republish;
+        gw_ev_join join;
+        gw_ev_api api;
+        gw_ev_fill fill;
+        gw_ev_nats nats;
+        gw_ev_batch batch;
+    } u;
 } gw_event;
 
+/* Any thread: a zeroed event of that type (only its own body allocated). */
 gw_event *gw_event_new(gw_event_type t);
 void gw_event_free(gw_event *e);
-/* Any thread: appends and wakes the lws thread when the queue was empty. */
+/* Any thread: appends; calls the wake hook when the queue was empty. */
 void gw_queue_push(gw_event *e);
-/* lws thread: takes the whole batch, in order. */
+/* Loop thread: takes the whole batch, in order. */
 gw_event *gw_queue_take_all(void);
+/* Loop thread, before any push: how producers wake the loop. */
+void gw_queue_set_wake(void (*wake)(void));
+
+/* ---- the loop (gw_loop.c): owns the lws context, drains the queue, dispatches ---- */
+int gw_loop_create(const struct lws_protocols *protocols);
+int gw_loop_run(void); /* until gw_loop_stop(); 0 or -1 */
+void gw_loop_stop(void);
+void gw_loop_destroy(void);
+/* Loop thread: runs fn after delay_ms (one pending call per timer object). */
+typedef struct gw_timer gw_timer;
+gw_timer *gw_timer_create(void (*fn)(void));
+void gw_timer_start(gw_timer *t, int64_t delay_ms);
+/* Any thread: wakes the loop. */
+void gw_loop_wake(void);
+uv_loop_t *gw_loop_uv(void);
+/* Loop thread: fn(signum) runs on the loop for SIGTERM and SIGINT. */
+int gw_loop_on_signals(void (*fn)(int));
+/* Any thread: makes gw_loop_run() return. */
+void gw_loop_stop_async(void);
+/* Loop thread: called once per turn after the mailbox is drained. */
+void gw_loop_drain(void);
 
 /* ---- blocking work for the sync pool (gw_sync.c) ---- */
-typedef enum { GW_TASK_JOIN = 1, GW_TASK_API, GW_TASK_FILL, GW_TASK_DUPCHECK } gw_task_type;
 int gw_sync_start(int threads);
 void gw_sync_stop(void);
-/* lws thread: checks whether seq holds this board's op (see GW_EV_REPUBLISH). */
-void gw_sync_submit_dupcheck(const char *board, const char *op_id, uint64_t seq);
-/* lws thread: queues a task. since < 0: no since. */
-void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since,
-                    uint64_t since, uint64_t from, uint64_t to);
+/* Loop thread: queue one task each. */
+void gw_sync_join(const char *board, uint64_t conn, bool has_since, uint64_t since, uint64_t gen);
+void gw_sync_api(const char *board, uint64_t conn);
+void gw_sync_fill(const char *board, uint64_t from, uint64_t to);
+/* Checks whether seq holds this board's op (see GW_EV_REPUBLISH). */
+void gw_sync_dupcheck(const char *board, const char *op_id, uint64_t seq);
+
+/* ---- group commit of durable ops (gw_commit.c; loop thread) ---- */
+/* An op waiting to be published (owned by gw_commit.c). */
+typedef struct gw_pub {
+    char board[WB_ID_MAX + 1];
+    char op_id[WB_ID_MAX + 1];
+    bool republish; /* Nats-Msg-Id "{board}:{op}" (an op id collided across boards) */
+    size_t len;
+    uint8_t data[];
+} gw_pub;
+/* on_result gets every op's answer (seq, or err). */
+void gw_commit_start(void (*on_result)(const gw_ev_puback *e));
+/* Queues a durable op for the next round. Returns 0, or a wb_errcode to send the client now. */
+int gw_commit_op(const char *board, const char *op_id, bool republish, const uint8_t *data,
+                 size_t len);
+/* End of a loop turn: sends a round if none is in flight. */
+void gw_commit_flush(void);
+void gw_commit_on_puback(const gw_ev_puback *e);
+void gw_commit_on_batch(const gw_ev_batch *e);
+void gw_commit_on_nats(bool up);
+void gw_commit_tick(int64_t now_us);
 
 /* ---- NATS (gw_nats.c) ---- */
-int gw_nats_start(void);
+/* loop: the gateway's uv loop to put the NATS socket on (NULL: nats.c's own
+ * threads). Returns 0, -1 on error, or 1: not connected yet (loop mode:
+ * call gw_nats_retry() later, on the loop thread, until it returns 0). */
+int gw_nats_start(uv_loop_t *loop);
+int gw_nats_retry(void);
+/* Any thread; idempotent. In loop mode the loop must still run. */
 void gw_nats_stop(void);
 bool gw_nats_ok(void);
 natsConnection *gw_nats_conn(void);
@@ -216,48 +313,89 @@ jsCtx *gw_nats_js(void);
 int gw_nats_board_subscribe(gw_board *b);
 void gw_nats_board_unsubscribe(gw_board *b);
 /* Publishes a durable op asynchronously; the answer comes as GW_EV_PUBACK.
- * Returns 0, or a wb_errcode to send the client now. */
-int gw_nats_publish_op(const char *board, const char *op_id, const uint8_t *data, size_t len);
-/* The same with Nats-Msg-Id "{board}:{op}" (after an op id collided across boards). */
-int gw_nats_republish_op(const char *board, const char *op_id, const uint8_t *data, size_t len);
+ * Returns 0, or a wb_errcode. */
+int gw_nats_publish_op(const gw_pub *p);
+/* Publishes ops as one JetStream atomic batch; the answer comes as
+ * GW_EV_BATCH. Returns 0 or -1 (nothing committed). */
+int gw_nats_publish_batch(const char *batch_id, gw_pub *const *ops, size_t n);
+/* Asks the ensure thread to ensure the stream again. */
+void gw_nats_want_ensure(void);
 void gw_nats_publish_live(const char *board, const uint8_t *data, size_t len);
 
-/* ---- boards and clients (gw_board.c) ---- */
+/* ---- connections: registry and send policy (gw_conn.c; loop thread) ---- */
+gw_conn *gw_conn_find(uint64_t serial);
+void gw_conn_register(gw_conn *c);
+void gw_conn_unregister(gw_conn *c);
+/* Queue a frame to one client (takes no reference from the caller). */
+void gw_conn_send(gw_conn *c, gw_buf *b);
+void gw_conn_send_error(gw_conn *c, wb_errcode code, const char *op, const char *msg);
+void gw_conn_close(gw_conn *c, int code, const char *why);
+/* A join finished: welcome, then the snapshot or replay (exempt from the
+ * bounds), then whatever was queued meanwhile. seq: the welcome's seq. */
+void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, size_t nevs,
+                   uint64_t seq, bool resumed);
+/* Closes every WebSocket client with code. */
+void gw_conns_close_all(int code, const char *why);
+/* The connections that got frames this turn (linked by dnext; each is taken
+ * off the list and its dirty flag cleared as the caller walks it). */
+gw_conn *gw_conns_take_dirty(void);
+/* The connection goes away: off the dirty list. */
+void gw_conn_forget(gw_conn *c);
+
+/* ---- presence (gw_presence.c; loop thread) ---- */
+/* Local membership changed: tell the other gateways and the local clients. */
+void gw_presence_changed(gw_board *b);
+void gw_presence_publish(gw_board *b, bool leaving);
+void gw_presence_remote(gw_board *b, const gw_ev_presence *e);
+void gw_presence_tick(gw_board *b, int64_t now_us);
+/* Sends the changed presence lists (at most one per board every 250 ms).
+ * Returns in how many ms it wants to be called again (0: not needed). */
+int64_t gw_presence_flush(void);
+/* The board goes away: forget it. */
+void gw_presence_forget(gw_board *b);
+
+/* ---- boards: membership, ordering, gap fills, joins (gw_board.c; loop thread) ---- */
 gw_board *gw_board_get(const char *id, bool create);
 void gw_board_attach(gw_board *b, gw_conn *c);
 void gw_board_detach(gw_conn *c);
 /* Queues a join without since for the board's next batched snapshot. */
 void gw_board_join_wait(gw_board *b, gw_conn *c);
-/* Queue a frame to one client (takes no reference from the caller). */
-void gw_conn_send(gw_conn *c, gw_buf *b);
-void gw_conn_send_error(gw_conn *c, wb_errcode code, const char *op, const char *msg);
-void gw_conn_close(gw_conn *c, int code, const char *why);
-gw_conn *gw_conn_find(uint64_t serial);
-void gw_conn_register(gw_conn *c);
-void gw_conn_unregister(gw_conn *c);
-void gw_board_handle_event(gw_event *e);
-void gw_board_tick(int64_t now_us);
-void gw_board_fanout_local_live(gw_board *b, gw_conn *from, gw_buf *buf);
-/* Remembers who waits for an op's ack; keeps a copy of the payload. */
-void gw_board_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data,
-                          size_t len);
-void gw_boards_close_all(int code, const char *why);
+void gw_board_fanout_live(gw_board *b, gw_conn *from, gw_buf *buf);
+void gw_board_on_op(const gw_ev_op *e);
+void gw_board_on_join(const gw_ev_join *e);
+void gw_board_on_fill(const gw_ev_fill *e);
+/* After a NATS (re)connect: fetch whatever each board missed. */
 void gw_boards_resync_all(void);
-void gw_boards_flush_presence(void);
+void gw_boards_foreach(void (*fn)(gw_board *b, void *arg), void *arg);
 size_t gw_board_count(void);
 
-/* ---- websocket + http (gw_ws.c, gw_http.c) ---- */
+/* ---- pending publish acks (gw_ack.c; loop thread) ---- */
+/* Remembers who waits for an op's ack; keeps a copy of the payload. */
+void gw_ack_pending_add(const char *board, const char *op_id, uint64_t conn, const uint8_t *data,
+                        size_t len);
+void gw_ack_on_puback(const gw_ev_puback *e);
+void gw_ack_on_republish(const gw_ev_republish *e);
+/* Publishes unanswered for 10 s: tell the clients to resend. */
+void gw_ack_tick(int64_t now_us);
+
+/* ---- client messages: parse and act (gw_client.c; loop thread) ---- */
+void gw_client_frame(gw_conn *c, const char *buf, size_t len);
+
+/* ---- transports (gw_ws.c, gw_http.c; loop thread) ---- */
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len);
+/* End of a loop turn: one write per connection that got frames this turn. */
+void gw_ws_flush(void);
 int gw_http_request(struct lws *wsi, gw_conn *c, const char *path);
 int gw_http_writeable(struct lws *wsi, gw_conn *c);
-void gw_http_api_done(gw_event *e);
+void gw_http_on_api(const gw_ev_api *e);
 
-/* ---- metrics (gw_metrics.c) ---- */
+/* ---- metrics (gw_metrics.c): a leaf ---- */
 typedef struct gw_metrics {
-    atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops,
+    atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, coalesced,
         ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
-        closes_1013;
+        closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
+        commit_plain_ops;
     atomic_ullong errors[WB_E__COUNT];
     atomic_ullong pub_lat_buckets[16]; /* publish -> ack latency histogram */
     atomic_ullong pub_lat_count, pub_lat_sum_us;
@@ -265,7 +403,7 @@ typedef struct gw_metrics {
 extern gw_metrics gw_m;
 void gw_metrics_observe_pub(int64_t us);
 /* Writes the Prometheus text into w. */
-void gw_metrics_render(wb_jw *w);
+void gw_metrics_render(wb_jw *w, size_t boards, bool nats_ok, bool draining);
 
 /* ---- process-wide state (gw_main.c) ---- */
 typedef struct gw_server {

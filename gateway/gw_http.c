@@ -1,4 +1,4 @@
-/* gw_http: the gateway's plain HTTP routes (lws service thread only):
+/* gw_http: the gateway's plain HTTP routes (loop thread only):
  * /healthz, /metrics, /api/boards/{board} (answered later, when the sync
  * pool has built the snapshot), and the client's static files with an SPA
  * fallback to index.html. Owns nothing beyond the response being written. */
@@ -129,7 +129,7 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
     if (!strcmp(path, "/metrics")) {
         wb_jw w;
         wb_jw_init(&w, 0, 8192);
-        gw_metrics_render(&w);
+        gw_metrics_render(&w, gw_board_count(), gw_nats_ok(), atomic_load(&gw.draining));
         int rc = w.oom ? respond_text(wsi, 500, "out of memory\n")
                        : respond(wsi, 200, "text/plain; version=0.0.4", wb_jw_text(&w), w.len,
                                  "no-store");
@@ -145,7 +145,7 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
         c->serial = ++gw.next_serial;
         c->http_wait = true;
         gw_conn_register(c);
-        gw_sync_submit(GW_TASK_API, b, c->serial, false, 0, 0, 0);
+        gw_sync_api(b, c->serial);
         return 0;
     }
     if (!strncmp(path, "/ws/", 4) || !strcmp(path, "/ws")) {
@@ -159,18 +159,18 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
     return serve_static(wsi, path);
 }
 
-void gw_http_api_done(gw_event *e)
+void gw_http_on_api(const gw_ev_api *e)
 {
     gw_conn *c = gw_conn_find(e->conn);
     if (!c || c->kind != GW_CONN_HTTP || !c->http_wait) return;
     c->http_wait = false;
-    if (e->err || !e->buf) {
+    if (e->err || !e->body) {
         c->http_status = 503;
         c->http_body = gw_buf_printf(
             GW_BUF_CTL, "{\"error\":\"unavailable\",\"msg\":\"snapshot unavailable; retry\"}");
     } else {
         c->http_status = 200;
-        c->http_body = gw_buf_ref(e->buf);
+        c->http_body = gw_buf_ref(e->body);
     }
     c->http_off = 0;
     lws_callback_on_writable(c->wsi);

@@ -1,6 +1,6 @@
-/* gw_main: the gateway process. Reads the configuration table, starts NATS
- * and the sync pool, runs the libwebsockets service loop on the main thread
- * (the lws service thread), and shuts down in order on SIGTERM/SIGINT:
+/* gw_main: the gateway process. Reads the configuration table, starts the
+ * loop (gw_loop.c), NATS and the sync pool, runs the loop on the main thread,
+ * and shuts down in order on SIGTERM/SIGINT:
  * /healthz turns 503, wait one grace period (the balancer notices), close
  * every client with 1001, drain NATS, exit 0. Owns the global gw_server. */
 #include <fcntl.h>
@@ -50,60 +50,52 @@ static const wb_cfg_item g_cfg[] = {
      &gw.cfg.presence_interval_ms, "presence heartbeat"},
     {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40,
      &gw.cfg.stream_max_age_s, "WB_OPS max age (0: keep)"},
+    {"commit-batch-min", "WB_COMMIT_BATCH_MIN", WB_CFG_INT, "8", 1, 1000000,
+     &gw.cfg.commit_batch_min, "durable ops pending at a round: fewer go as plain publishes"},
+    {"commit-batch-max", "WB_COMMIT_BATCH_MAX", WB_CFG_INT, "1000", 1, 1000,
+     &gw.cfg.commit_batch_max, "durable ops per JetStream atomic batch (one fsync)"},
+    {"commit-pending-bytes", "WB_COMMIT_PENDING_BYTES", WB_CFG_INT, "33554432", 65536, 1LL << 32,
+     &gw.cfg.commit_pending_bytes, "durable ops waiting for a round, bytes; beyond: unavailable"},
+    {"nats-evloop", "WB_NATS_EVLOOP", WB_CFG_INT, "1", 0, 1, &gw.cfg.nats_evloop,
+     "1: the NATS socket on the gateway's libuv loop (nats.c adapter); 0: nats.c's threads"},
     {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level,
      "debug|info|warn|error"},
 };
 #define NCFG (sizeof g_cfg / sizeof *g_cfg)
 
-static volatile sig_atomic_t g_signal;
-static lws_sorted_usec_list_t g_tick_sul, g_shutdown_sul;
+static gw_timer *g_shutdown_timer, *g_nats_timer;
+static pthread_t g_stop_thread;
+static bool g_stop_thread_started;
 static int g_shutdown_phase; /* 0 running, 1 draining, 2 closing, 3 done */
 static int64_t g_close_started;
 
-int64_t gw_now_us(void)
+static void publish_leaving(gw_board *b, void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    gw_presence_publish(b, true);
 }
 
-int64_t gw_wall_ms(void)
+/* Stops the sync pool and NATS, then the loop. */
+static void *stop_main(void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    gw_sync_stop();
+    gw_nats_stop();
+    gw_loop_stop_async();
+    return NULL;
 }
 
-void gw_random_id(char *out, size_t n)
+/* Loop mode: the first NATS connect failed; try again every 500 ms. */
+static void nats_retry(void)
 {
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char r[64];
-    if (n > sizeof r) n = sizeof r;
-    if (getrandom(r, n, 0) != (ssize_t)n)
-        for (size_t i = 0; i < n; i++)
-            r[i] = (unsigned char)rand();
-    for (size_t i = 0; i + 1 < n; i++)
-        out[i] = a[r[i] & 63];
-    out[n - 1] = 0;
+    int r = gw_nats_retry();
+    if (r > 0) gw_timer_start(g_nats_timer, 500);
 }
 
-static void on_signal(int sig)
-{
-    g_signal = sig;
-    if (gw.ctx) lws_cancel_service(gw.ctx);
-}
-
-static void tick(lws_sorted_usec_list_t *sul)
-{
-    gw_board_tick(gw_now_us());
-    lws_sul_schedule(gw.ctx, 0, &g_tick_sul, tick, gw.cfg.presence_interval_ms * 1000);
-}
-
-static void shutdown_step(lws_sorted_usec_list_t *sul)
+static void shutdown_step(void)
 {
     if (g_shutdown_phase == 1) {
         wb_info("closing all clients with 1001");
-        gw_boards_close_all(1001, "gateway shutting down");
+        gw_conns_close_all(1001, "gateway shutting down");
+        gw_boards_foreach(publish_leaving, NULL);
         g_shutdown_phase = 2;
         g_close_started = gw_now_us();
     }
@@ -111,34 +103,34 @@ static void shutdown_step(lws_sorted_usec_list_t *sul)
         if (atomic_load(&gw_m.conns) == 0 || gw_now_us() - g_close_started > 3000000) {
             g_shutdown_phase = 3;
             atomic_store(&gw.stopping, true);
-            lws_cancel_service(gw.ctx);
+            /* NATS is drained while the loop still runs (with the NATS
+             * socket on the loop, the drain needs it). */
+            if (pthread_create(&g_stop_thread, NULL, stop_main, NULL) == 0) {
+                g_stop_thread_started = true;
+            } else {
+                wb_syserr("pthread_create");
+                gw_loop_stop();
+            }
             return;
         }
     }
-    lws_sul_schedule(gw.ctx, 0, &g_shutdown_sul, shutdown_step, 50 * 1000);
+    gw_timer_start(g_shutdown_timer, 50);
 }
 
-/* Called from the protocol's EVENT_WAIT_CANCELLED via the main loop check. */
-static void check_signal(void)
+/* SIGTERM / SIGINT, on the loop thread. */
+static void on_signal(int sig)
 {
-    if (!g_signal || g_shutdown_phase) return;
-    wb_info("signal %d: draining (healthz 503 for %lld ms, then close clients)", (int)g_signal,
+    if (g_shutdown_phase) return;
+    wb_info("signal %d: draining (healthz 503 for %lld ms, then close clients)", sig,
             gw.cfg.shutdown_grace_ms);
     atomic_store(&gw.draining, true);
     g_shutdown_phase = 1;
-    lws_sul_schedule(gw.ctx, 0, &g_shutdown_sul, shutdown_step, gw.cfg.shutdown_grace_ms * 1000);
-}
-
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
-{
-    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) check_signal();
-    return gw_ws_callback(wsi, reason, user, in, len);
+    gw_timer_start(g_shutdown_timer, gw.cfg.shutdown_grace_ms);
 }
 
 static const struct lws_protocols g_protocols[] = {
     /* rx_buffer_size is per connection: keep it small (frames are reassembled). */
-    {"wb.v1", callback, sizeof(gw_conn), 1024, 0, NULL, 0},
+    {"wb.v1", gw_ws_callback, sizeof(gw_conn), 1024, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -177,50 +169,34 @@ int main(int argc, char **argv)
     wb_log_init(gw.cfg.gateway_id, gw.cfg.log_level);
     wb_config_print(g_cfg, NCFG);
     raise_nofile();
-    /* Frames are built on NATS and sync threads and freed on the lws thread:
+    /* Frames are built on NATS and sync threads and freed on the loop thread:
      * fewer malloc arenas keep that memory reusable instead of stranded. */
     mallopt(M_ARENA_MAX, 2);
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
 
     lws_set_log_level(LLL_ERR | LLL_WARN |
                           (!strcmp(gw.cfg.log_level, "debug") ? LLL_NOTICE | LLL_INFO : 0),
                       lws_log);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = (int)gw.cfg.port;
-    info.iface = gw.cfg.bind;
-    info.protocols = g_protocols;
-    info.gid = (gid_t)-1;
-    info.uid = (uid_t)-1;
-    info.options = 0; /* plain HTTP/1.1 + WebSocket: no TLS, so no HTTP/2 */
-    info.max_http_header_pool = 1024;
-    info.timeout_secs = 10;
-    gw.ctx = lws_create_context(&info);
-    if (!gw.ctx) {
-        wb_error("lws_create_context failed (port %lld in use?)", gw.cfg.port);
-        return 1;
+    if (gw_loop_create(g_protocols) < 0) goto out;
+    if (!(g_shutdown_timer = gw_timer_create(shutdown_step))) goto out;
+    if (gw_loop_on_signals(on_signal) < 0) goto out;
+    int nr = gw_nats_start(gw.cfg.nats_evloop ? gw_loop_uv() : NULL);
+    if (nr < 0) goto out;
+    if (nr > 0) {
+        wb_warn("nats not reachable at %s yet; retrying", gw.cfg.nats_url);
+        if (!(g_nats_timer = gw_timer_create(nats_retry))) goto out;
+        gw_timer_start(g_nats_timer, 500);
     }
-    if (gw_nats_start() < 0) goto out;
     if (gw_sync_start((int)gw.cfg.sync_threads) < 0) goto out;
-    lws_sul_schedule(gw.ctx, 0, &g_tick_sul, tick, gw.cfg.presence_interval_ms * 1000);
     wb_info("listening on http://%s:%lld (static %s)", gw.cfg.bind, gw.cfg.port, gw.cfg.static_dir);
-
-    while (!atomic_load(&gw.stopping)) {
-        if (lws_service(gw.ctx, 0) < 0) break;
-        check_signal();
-    }
+    gw_loop_run();
     rc = 0;
     wb_info("stopping");
 out:
+    if (g_stop_thread_started) pthread_join(g_stop_thread, NULL);
     gw_sync_stop();
     gw_nats_stop();
-    lws_context_destroy(gw.ctx);
-    gw.ctx = NULL;
+    gw_loop_destroy();
     wb_info("exit %d", rc);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* gw_metrics: the gateway's counters (atomics, any thread) and their
- * Prometheus text rendering for /metrics (lws thread). */
+ * Prometheus text rendering for /metrics (loop thread). A leaf: it calls no
+ * other gateway module; gauges are passed in. */
 #include <stdio.h>
 
 #include "gw.h"
@@ -57,16 +58,29 @@ static const struct {
      &gw_m.nats_msgs_in},
     {"wb_gateway_gap_fills_total", "Gaps in a board's feed filled from the stream.", "counter",
      &gw_m.gaps},
+    {"wb_gateway_cursors_coalesced_total",
+     "Cursors not sent because a newer one of the same sender replaced them in a queue.", "counter",
+     &gw_m.coalesced},
+    {"wb_gateway_commit_rounds_total", "Publish rounds of durable ops (one in flight at a time).",
+     "counter", &gw_m.commit_rounds},
+    {"wb_gateway_commit_batches_total", "Rounds sent as one JetStream atomic batch (one fsync).",
+     "counter", &gw_m.commit_batches},
+    {"wb_gateway_commit_batched_ops_total", "Durable ops published inside atomic batches.",
+     "counter", &gw_m.commit_batched_ops},
+    {"wb_gateway_commit_plain_ops_total", "Durable ops published one by one.", "counter",
+     &gw_m.commit_plain_ops},
+    {"wb_gateway_loop_wakes_total", "Times the mailbox woke the event loop.", "counter",
+     &gw_m.loop_wakes},
 };
 
-void gw_metrics_render(wb_jw *w)
+void gw_metrics_render(wb_jw *w, size_t boards, bool nats_ok, bool draining)
 {
     for (size_t i = 0; i < sizeof g_simple / sizeof *g_simple; i++)
         line(w, g_simple[i].name, g_simple[i].help, g_simple[i].type, atomic_load(g_simple[i].v));
-    line(w, "wb_gateway_boards", "Boards with local clients.", "gauge", gw_board_count());
+    line(w, "wb_gateway_boards", "Boards with local clients.", "gauge", boards);
     line(w, "wb_gateway_nats_connected", "1 while NATS is connected and the stream is ready.",
-         "gauge", gw_nats_ok());
-    line(w, "wb_gateway_draining", "1 while shutting down.", "gauge", atomic_load(&gw.draining));
+         "gauge", nats_ok);
+    line(w, "wb_gateway_draining", "1 while shutting down.", "gauge", draining);
     char buf[512];
     int n = snprintf(buf, sizeof buf,
                      "# HELP wb_gateway_errors_total Error replies sent, by code.\n# TYPE "

@@ -3,8 +3,9 @@
  *
  * Callbacks here run on nats.c threads: they decode the protobuf, serialise
  * the JSON frame ONCE per message for this whole gateway, and hand it to the
- * lws thread as a gw_event. Subscriptions are created and removed by the lws
+ * loop thread as a typed gw_event. Subscriptions are created and removed by the loop
  * thread (nats.c calls are thread-safe); no lws object is touched here. */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include "gw.h"
 #include "wb_log.h"
 #include "wb_nats.h"
+/* nats.c's libuv adapter defines its functions in the header: include it in
+ * this one file only. */
+#include <nats/adapters/libuv.h>
 
 static natsConnection *g_nc;
 static jsCtx *g_js;
@@ -22,6 +26,8 @@ static bool g_ensure_started;
 static pthread_mutex_t g_ensure_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_ensure_cond = PTHREAD_COND_INITIALIZER;
 static bool g_ensure_wanted = true;
+static natsSubscription *g_batch_sub; /* answers to atomic batches: <inbox>.<batch id> */
+static char g_batch_inbox[64];
 
 natsConnection *gw_nats_conn(void)
 {
@@ -38,7 +44,7 @@ bool gw_nats_ok(void)
            natsConnection_Status(g_nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
-static void want_ensure(void)
+void gw_nats_want_ensure(void)
 {
     pthread_mutex_lock(&g_ensure_lock);
     g_ensure_wanted = true;
@@ -50,7 +56,7 @@ static void push_state(int up)
 {
     gw_event *e = gw_event_new(GW_EV_NATS);
     if (!e) return;
-    e->nats_state = up;
+    e->u.nats.up = up;
     gw_queue_push(e);
 }
 
@@ -58,7 +64,7 @@ static void on_connected(natsConnection *nc, void *closure)
 {
     wb_info("nats connected");
     atomic_store(&g_connected, true);
-    want_ensure();
+    gw_nats_want_ensure();
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -73,7 +79,49 @@ static void on_reconnected(natsConnection *nc, void *closure)
 {
     wb_info("nats reconnected");
     atomic_store(&g_connected, true);
-    want_ensure();
+    gw_nats_want_ensure();
+}
+
+/* Turns on allow_atomic (atomic batch publish, nats-server >= 2.12) on the
+ * stream: nats.c 3.4 does not know the field, so the stream's config is read
+ * and written back as JSON. Returns 0 or -1. */
+static int stream_allow_atomic(void)
+{
+    natsMsg *r = NULL;
+    json_t *info = NULL, *upd = NULL;
+    char *body = NULL;
+    int rc = -1;
+    natsStatus s =
+        natsConnection_RequestString(&r, g_nc, "$JS.API.STREAM.INFO." WB_STREAM, "", 3000);
+    if (s != NATS_OK) goto out;
+    info = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, NULL);
+    json_t *cfg = info ? json_object_get(info, "config") : NULL;
+    if (!json_is_object(cfg)) goto out;
+    if (json_is_true(json_object_get(cfg, "allow_atomic"))) {
+        rc = 0;
+        goto out;
+    }
+    json_object_set_new(cfg, "allow_atomic", json_true());
+    if (!(body = json_dumps(cfg, JSON_COMPACT))) goto out;
+    natsMsg_Destroy(r);
+    r = NULL;
+    s = natsConnection_RequestString(&r, g_nc, "$JS.API.STREAM.UPDATE." WB_STREAM, body, 3000);
+    if (s != NATS_OK) goto out;
+    upd = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, NULL);
+    json_t *ucfg = upd ? json_object_get(upd, "config") : NULL;
+    if (json_is_true(json_object_get(ucfg, "allow_atomic"))) {
+        wb_info("stream %s: atomic batch publish enabled", WB_STREAM);
+        rc = 0;
+    }
+out:
+    if (rc)
+        wb_warn("stream %s: cannot enable atomic batch publish (%s): durable ops go one by one",
+                WB_STREAM, s != NATS_OK ? natsStatus_GetText(s) : "refused");
+    free(body);
+    json_decref(info);
+    json_decref(upd);
+    natsMsg_Destroy(r);
+    return rc;
 }
 
 /* Runs wb_nats_stream_ensure() until it succeeds, again after each reconnect. */
@@ -89,8 +137,8 @@ static void *ensure_main(void *arg)
         while (!atomic_load(&g_stop)) {
             if (atomic_load(&g_connected) &&
                 wb_nats_stream_ensure(g_js, gw.cfg.stream_max_age_s) == 0) {
-                bool was = atomic_exchange(&g_stream_ok, true);
-                (void)was;
+                stream_allow_atomic();
+                atomic_store(&g_stream_ok, true);
                 push_state(1); /* resync boards: ops may have been missed */
                 break;
             }
@@ -130,10 +178,10 @@ static void on_rp_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
         wb_jw_free(&w);
         goto done;
     }
-    snprintf(e->board, sizeof e->board, "%s", board);
-    e->seq = seq;
-    e->last_seq = hdr_u64(msg, "Nats-Last-Sequence");
-    e->buf = w.len ? gw_buf_from_jw(&w, GW_BUF_EV, seq) : (wb_jw_free(&w), NULL);
+    snprintf(e->u.op.board, sizeof e->u.op.board, "%s", board);
+    e->u.op.seq = seq;
+    e->u.op.prev = hdr_u64(msg, "Nats-Last-Sequence");
+    e->u.op.buf = w.len ? gw_buf_from_jw(&w, GW_BUF_EV, seq) : (wb_jw_free(&w), NULL);
     gw_queue_push(e);
 done:
     if (op) wb__v1__op__free_unpacked(op, NULL);
@@ -171,9 +219,12 @@ static void on_live_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
     gw_event *e;
     if (l->body_case == WB__V1__LIVE__BODY_PRESENCE && l->presence) {
         if (!(e = gw_event_new(GW_EV_PRESENCE))) goto done;
-        e->presence_json = presence_fragment(l->presence);
-        e->ttl_ms = l->presence->ttl_ms ? l->presence->ttl_ms : 3000;
-        e->leaving = l->presence->leaving;
+        gw_ev_presence *p = &e->u.presence;
+        p->clients_json = presence_fragment(l->presence);
+        p->ttl_ms = l->presence->ttl_ms ? l->presence->ttl_ms : 3000;
+        p->leaving = l->presence->leaving;
+        snprintf(p->board, sizeof p->board, "%s", board);
+        snprintf(p->gateway, sizeof p->gateway, "%s", l->gateway);
     } else {
         wb_jw w;
         wb_jw_init(&w, GW_BUF_HEAD, 256);
@@ -185,22 +236,27 @@ static void on_live_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
             wb_jw_free(&w);
             goto done;
         }
-        e->buf = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
-        snprintf(e->op_id, sizeof e->op_id, "%s", l->from ? l->from : "");
+        e->u.live.buf = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
+        if (e->u.live.buf && l->body_case == WB__V1__LIVE__BODY_CURSOR)
+            gw_buf_set_cursor(e->u.live.buf, l->from ? l->from : "");
+        snprintf(e->u.live.board, sizeof e->u.live.board, "%s", board);
     }
-    snprintf(e->board, sizeof e->board, "%s", board);
-    snprintf(e->gateway, sizeof e->gateway, "%s", l->gateway);
     gw_queue_push(e);
 done:
     if (l) wb__v1__live__free_unpacked(l, NULL);
     natsMsg_Destroy(msg);
 }
 
-/* JetStream answered (or failed) an async publish. */
+/* JetStream answered (or failed) an async publish. The message is ours to
+ * destroy (nats.c's contract for the ack handler). */
 static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
-    gw_event *e = gw_event_new(GW_EV_PUBACK);
-    if (!e) return;
+    gw_event *ev = gw_event_new(GW_EV_PUBACK);
+    if (!ev) {
+        natsMsg_Destroy(msg);
+        return;
+    }
+    gw_ev_puback *e = &ev->u.puback;
     const char *id = NULL, *colon;
     natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
     colon = id ? strchr(id, ':') : NULL; /* "{board}:{op}" */
@@ -215,29 +271,45 @@ static void on_puback(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, v
             wb_warn("publish op=%s failed: %s", e->op_id,
                     pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
     }
-    gw_queue_push(e);
+    natsMsg_Destroy(msg);
+    gw_queue_push(ev);
 }
 
-int gw_nats_start(void)
+/* <inbox>.<batch id>: JetStream's answer to an atomic batch's commit. */
+static void on_batch_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
-    char name[128];
-    snprintf(name, sizeof name, "wb-gateway %s", gw.cfg.gateway_id);
-    natsOptions *o = wb_nats_options(gw.cfg.nats_url, name);
+    const char *subj = natsMsg_GetSubject(msg), *id = strrchr(subj, '.');
+    gw_event *ev = id ? gw_event_new(GW_EV_BATCH) : NULL;
+    json_t *j = NULL;
+    if (!ev) goto done;
+    gw_ev_batch *e = &ev->u.batch;
+    snprintf(e->batch_id, sizeof e->batch_id, "%s", id + 1);
+    j = json_loadb(natsMsg_GetData(msg), (size_t)natsMsg_GetDataLength(msg), 0, NULL);
+    json_t *err = j ? json_object_get(j, "error") : NULL;
+    if (!j || err) {
+        e->err = true;
+        e->err_code = (int)json_integer_value(json_object_get(err, "err_code"));
+        const char *d = json_string_value(json_object_get(err, "description"));
+        snprintf(e->err_text, sizeof e->err_text, "%s", d ? d : "bad answer");
+    } else {
+        e->last_seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
+        e->count = (uint32_t)json_integer_value(json_object_get(j, "count"));
+    }
+    gw_queue_push(ev);
+done:
+    json_decref(j);
+    natsMsg_Destroy(msg);
+}
+
+static natsOptions *g_opts;
+static bool g_stopped;
+
+/* The connection exists: JetStream context, the batch-answer subscription,
+ * the thread that ensures the stream. */
+static int after_connect(void)
+{
     jsOptions jo;
     natsStatus s;
-    if (!o) return -1;
-    nats_SetMessageDeliveryPoolSize(1);
-    s = natsOptions_UseGlobalMessageDelivery(o, true);
-    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
-    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, NULL);
-    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
-    if (s != NATS_OK) goto err;
-    s = natsConnection_Connect(&g_nc, o);
-    if (s == NATS_OK)
-        on_connected(g_nc, NULL);
-    else if (s != NATS_NOT_YET_CONNECTED)
-        goto err;
-    wb_info("nats connecting to %s", gw.cfg.nats_url);
     jsOptions_Init(&jo);
     jo.Wait = 3000;
     jo.PublishAsync.MaxPending = 1 << 20;
@@ -245,7 +317,16 @@ int gw_nats_start(void)
     jo.PublishAsync.AckHandler = on_puback;
     s = natsConnection_JetStream(&g_js, g_nc, &jo);
     if (s != NATS_OK) goto err;
-    natsOptions_Destroy(o);
+    natsInbox *ib = NULL;
+    char subj[80];
+    s = natsInbox_Create(&ib);
+    if (s != NATS_OK) goto err;
+    snprintf(g_batch_inbox, sizeof g_batch_inbox, "%s", (const char *)ib);
+    natsInbox_Destroy(ib);
+    snprintf(subj, sizeof subj, "%s.*", g_batch_inbox);
+    s = natsConnection_Subscribe(&g_batch_sub, g_nc, subj, on_batch_ack, NULL);
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(g_batch_sub, -1, -1);
+    if (s != NATS_OK) goto err;
     if (pthread_create(&g_ensure_thread, NULL, ensure_main, NULL) != 0) {
         wb_syserr("pthread_create");
         return -1;
@@ -254,14 +335,68 @@ int gw_nats_start(void)
     return 0;
 err:
     wb_error("nats start: %s (%s)", natsStatus_GetText(s), nats_GetLastError(NULL));
-    natsOptions_Destroy(o);
+    return -1;
+}
+
+int gw_nats_retry(void)
+{
+    natsConnection *nc = NULL;
+    natsStatus s = natsConnection_Connect(&nc, g_opts);
+    if (s != NATS_OK) {
+        natsConnection_Destroy(nc);
+        return 1;
+    }
+    g_nc = nc;
+    on_connected(g_nc, NULL);
+    return after_connect() < 0 ? -1 : 0;
+}
+
+int gw_nats_start(uv_loop_t *loop)
+{
+    char name[128];
+    snprintf(name, sizeof name, "wb-gateway %s", gw.cfg.gateway_id);
+    natsOptions *o = wb_nats_options(gw.cfg.nats_url, name);
+    natsStatus s;
+    if (!o) return -1;
+    g_opts = o;
+    nats_SetMessageDeliveryPoolSize(1);
+    s = natsOptions_UseGlobalMessageDelivery(o, true);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
+    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, NULL);
+    if (s != NATS_OK) goto err;
+    wb_info("nats connecting to %s", gw.cfg.nats_url);
+    if (loop) {
+        /* The NATS socket on the gateway's loop: reads, parsing and writes
+         * happen on the loop thread (no reader or flusher thread, no futex
+         * per publish). The first attach must happen on the loop thread, so
+         * a failed first connect is retried by the caller (gw_nats_retry),
+         * not by nats.c's own thread. */
+        natsLibuv_Init();
+        natsLibuv_SetThreadLocalLoop(loop);
+        s = natsOptions_SetEventLoop(o, loop, natsLibuv_Attach, natsLibuv_Read, natsLibuv_Write,
+                                     natsLibuv_Detach);
+        if (s != NATS_OK) goto err;
+        return gw_nats_retry();
+    }
+    s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
+    if (s != NATS_OK) goto err;
+    s = natsConnection_Connect(&g_nc, o);
+    if (s == NATS_OK)
+        on_connected(g_nc, NULL);
+    else if (s != NATS_NOT_YET_CONNECTED)
+        goto err;
+    return after_connect();
+err:
+    wb_error("nats start: %s (%s)", natsStatus_GetText(s), nats_GetLastError(NULL));
     return -1;
 }
 
 void gw_nats_stop(void)
 {
+    if (g_stopped) return;
+    g_stopped = true;
     atomic_store(&g_stop, true);
-    want_ensure();
+    gw_nats_want_ensure();
     if (g_ensure_started) pthread_join(g_ensure_thread, NULL);
     if (g_js) {
         jsPubOptions po;
@@ -277,8 +412,12 @@ void gw_nats_stop(void)
             usleep(50 * 1000);
         natsConnection_Close(g_nc);
     }
+    natsSubscription_Destroy(g_batch_sub);
+    g_batch_sub = NULL;
     jsCtx_Destroy(g_js);
     natsConnection_Destroy(g_nc);
+    natsOptions_Destroy(g_opts);
+    g_opts = NULL;
     g_js = NULL;
     g_nc = NULL;
 }
@@ -315,30 +454,23 @@ void gw_nats_board_unsubscribe(gw_board *b)
     b->sub_rp = b->sub_live = NULL;
 }
 
-static int publish(const char *board, const char *op_id, const char *msgid, const uint8_t *data,
-                   size_t len);
-
-int gw_nats_publish_op(const char *board, const char *op_id, const uint8_t *data, size_t len)
+static void msg_id(const gw_pub *p, char *out, size_t n)
 {
-    return publish(board, op_id, op_id, data, len);
+    if (p->republish)
+        snprintf(out, n, "%s:%s", p->board, p->op_id);
+    else
+        snprintf(out, n, "%s", p->op_id);
 }
 
-int gw_nats_republish_op(const char *board, const char *op_id, const uint8_t *data, size_t len)
-{
-    char msgid[2 * WB_ID_MAX + 2];
-    snprintf(msgid, sizeof msgid, "%s:%s", board, op_id);
-    return publish(board, op_id, msgid, data, len);
-}
-
-static int publish(const char *board, const char *op_id, const char *msgid, const uint8_t *data,
-                   size_t len)
+int gw_nats_publish_op(const gw_pub *p)
 {
     if (!gw_nats_ok()) return WB_E_UNAVAILABLE;
-    char subj[128];
+    char subj[128], msgid[2 * WB_ID_MAX + 2];
     natsMsg *m = NULL;
     jsPubOptions po;
-    wb_subj_ev(subj, sizeof subj, board);
-    natsStatus s = natsMsg_Create(&m, subj, NULL, (const char *)data, (int)len);
+    wb_subj_ev(subj, sizeof subj, p->board);
+    msg_id(p, msgid, sizeof msgid);
+    natsStatus s = natsMsg_Create(&m, subj, NULL, (const char *)p->data, (int)p->len);
     if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", msgid);
     if (s == NATS_OK) {
         jsPubOptions_Init(&po);
@@ -347,10 +479,40 @@ static int publish(const char *board, const char *op_id, const char *msgid, cons
     }
     natsMsg_Destroy(m);
     if (s != NATS_OK) {
-        wb_warn("publish op=%s board=%s: %s", op_id, board, natsStatus_GetText(s));
+        wb_warn("publish op=%s board=%s: %s", p->op_id, p->board, natsStatus_GetText(s));
         return WB_E_UNAVAILABLE;
     }
     atomic_fetch_add(&gw_m.ops_published, 1);
+    return 0;
+}
+
+int gw_nats_publish_batch(const char *batch_id, gw_pub *const *ops, size_t n)
+{
+    if (!gw_nats_ok()) return -1;
+    char subj[128], msgid[2 * WB_ID_MAX + 2], reply[128], bseq[24];
+    natsStatus s = NATS_OK;
+    snprintf(reply, sizeof reply, "%s.%s", g_batch_inbox, batch_id);
+    for (size_t i = 0; i < n && s == NATS_OK; i++) {
+        const gw_pub *p = ops[i];
+        bool last = i + 1 == n;
+        natsMsg *m = NULL;
+        wb_subj_ev(subj, sizeof subj, p->board);
+        msg_id(p, msgid, sizeof msgid);
+        snprintf(bseq, sizeof bseq, "%zu", i + 1);
+        s = natsMsg_Create(&m, subj, last ? reply : NULL, (const char *)p->data, (int)p->len);
+        if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", msgid);
+        if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Batch-Id", batch_id);
+        if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Batch-Sequence", bseq);
+        if (s == NATS_OK && last) s = natsMsgHeader_Set(m, "Nats-Batch-Commit", "1");
+        if (s == NATS_OK) s = natsConnection_PublishMsg(g_nc, m);
+        natsMsg_Destroy(m);
+    }
+    if (s != NATS_OK) {
+        /* Without its commit the batch is abandoned by the server: nothing stored. */
+        wb_warn("publish batch %s (%zu ops): %s", batch_id, n, natsStatus_GetText(s));
+        return -1;
+    }
+    atomic_fetch_add(&gw_m.ops_published, n);
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* gw_sync: the pool of threads that do the gateway's blocking NATS work, so
- * the lws thread never waits on the network:
+ * the loop thread never waits on the network:
  *   JOIN  flush (the board subscription is live on the server), then either
  *         replay (since, E] from the stream, or build a snapshot as of E;
  *   API   a snapshot for GET /api/boards/{board};
@@ -8,24 +8,51 @@
  * with a replay of (S, E] from the stream (wb_fold), E read AFTER the
  * worker answered, so nothing falls between. Without a worker, and while the
  * stream still holds every op, the whole board is folded from the stream.
- * Owns its task queue; results go to the lws thread as gw_events. */
+ * Owns its task queue; results go to the loop thread as typed gw_events. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gw.h"
+#include "gw_snap.h"
 #include "wb_fold.h"
 #include "wb_log.h"
 #include "wb_nats.h"
+
+/* One task per kind, each with its own fields (loop thread builds, a pool
+ * thread runs and frees). */
+typedef enum { GW_TASK_JOIN = 1, GW_TASK_API, GW_TASK_FILL, GW_TASK_DUPCHECK } gw_task_type;
+
+typedef struct gw_task_join {
+    uint64_t conn; /* 0: the board's batch */
+    bool has_since;
+    uint64_t since;
+    uint64_t gen;
+} gw_task_join;
+
+typedef struct gw_task_api {
+    uint64_t conn;
+} gw_task_api;
+
+typedef struct gw_task_fill {
+    uint64_t from, to; /* to 0: the board's last seq */
+} gw_task_fill;
+
+typedef struct gw_task_dupcheck {
+    char op_id[WB_ID_MAX + 1];
+    uint64_t seq;
+} gw_task_dupcheck;
 
 typedef struct gw_task {
     struct gw_task *next;
     gw_task_type type;
     char board[WB_ID_MAX + 1];
-    uint64_t conn;
-    bool has_since;
-    uint64_t since, from, to;
-    char op_id[WB_ID_MAX + 1];
+    union {
+        gw_task_join join;
+        gw_task_api api;
+        gw_task_fill fill;
+        gw_task_dupcheck dupcheck;
+    } u;
 } gw_task;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,35 +74,48 @@ static void enqueue(gw_task *k)
     pthread_mutex_unlock(&g_lock);
 }
 
-void gw_sync_submit_dupcheck(const char *board, const char *op_id, uint64_t seq)
+static gw_task *task_new(gw_task_type t, const char *board)
 {
     gw_task *k = calloc(1, sizeof *k);
     if (!k) {
         wb_error("out of memory queueing a sync task");
-        return;
-    }
-    k->type = GW_TASK_DUPCHECK;
-    snprintf(k->board, sizeof k->board, "%s", board);
-    snprintf(k->op_id, sizeof k->op_id, "%s", op_id);
-    k->from = seq;
-    enqueue(k);
-}
-
-void gw_sync_submit(gw_task_type t, const char *board, uint64_t conn, bool has_since,
-                    uint64_t since, uint64_t from, uint64_t to)
-{
-    gw_task *k = calloc(1, sizeof *k);
-    if (!k) {
-        wb_error("out of memory queueing a sync task");
-        return;
+        return NULL;
     }
     k->type = t;
     snprintf(k->board, sizeof k->board, "%s", board);
-    k->conn = conn;
-    k->has_since = has_since;
-    k->since = since;
-    k->from = from;
-    k->to = to;
+    return k;
+}
+
+void gw_sync_join(const char *board, uint64_t conn, bool has_since, uint64_t since, uint64_t gen)
+{
+    gw_task *k = task_new(GW_TASK_JOIN, board);
+    if (!k) return;
+    k->u.join = (gw_task_join){conn, has_since, since, gen};
+    enqueue(k);
+}
+
+void gw_sync_api(const char *board, uint64_t conn)
+{
+    gw_task *k = task_new(GW_TASK_API, board);
+    if (!k) return;
+    k->u.api.conn = conn;
+    enqueue(k);
+}
+
+void gw_sync_fill(const char *board, uint64_t from, uint64_t to)
+{
+    gw_task *k = task_new(GW_TASK_FILL, board);
+    if (!k) return;
+    k->u.fill = (gw_task_fill){from, to};
+    enqueue(k);
+}
+
+void gw_sync_dupcheck(const char *board, const char *op_id, uint64_t seq)
+{
+    gw_task *k = task_new(GW_TASK_DUPCHECK, board);
+    if (!k) return;
+    snprintf(k->u.dupcheck.op_id, sizeof k->u.dupcheck.op_id, "%s", op_id);
+    k->u.dupcheck.seq = seq;
     enqueue(k);
 }
 
@@ -204,12 +244,7 @@ static int collect_ev(void *ctx, uint64_t seq, Wb__V1__Op *op)
 
 static int fold_op(void *ctx, uint64_t seq, Wb__V1__Op *op)
 {
-    wb_fold *f = ctx;
-    if (wb_fold_own(f, &op->base) < 0) {
-        wb__v1__op__free_unpacked(op, NULL);
-        return -1;
-    }
-    return wb_fold_apply(f, seq, op);
+    return gw_snap_op(ctx, seq, op);
 }
 
 /* Asks a worker for the board's snapshot. Returns 1 if a worker answered
@@ -254,26 +289,13 @@ static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
             wb_warn("snapshot board=%s: undecodable chunk", board);
             goto out;
         }
-        if (ch->error && *ch->error) {
-            wb_warn("snapshot board=%s: worker says %s", board, ch->error);
-            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
+        const char *why = NULL;
+        int r = gw_snap_chunk(f, ch, want, S, &why);
+        if (r < 0) {
+            wb_warn("snapshot board=%s: chunk %u: %s", board, want, why);
             goto out;
         }
-        if (ch->index != want) {
-            wb_warn("snapshot board=%s: chunk %u, expected %u", board, ch->index, want);
-            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
-            goto out;
-        }
-        *S = ch->seq;
-        wb_fold_clear_at(f, ch->max_clear_seq);
-        for (size_t i = 0; i < ch->n_strokes; i++)
-            wb_fold_add_snap(f, ch->strokes[i]);
-        bool last = ch->last;
-        if (wb_fold_own(f, &ch->base) < 0) {
-            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
-            goto out;
-        }
-        if (last) {
+        if (r == 1) {
             rc = 1;
             goto out;
         }
@@ -305,41 +327,25 @@ static int build_snapshot(const char *board, wb_fold *f, uint64_t *E)
     return replay(board, S, *E, fold_op, f);
 }
 
-static gw_buf *snapshot_buf(const char *prefix_fmt, const char *board, wb_fold *f, uint64_t E)
-{
-    wb_jw w;
-    wb_jw_init(&w, GW_BUF_HEAD, 4096);
-    if (!strcmp(prefix_fmt, "api")) {
-        wb_jw_lit(&w, "{\"board\":");
-        wb_jw_cstr(&w, board);
-        wb_jw_lit(&w, ",\"seq\":");
-    } else {
-        wb_jw_lit(&w, "{\"t\":\"snapshot\",\"seq\":");
-    }
-    wb_jw_u64(&w, E);
-    wb_jw_lit(&w, ",\"strokes\":");
-    wb_fold_json_strokes(f, &w);
-    wb_jw_char(&w, '}');
-    return gw_buf_from_jw(&w, GW_BUF_CTL, 0);
-}
-
 static void run_join(gw_task *k)
 {
-    gw_event *e = gw_event_new(GW_EV_JOIN);
-    if (!e) return;
+    const gw_task_join *t = &k->u.join;
+    gw_event *ev = gw_event_new(GW_EV_JOIN);
+    if (!ev) return;
+    gw_ev_join *e = &ev->u.join;
     snprintf(e->board, sizeof e->board, "%s", k->board);
-    e->conn = k->conn;
-    e->last_seq = k->to; /* the board's join generation (batched joins) */
+    e->conn = t->conn;
+    e->gen = t->gen;
     e->err = WB_E_UNAVAILABLE;
     if (natsConnection_FlushTimeout(gw_nats_conn(), 3000) != NATS_OK) goto out;
-    if (k->has_since) {
+    if (t->has_since) {
         uint64_t E = 0, first = 0;
         if (board_last_seq(k->board, &E) < 0 || stream_first_seq(&first) < 0) goto out;
-        if (k->since <= E && (k->since + 1 >= first || k->since >= E)) {
+        if (t->since <= E && (t->since + 1 >= first || t->since >= E)) {
             bufs_ctx c = {0};
-            if (replay(k->board, k->since, E, collect_ev, &c) == 0) {
-                e->bufs = c.v;
-                e->nbufs = c.n;
+            if (replay(k->board, t->since, E, collect_ev, &c) == 0) {
+                e->evs = c.v;
+                e->nevs = c.n;
                 e->seq = E;
                 e->resumed = true;
                 e->err = 0;
@@ -356,78 +362,87 @@ static void run_join(gw_task *k)
     wb_fold_init(&f);
     uint64_t E = 0;
     if (build_snapshot(k->board, &f, &E) == 0) {
-        e->buf = snapshot_buf("ws", k->board, &f, E);
+        e->snapshot = gw_snap_render(false, k->board, &f, E);
         e->seq = E;
-        e->err = e->buf ? 0 : WB_E_UNAVAILABLE;
+        e->err = e->snapshot ? 0 : WB_E_UNAVAILABLE;
     }
     wb_fold_free(&f);
 out:
-    gw_queue_push(e);
+    gw_queue_push(ev);
 }
 
 static void run_api(gw_task *k)
 {
-    gw_event *e = gw_event_new(GW_EV_API);
-    if (!e) return;
-    e->conn = k->conn;
+    gw_event *ev = gw_event_new(GW_EV_API);
+    if (!ev) return;
+    gw_ev_api *e = &ev->u.api;
+    e->conn = k->u.api.conn;
     e->err = WB_E_UNAVAILABLE;
     wb_fold f;
     wb_fold_init(&f);
     uint64_t E = 0;
     if (build_snapshot(k->board, &f, &E) == 0) {
-        e->buf = snapshot_buf("api", k->board, &f, E);
-        e->err = e->buf ? 0 : WB_E_UNAVAILABLE;
+        e->body = gw_snap_render(true, k->board, &f, E);
+        e->err = e->body ? 0 : WB_E_UNAVAILABLE;
     }
     wb_fold_free(&f);
-    gw_queue_push(e);
+    gw_queue_push(ev);
 }
 
 static void run_fill(gw_task *k)
 {
-    gw_event *e = gw_event_new(GW_EV_FILL);
-    if (!e) return;
+    gw_event *ev = gw_event_new(GW_EV_FILL);
+    if (!ev) return;
+    gw_ev_fill *e = &ev->u.fill;
     snprintf(e->board, sizeof e->board, "%s", k->board);
-    e->seq = k->from;
     e->err = WB_E_UNAVAILABLE;
-    uint64_t to = k->to;
+    uint64_t to = k->u.fill.to;
     if (!to && board_last_seq(k->board, &to) < 0) goto out;
     bufs_ctx c = {0};
-    if (replay(k->board, k->from, to, collect_ev, &c) == 0) {
+    if (replay(k->board, k->u.fill.from, to, collect_ev, &c) == 0) {
         e->err = 0;
-        e->last_seq = to;
+        e->to = to;
     }
-    e->bufs = c.v;
-    e->nbufs = c.n;
+    e->evs = c.v;
+    e->nevs = c.n;
 out:
-    gw_queue_push(e);
+    gw_queue_push(ev);
 }
 
 /* JetStream de-duplicates by Nats-Msg-Id across the whole stream, but op ids
  * are only unique per board: if the stored message at seq belongs to another
- * board, ask the lws thread to publish again with "{board}:{op}". */
+ * board, ask the loop thread to publish again with "{board}:{op}"; else the
+ * duplicate is this board's op and its seq is the answer. */
 static void run_dupcheck(gw_task *k)
 {
+    const gw_task_dupcheck *t = &k->u.dupcheck;
     natsMsg *m = NULL;
     jsErrCode jerr = 0;
     char subj[128];
-    gw_event *e = gw_event_new(GW_EV_PUBACK);
-    if (!e) return;
-    snprintf(e->board, sizeof e->board, "%s", k->board);
-    snprintf(e->op_id, sizeof e->op_id, "%s", k->op_id);
-    e->seq = k->from;
+    gw_event *ev;
     wb_subj_ev(subj, sizeof subj, k->board);
-    natsStatus s = js_GetMsg(&m, gw_nats_js(), WB_STREAM, k->from, NULL, &jerr);
-    if (s != NATS_OK) {
-        wb_warn("duplicate check op=%s seq=%llu: %s", k->op_id, (unsigned long long)k->from,
-                natsStatus_GetText(s));
-        e->err = WB_E_UNAVAILABLE;
-    } else if (strcmp(natsMsg_GetSubject(m), subj) != 0) {
+    natsStatus s = js_GetMsg(&m, gw_nats_js(), WB_STREAM, t->seq, NULL, &jerr);
+    if (s == NATS_OK && strcmp(natsMsg_GetSubject(m), subj) != 0) {
         wb_info("op id %s on board %s collides with an op of another board; publishing it again",
-                k->op_id, k->board);
-        e->type = GW_EV_REPUBLISH;
+                t->op_id, k->board);
+        if ((ev = gw_event_new(GW_EV_REPUBLISH))) {
+            snprintf(ev->u.republish.board, sizeof ev->u.republish.board, "%s", k->board);
+            snprintf(ev->u.republish.op_id, sizeof ev->u.republish.op_id, "%s", t->op_id);
+        }
+    } else if ((ev = gw_event_new(GW_EV_PUBACK))) {
+        gw_ev_puback *e = &ev->u.puback;
+        snprintf(e->board, sizeof e->board, "%s", k->board);
+        snprintf(e->op_id, sizeof e->op_id, "%s", t->op_id);
+        e->seq = t->seq;
+        e->check = true;
+        if (s != NATS_OK) {
+            wb_warn("duplicate check op=%s seq=%llu: %s", t->op_id, (unsigned long long)t->seq,
+                    natsStatus_GetText(s));
+            e->err = WB_E_UNAVAILABLE;
+        }
     }
     natsMsg_Destroy(m);
-    gw_queue_push(e);
+    if (ev) gw_queue_push(ev);
 }
 
 static void *sync_main(void *arg)
@@ -483,6 +498,7 @@ void gw_sync_stop(void)
     pthread_mutex_unlock(&g_lock);
     for (int i = 0; i < g_nthreads; i++)
         pthread_join(g_threads[i], NULL);
+    g_nthreads = 0;
     while (g_head) {
         gw_task *k = g_head;
         g_head = k->next;

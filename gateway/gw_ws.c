@@ -1,8 +1,10 @@
-/* gw_ws: the libwebsockets protocol callback (lws service thread only).
- * WebSocket life cycle of a client: upgrade checks, join, frame reassembly
- * with the size limit, parsing and dispatch of client messages, rate limit,
- * coalesced writes from the send queue. Plain HTTP requests are passed to
- * gw_http.c. The per-session gw_conn is lws-allocated and owned here. */
+/* gw_ws: the WebSocket transport (loop thread only): the libwebsockets
+ * protocol callback, upgrade checks, a client's life cycle (register, attach
+ * to its board, join; detach), frame reassembly with the size limit (the
+ * frame's meaning is gw_client.c's), the close handshake, and the writes:
+ * one lws_write per writeable callback carrying everything queued for the
+ * client (coalesced into one JSON array frame, up to 64 KiB). Plain HTTP
+ * requests go to gw_http.c. The per-session gw_conn is lws-allocated. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +74,7 @@ static void on_established(struct lws *wsi, gw_conn *c)
     }
     gw_board_attach(b, c);
     if (c->has_since)
-        gw_sync_submit(GW_TASK_JOIN, c->board_id, c->serial, true, c->since, 0, 0);
+        gw_sync_join(c->board_id, c->serial, true, c->since, 0);
     else
         gw_board_join_wait(b, c);
 }
@@ -80,6 +82,7 @@ static void on_established(struct lws *wsi, gw_conn *c)
 static void on_closed(gw_conn *c)
 {
     if (c->kind != GW_CONN_WS || !c->serial) return;
+    gw_conn_forget(c);
     gw_board_detach(c);
     gw_conn_unregister(c);
     gw_sendq_free(&c->q);
@@ -87,175 +90,6 @@ static void on_closed(gw_conn *c)
     c->rx = NULL;
     c->serial = 0;
     atomic_fetch_sub(&gw_m.conns, 1);
-}
-
-static void handle_msg(gw_conn *c, const json_t *obj)
-{
-    wb_cmsg m;
-    char err[160];
-    int64_t now = gw_now_us();
-    atomic_fetch_add(&gw_m.msgs_in, 1);
-    if (!wb_bucket_take(&c->rl, now)) {
-        /* Every refused durable op is named (the client must resend it);
-         * refused ephemeral messages get at most a few errors a second. */
-        const json_t *op = json_object_get(obj, "op");
-        bool named =
-            json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op));
-        if (named || true) { /* docs/protocol.md §6: every dropped message gets an error */
-            c->rl_last_err_us = now;
-            gw_conn_send_error(c, WB_E_RATE_LIMITED, named ? json_string_value(op) : NULL,
-                               "rate limit exceeded: message dropped");
-        }
-        if (wb_bucket_refused(&c->rl, now, 0) > (uint32_t)gw.cfg.abuse_refusals)
-            gw_conn_close(c, 1008, "sustained rate-limit abuse");
-        return;
-    }
-    wb_errcode e = wb_cmsg_parse(obj, &m, err, sizeof err);
-    if (e) {
-        gw_conn_send_error(c, e, m.op, err);
-        wb_cmsg_clear(&m);
-        return;
-    }
-    switch (m.type) {
-    case WB_C_PING: {
-        char *ts = m.ts ? json_dumps(m.ts, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-        gw_buf *b = gw_buf_printf(GW_BUF_CTL, "{\"t\":\"pong\",\"ts\":%s}", ts ? ts : "null");
-        free(ts);
-        gw_conn_send(c, b);
-        gw_buf_unref(b);
-        break;
-    }
-    case WB_C_STROKE:
-    case WB_C_ERASE:
-    case WB_C_RESTORE:
-    case WB_C_CLEAR: {
-        uint8_t *data = NULL;
-        size_t len = 0;
-        int rc = WB_E_UNAVAILABLE;
-        if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, gw_wall_ms(), &data,
-                       &len) == 0) {
-            gw_board_pending_add(c->board_id, m.op, c->serial, data, len);
-            rc = gw_nats_publish_op(c->board_id, m.op, data, len);
-        }
-        free(data);
-        if (rc) {
-            gw_conn_send_error(c, (wb_errcode)rc, m.op, "the op was not accepted; resend it later");
-        }
-        break;
-    }
-    case WB_C_DRAFT:
-    case WB_C_CURSOR: {
-        uint8_t *data = NULL;
-        size_t len = 0;
-        if (!c->board || wb_live_pack(&m, c->board_id, gw.cfg.gateway_id, c->client_id, c->name,
-                                      gw_wall_ms(), &data, &len) < 0)
-            break;
-        gw_nats_publish_live(c->board_id, data, len);
-        Wb__V1__Live *l = wb__v1__live__unpack(NULL, len, data);
-        free(data);
-        if (!l) break;
-        wb_jw w;
-        wb_jw_init(&w, GW_BUF_HEAD, 256);
-        wb_jw_live(&w, l);
-        wb__v1__live__free_unpacked(l, NULL);
-        gw_buf *b = gw_buf_from_jw(&w, GW_BUF_EPH, 0);
-        if (b) gw_board_fanout_local_live(c->board, c, b);
-        gw_buf_unref(b);
-        break;
-    }
-    }
-    wb_cmsg_clear(&m);
-}
-
-/* Replaces NaN / Infinity tokens outside strings by null, so that a frame
- * that is JSON apart from them is answered with bad_message. */
-static char *denan(const char *s, size_t n, size_t *outn)
-{
-    char *o = malloc(n * 2 + 1);
-    size_t k = 0;
-    bool instr = false, changed = false;
-    if (!o) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (instr) {
-            o[k++] = s[i];
-            if (s[i] == '\\' && i + 1 < n)
-                o[k++] = s[++i];
-            else if (s[i] == '"')
-                instr = false;
-            continue;
-        }
-        if (s[i] == '"') instr = true;
-        size_t skip = 0;
-        if (i + 3 <= n && !strncmp(s + i, "NaN", 3))
-            skip = 3;
-        else if (i + 8 <= n && !strncmp(s + i, "Infinity", 8))
-            skip = 8;
-        else if (i + 9 <= n && !strncmp(s + i, "-Infinity", 9))
-            skip = 9;
-        if (skip) {
-            memcpy(o + k, "null", 4);
-            k += 4;
-            i += skip - 1;
-            changed = true;
-            continue;
-        }
-        o[k++] = s[i];
-    }
-    if (!changed) {
-        free(o);
-        return NULL;
-    }
-    o[k] = 0;
-    *outn = k;
-    return o;
-}
-
-static void handle_frame(gw_conn *c, const char *buf, size_t len)
-{
-    json_error_t jerr;
-    json_t *root = json_loadb(buf, len, 0, &jerr);
-    if (!root) {
-        size_t n2;
-        char *fixed = denan(buf, len, &n2);
-        if (fixed) {
-            json_t *r2 = json_loadb(fixed, n2, 0, &jerr);
-            free(fixed);
-            if (r2) {
-                json_decref(r2);
-                atomic_fetch_add(&gw_m.msgs_in, 1);
-                gw_conn_send_error(c, WB_E_BAD_MESSAGE, NULL,
-                                   "numbers must be finite (NaN/Infinity)");
-                return;
-            }
-        }
-        atomic_fetch_add(&gw_m.msgs_in, 1);
-        char msg[200];
-        snprintf(msg, sizeof msg, "not JSON: %s", jerr.text);
-        gw_conn_send_error(c, WB_E_BAD_JSON, NULL, msg);
-        return;
-    }
-    if (json_is_object(root)) {
-        handle_msg(c, root);
-    } else if (json_is_array(root)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(root, i, v)
-        {
-            if (c->closing) break;
-            if (!json_is_object(v)) {
-                atomic_fetch_add(&gw_m.msgs_in, 1);
-                gw_conn_send_error(c, WB_E_BAD_JSON, NULL,
-                                   "array elements must be message objects");
-                continue;
-            }
-            handle_msg(c, v);
-        }
-    } else {
-        atomic_fetch_add(&gw_m.msgs_in, 1);
-        gw_conn_send_error(c, WB_E_BAD_JSON, NULL,
-                           "a frame must hold a JSON object or an array of objects");
-    }
-    json_decref(root);
 }
 
 static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
@@ -284,7 +118,7 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     memcpy(c->rx + c->rxlen, in, len);
     c->rxlen += len;
     if (!lws_is_final_fragment(wsi) || remain) return 0;
-    handle_frame(c, (const char *)c->rx, c->rxlen);
+    gw_client_frame(c, (const char *)c->rx, c->rxlen);
     c->rxlen = 0;
     if (c->rxcap > 8192) {
         free(c->rx);
@@ -294,42 +128,17 @@ static int on_receive(struct lws *wsi, gw_conn *c, const char *in, size_t len)
     return 0;
 }
 
-static void sync_popped(gw_conn *c, const gw_buf *b)
-{
-    if (b->kind == GW_BUF_PRESENCE && c->presence_queued) c->presence_queued--;
-    if (!c->sync_items) return;
-    c->sync_items--;
-    c->sync_bytes -= b->len;
-}
-
-static int on_writeable(struct lws *wsi, gw_conn *c)
+/* Writes what is queued for c as one frame (one JSON array when several
+ * messages wait, up to 64 KiB). Returns 0, or -1 if the connection broke. */
+static int write_queued(struct lws *wsi, gw_conn *c)
 {
     static unsigned char *scratch;
     static size_t scratch_cap;
-    if (c->closing) {
-        /* Send the close frame ourselves and wait for the client's close
-         * (lws then ends the connection): hanging up while the client is
-         * still sending would reset the TCP connection and lose the code. */
-        if (c->close_sent) return 0;
-        unsigned char frame[LWS_PRE + 2];
-        frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
-        frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
-        c->close_sent = true;
-        if (lws_write(wsi, frame + LWS_PRE, 2, GW_LWS_WRITE_CLOSE) < 0) return -1;
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
-        return 0;
-    }
-    if (!c->synced || !c->q.count) return 0;
-    if (lws_send_pipe_choked(wsi)) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
     gw_buf *b0 = gw_sendq_peek(&c->q, 0);
     size_t n = 0;
     int wrote;
     if (c->q.count == 1 || b0->len >= COALESCE_MAX / 2) {
         b0 = gw_sendq_pop(&c->q);
-        sync_popped(c, b0);
         wrote = lws_write(wsi, b0->data + LWS_PRE, b0->len, LWS_WRITE_TEXT);
         n = 1;
         atomic_fetch_add(&gw_m.bytes_out, b0->len);
@@ -360,7 +169,6 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
         *p++ = '[';
         for (size_t i = 0; i < n; i++) {
             gw_buf *b = gw_sendq_pop(&c->q);
-            sync_popped(c, b);
             if (i) *p++ = ',';
             memcpy(p, b->data + LWS_PRE, b->len);
             p += b->len;
@@ -374,8 +182,48 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
     }
     atomic_fetch_add(&gw_m.msgs_out, n);
     atomic_fetch_add(&gw_m.frames_out, 1);
-    if (c->q.count) lws_callback_on_writable(wsi);
+    /* More than one frame's worth, or lws kept part of it: wait for POLLOUT. */
+    if (c->q.count || lws_partial_buffered(wsi)) lws_callback_on_writable(wsi);
     return 0;
+}
+
+static int on_writeable(struct lws *wsi, gw_conn *c)
+{
+    if (c->closing) {
+        /* Send the close frame ourselves and wait for the client's close
+         * (lws then ends the connection): hanging up while the client is
+         * still sending would reset the TCP connection and lose the code. */
+        if (c->close_sent) return 0;
+        unsigned char frame[LWS_PRE + 2];
+        frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+        frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+        c->close_sent = true;
+        if (lws_write(wsi, frame + LWS_PRE, 2, GW_LWS_WRITE_CLOSE) < 0) return -1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, 3);
+        return 0;
+    }
+    if (!c->synced || !c->q.count) return 0;
+    /* A WRITEABLE callback means the socket takes data: no poll() first. */
+    return write_queued(wsi, c);
+}
+
+void gw_ws_flush(void)
+{
+    gw_conn *c = gw_conns_take_dirty(), *next;
+    for (; c; c = next) {
+        next = c->dnext;
+        c->dirty = false;
+        c->dnext = c->dprev = NULL;
+        if (c->closing || !c->synced || !c->q.count) continue;
+        /* lws still holds part of an earlier write: the rest waits for
+         * POLLOUT (the WRITEABLE callback writes then). */
+        if (lws_partial_buffered(c->wsi)) {
+            lws_callback_on_writable(c->wsi);
+            continue;
+        }
+        if (write_queued(c->wsi, c) < 0)
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
 }
 
 /* Answers a refused upgrade with a plain HTTP/1.1 status (lws would say
@@ -391,26 +239,11 @@ static int refuse_upgrade(struct lws *wsi, const char *status, const char *body)
     return -1;
 }
 
-static void drain_events(void)
-{
-    gw_event *e = gw_queue_take_all();
-    while (e) {
-        gw_event *next = e->next;
-        gw_board_handle_event(e);
-        gw_event_free(e);
-        e = next;
-    }
-    gw_boards_flush_presence();
-}
-
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
     gw_conn *c = user;
     switch (reason) {
-    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        drain_events();
-        return 0;
     case LWS_CALLBACK_HTTP:
         return gw_http_request(wsi, c, (const char *)in);
     case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# bench/engine.sh (make bench-engine; also the last part of make bench): the
+# gateway engine targets of issue #10, printed, never asserted:
+#   cursor    1,000 clients / 10 boards / 10 drawers x 50 cursors/s: gateway
+#             CPU per offered delivery and fan-out latency p50/p99
+#   saturate  the gateway pinned to one core (taskset): deliveries/s and p99
+#             at rising cursor rates, 1,000 clients / 10 boards / 100 drawers
+#   durable   the disk's fsync rate (200-byte appends, fsync after each),
+#             then 64 clients on 64 boards each keeping 16 ops in flight:
+#             acked ops/s, ops per fsync, CPU per acked op, ack p99
+#   ack1k     64 clients on 64 boards at 1,000 ops/s in total: ack p50/p99
+#   idle      RSS per idle connection at 10,000 connections
+# Each step runs against this gateway and, when BENCH_PEER_SRC names a copy
+# of a peer implementation of the protocol (e.g. the Node.js peer), against
+# that peer too, in the same run, on the same nats-server (sync_interval:
+# always). The peer is copied to a temp dir and `npm install`ed there; the
+# project does not depend on it.
+#
+# Results: bench/results/engine-<UTC>/ (one wb-bench JSON per step and
+# server, fsync.json, summary.json, engine.png); the table is rewritten
+# between the engine markers of docs/performance.md (BENCH_NO_DOCS=1: not).
+# Knobs: ENGINE_PORT_BASE (31500), ENGINE_DURATION (8 s per step),
+# ENGINE_STEPS ("cursor saturate durable ack1k idle"), ENGINE_SAT_RATES
+# ("20 40 60 80 120" cursors/s per drawer), ENGINE_IDLE_CONNS (10000),
+# ENGINE_CORE (1: the core the servers are pinned to in `saturate`).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BENCH=${BENCH_BIN:-$ROOT/build/wb-bench}
+[ -x "$BENCH" ] || { echo "engine.sh: $BENCH missing (run make)" >&2; exit 1; }
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${ENGINE_OUT:-$ROOT/bench/results/engine-$stamp}
+mkdir -p "$OUT"
+LOG=$OUT/run.log
+say() { echo "[engine.sh $(date -u +%H:%M:%S)] $*" | tee -a "$LOG" >&2; }
+DUR=${ENGINE_DURATION:-8}
+STEPS=" ${ENGINE_STEPS:-cursor saturate durable ack1k idle} "
+SAT_RATES=${ENGINE_SAT_RATES:-"20 40 60 80 120"}
+IDLE_CONNS=${ENGINE_IDLE_CONNS:-10000}
+CORE=${ENGINE_CORE:-1}
+step() { [[ $STEPS == *" $1 "* ]]; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+PIDS=()
+declare -A SVC
+stop_pid() {
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local i
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[$i]}"; done
+  [ -n "${RUN_DIR_TMP:-}" ] && rm -rf "$RUN_DIR_TMP"
+  [ -n "${PEER_DIR:-}" ] && rm -rf "$PEER_DIR"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+wait_http() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  say "timeout waiting for $1"; return 1
+}
+wait_port() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  say "timeout waiting for port $1"; return 1
+}
+
+base=${ENGINE_PORT_BASE:-31500}
+RUN_DIR_TMP=$(mktemp -d /tmp/wb-engine-run.XXXXXX)
+export WB_RUN_DIR=$RUN_DIR_TMP
+export WB_NATS_PORT=$((base + 22)) WB_NATS_MONITOR_PORT=$((base + 23)) WB_GW1_PORT=$((base + 1))
+export WB_LOG_LEVEL=${WB_LOG_LEVEL:-warn}
+PEER_PORT=$((base + 5))
+# shellcheck source=../scripts/env.sh
+. "$ROOT/scripts/env.sh"
+for p in $WB_NATS_PORT $WB_GW1_PORT $PEER_PORT; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "engine.sh: port $p is in use; set ENGINE_PORT_BASE to a free block" >&2; exit 1
+  fi
+done
+
+start_nats() {
+  bash "$ROOT/scripts/svc/nats.sh" >>"$WB_RUN_DIR/nats.log" 2>&1 &
+  SVC[nats]=$!; PIDS+=($!)
+  wait_port "$WB_NATS_PORT" 20
+}
+start_gw() { # [taskset core]
+  local pre=()
+  [ -n "${1:-}" ] && pre=(taskset -c "$1")
+  "${pre[@]}" bash "$ROOT/scripts/svc/gateway.sh" gw-1 >>"$WB_RUN_DIR/gw.log" 2>&1 &
+  SVC[gw]=$!; PIDS+=($!)
+  wait_http "http://127.0.0.1:$WB_GW1_PORT/healthz" 20
+}
+stop_gw() { stop_pid "${SVC[gw]}"; }
+PEER_DIR=
+if [ -n "${BENCH_PEER_SRC:-}" ]; then
+  PEER_DIR=$(mktemp -d /tmp/wb-engine-peer.XXXXXX)
+  cp -r "$BENCH_PEER_SRC"/. "$PEER_DIR"
+  say "installing the peer in $PEER_DIR"
+  (cd "$PEER_DIR" && npm install --no-audit --no-fund --loglevel=error) >>"$LOG" 2>&1 ||
+    { say "peer: npm install failed; peer columns skipped"; PEER_DIR=; }
+fi
+start_peer() { # [taskset core]
+  local pre=()
+  [ -n "${1:-}" ] && pre=(taskset -c "$1")
+  (cd "$PEER_DIR" && NATS_URL=$WB_NATS_URL PORT=$PEER_PORT GW_ID=peer-1 exec "${pre[@]}" node server.mjs) \
+    >>"$WB_RUN_DIR/peer.log" 2>&1 &
+  SVC[peer]=$!; PIDS+=($!)
+  wait_http "http://127.0.0.1:$PEER_PORT/healthz" 30
+}
+stop_peer() { stop_pid "${SVC[peer]}"; }
+
+run() { # name server(gw|peer) args...
+  local name=$1 srv=$2; shift 2
+  local url=ws://127.0.0.1:$WB_GW1_PORT
+  [ "$srv" = peer ] && url=ws://127.0.0.1:$PEER_PORT
+  local cmd=("$BENCH" --url "$url" --json "$OUT/$name-$srv.json" --label "$name-$srv" --quiet
+    --pid "$srv=${SVC[$srv]}" --pid "nats=${SVC[nats]}" "$@")
+  echo "${cmd[*]}" >"$OUT/$name-$srv.cmd"
+  say "$name/$srv: ${cmd[*]#$ROOT/}"
+  "${cmd[@]}" >"$OUT/$name-$srv.txt" 2>>"$LOG" || say "$name/$srv: wb-bench exited $?"
+  grep -E "^(load|latency (e2e|ack|cursor)|strokes|cursors|proc ($srv|nats))" "$OUT/$name-$srv.txt" |
+    sed 's/^/    /' >&2 || true
+}
+servers() { echo gw; [ -n "$PEER_DIR" ] && echo peer; return 0; }
+
+{
+  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    "(+$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c .) uncommitted paths)"
+  echo "machine: $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "peer: ${BENCH_PEER_SRC:-none}"
+} >"$OUT/env.txt"
+
+start_nats
+start_gw
+[ -n "$PEER_DIR" ] && start_peer
+
+if step cursor; then
+  for s in $(servers); do
+    run cursor "$s" --conns 1000 --boards 10 --drawers 10 --rate 0 --cursor-rate 50 \
+      --duration "$DUR" --idle 2 --drain 3
+  done
+fi
+
+if step durable; then
+  say "disk fsync rate (200-byte appends, fsync after each, 3 s) in $WB_RUN_DIR"
+  python3 - "$WB_RUN_DIR/fsync.dat" "$OUT/fsync.json" <<'PY' | tee -a "$LOG" >&2
+import json, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+b = b"x" * 200
+n, t0 = 0, time.monotonic()
+while time.monotonic() - t0 < 3:
+    os.write(fd, b); os.fsync(fd); n += 1
+rate = n / (time.monotonic() - t0)
+os.close(fd); os.unlink(sys.argv[1])
+json.dump({"fsyncs_per_s": rate, "append_bytes": 200}, open(sys.argv[2], "w"))
+print(f"    fsync rate: {rate:.0f}/s")
+PY
+  for s in $(servers); do
+    run durable "$s" --conns 64 --boards 64 --drawers 64 --rate 1000 --inflight 16 \
+      --duration "$DUR" --idle 1 --drain 5
+  done
+fi
+
+if step ack1k; then
+  for s in $(servers); do
+    run ack1k "$s" --conns 64 --boards 64 --drawers 64 --rate 15.625 --duration "$DUR" --idle 1 --drain 3
+  done
+fi
+
+if step saturate; then
+  stop_gw; start_gw "$CORE"
+  if [ -n "$PEER_DIR" ]; then stop_peer; start_peer "$CORE"; fi
+  for s in $(servers); do
+    for r in $SAT_RATES; do
+      run "saturate-r$r" "$s" --conns 1000 --boards 10 --drawers 100 --rate 0 --cursor-rate "$r" \
+        --duration "$DUR" --idle 2 --drain 3
+    done
+  done
+  stop_gw; start_gw
+  if [ -n "$PEER_DIR" ]; then stop_peer; start_peer; fi
+fi
+
+if step idle; then
+  for s in $(servers); do
+    if [ "$s" = gw ]; then stop_gw; start_gw; else stop_peer; start_peer; fi
+    run idle "$s" --conns "$IDLE_CONNS" --boards $(((IDLE_CONNS + 99) / 100)) --drawers 0 \
+      --duration 0 --idle 10 --drain 0 --connect-rate 2000
+  done
+fi
+
+PY=$ROOT/.venv/bin/python3
+[ -x "$PY" ] || PY=python3
+docs=(--markdown "$ROOT/docs/performance.md")
+[ "${BENCH_NO_DOCS:-0}" = 1 ] && docs=()
+"$PY" "$ROOT/bench/engine_report.py" "$OUT" "${docs[@]}" 2>&1 | tee -a "$LOG"
+say "results in ${OUT#$ROOT/}"

@@ -1,0 +1,174 @@
+/* gw_conn: the connection registry (serial -> gw_conn) and the glue between
+ * a connection and its send queue: the policy itself is gw_sendq.c; this
+ * applies its answers (drop counters, close 1013) and lists the connections
+ * that got frames this turn (gw_ws.c writes each once at the end of the
+ * turn). Loop thread only; owns the serial map and that list. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+#include "wb_log.h"
+
+static wb_map g_conns;   /* serial -> gw_conn* */
+static gw_conn *g_dirty; /* connections with frames to write this turn */
+
+static void mark_dirty(gw_conn *c)
+{
+    if (c->dirty) return;
+    c->dirty = true;
+    c->dprev = NULL;
+    c->dnext = g_dirty;
+    if (g_dirty) g_dirty->dprev = c;
+    g_dirty = c;
+}
+
+void gw_conn_forget(gw_conn *c)
+{
+    if (!c->dirty) return;
+    if (c->dprev)
+        c->dprev->dnext = c->dnext;
+    else
+        g_dirty = c->dnext;
+    if (c->dnext) c->dnext->dprev = c->dprev;
+    c->dirty = false;
+    c->dnext = c->dprev = NULL;
+}
+
+gw_conn *gw_conns_take_dirty(void)
+{
+    gw_conn *h = g_dirty;
+    g_dirty = NULL;
+    return h;
+}
+
+static void serial_key(uint64_t s, char *k, size_t *n)
+{
+    *n = (size_t)snprintf(k, 24, "%llx", (unsigned long long)s);
+}
+
+void gw_conn_register(gw_conn *c)
+{
+    char k[24];
+    size_t n;
+    serial_key(c->serial, k, &n);
+    wb_map_put(&g_conns, k, n, c);
+}
+
+void gw_conn_unregister(gw_conn *c)
+{
+    char k[24];
+    size_t n;
+    serial_key(c->serial, k, &n);
+    wb_map_del(&g_conns, k, n);
+}
+
+gw_conn *gw_conn_find(uint64_t serial)
+{
+    char k[24];
+    size_t n;
+    serial_key(serial, k, &n);
+    return wb_map_get(&g_conns, k, n);
+}
+
+void gw_conn_close(gw_conn *c, int code, const char *why)
+{
+    if (c->closing) return;
+    c->closing = true;
+    c->close_code = code;
+    if (code == 1008) atomic_fetch_add(&gw_m.closes_1008, 1);
+    if (code == 1013) atomic_fetch_add(&gw_m.closes_1013, 1);
+    gw_sendq_free(&c->q); /* nothing more goes out but the close frame */
+    wb_info("closing client=%s board=%s code=%d (%s)", c->client_id, c->board_id, code, why);
+    lws_callback_on_writable(c->wsi);
+}
+
+void gw_conn_send(gw_conn *c, gw_buf *b)
+{
+    if (!b || c->closing) return;
+    if (b->kind == GW_BUF_EV && c->synced) {
+        if (b->seq <= c->last_seq) return; /* already sent (replay/live overlap) */
+        c->last_seq = b->seq;
+    }
+    gw_sendq_limits lim = {(size_t)gw.cfg.sendq_max, (size_t)gw.cfg.sendq_bytes};
+    gw_sendq_stats st = {0, 0};
+    gw_sendq_result r = gw_sendq_offer(&c->q, b, &lim, &st);
+    if (st.dropped) atomic_fetch_add(&gw_m.drops, st.dropped);
+    if (st.coalesced) atomic_fetch_add(&gw_m.coalesced, st.coalesced);
+    switch (r) {
+    case GW_SENDQ_QUEUED:
+        if (c->synced) mark_dirty(c); /* written once at the end of this loop turn */
+        break;
+    case GW_SENDQ_DROPPED:
+        break;
+    case GW_SENDQ_FULL:
+        gw_conn_close(c, 1013, "client too slow: send queue full");
+        break;
+    case GW_SENDQ_NOMEM:
+        gw_conn_close(c, 1011, "out of memory");
+        break;
+    }
+}
+
+void gw_conn_send_error(gw_conn *c, wb_errcode code, const char *op, const char *msg)
+{
+    wb_jw w;
+    atomic_fetch_add(&gw_m.errors[code < WB_E__COUNT ? code : 0], 1);
+    wb_jw_init(&w, GW_BUF_HEAD, 128);
+    wb_jw_lit(&w, "{\"t\":\"error\",\"code\":\"");
+    wb_jw_lit(&w, wb_errcode_name(code));
+    wb_jw_lit(&w, "\",\"msg\":");
+    wb_jw_cstr(&w, msg);
+    if (op && *op) {
+        wb_jw_lit(&w, ",\"op\":");
+        wb_jw_cstr(&w, op);
+    }
+    wb_jw_char(&w, '}');
+    gw_buf *b = gw_buf_from_jw(&w, GW_BUF_CTL, 0);
+    gw_conn_send(c, b);
+    gw_buf_unref(b);
+}
+
+void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, size_t nevs,
+                   uint64_t seq, bool resumed)
+{
+    gw_sendq old = c->q;
+    memset(&c->q, 0, sizeof c->q);
+    c->synced = true;
+    /* What the client asked for (welcome, snapshot or replay) is exempt from
+     * the send-queue bounds: a long replay must not close it with 1013. */
+    bool ok = welcome && gw_sendq_push(&c->q, welcome) == 0;
+    if (ok && snapshot) ok = gw_sendq_push(&c->q, snapshot) == 0;
+    c->last_seq = resumed ? c->since : seq;
+    for (size_t i = 0; ok && i < nevs; i++) {
+        if (evs[i]->seq <= c->last_seq) continue;
+        c->last_seq = evs[i]->seq;
+        ok = gw_sendq_push(&c->q, evs[i]) == 0;
+    }
+    if (!ok) {
+        gw_sendq_free(&old);
+        gw_conn_close(c, 1011, "out of memory");
+        return;
+    }
+    gw_sendq_mark_sync(&c->q);
+    if (c->last_seq < seq) c->last_seq = seq;
+    /* What was queued while the join ran follows (evs deduplicated by seq). */
+    gw_buf *x;
+    while ((x = gw_sendq_pop(&old))) {
+        gw_conn_send(c, x);
+        gw_buf_unref(x);
+    }
+    gw_sendq_free(&old);
+    mark_dirty(c);
+}
+
+void gw_conns_close_all(int code, const char *why)
+{
+    for (size_t i = 0; i < g_conns.cap; i++) {
+        gw_conn *c = g_conns.slots[i].key ? g_conns.slots[i].val : NULL;
+        if (c && c->kind == GW_CONN_WS) {
+            c->synced = true;
+            gw_conn_close(c, code, why);
+        }
+    }
+}

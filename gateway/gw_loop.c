@@ -1,0 +1,279 @@
+/* gw_loop: the gateway's one event loop (loop thread = main thread). A libuv
+ * loop (epoll) carries libwebsockets (LWS_SERVER_OPTION_LIBUV on a foreign
+ * loop), the mailbox wake-up (one uv_async: producers only signal it on
+ * empty -> non-empty, and uv coalesces signals), the timers and the signal
+ * handlers. Owns the lws context, drains the mailbox each turn and dispatches
+ * every event to the module that handles its kind. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "gw.h"
+#include "wb_log.h"
+
+struct gw_timer {
+    uv_timer_t t;
+    void (*fn)(void);
+    struct gw_timer *next;
+};
+
+static uv_loop_t g_loop;
+static uv_async_t g_async;
+static uv_timer_t g_tick;
+static uv_prepare_t g_prepare;
+static bool g_created;
+static gw_timer *g_timers;
+
+static void dispatch(gw_event *e)
+{
+    gw_board *b;
+    switch (e->type) {
+    case GW_EV_OP:
+        gw_board_on_op(&e->u.op);
+        break;
+    case GW_EV_LIVE:
+        if (e->u.live.buf && (b = gw_board_get(e->u.live.board, false)))
+            gw_board_fanout_live(b, NULL, e->u.live.buf);
+        break;
+    case GW_EV_PRESENCE:
+        if ((b = gw_board_get(e->u.presence.board, false))) gw_presence_remote(b, &e->u.presence);
+        break;
+    case GW_EV_PUBACK:
+        gw_commit_on_puback(&e->u.puback);
+        gw_ack_on_puback(&e->u.puback);
+        break;
+    case GW_EV_BATCH:
+        gw_commit_on_batch(&e->u.batch);
+        break;
+    case GW_EV_REPUBLISH:
+        gw_ack_on_republish(&e->u.republish);
+        break;
+    case GW_EV_JOIN:
+        gw_board_on_join(&e->u.join);
+        break;
+    case GW_EV_API:
+        gw_http_on_api(&e->u.api);
+        break;
+    case GW_EV_FILL:
+        gw_board_on_fill(&e->u.fill);
+        break;
+    case GW_EV_NATS:
+        gw_commit_on_nats(e->u.nats.up);
+        if (e->u.nats.up) gw_boards_resync_all();
+        break;
+    }
+}
+
+static uv_timer_t g_presence_timer;
+
+/* Presence lists go out at once, but at most every 250 ms per board: the
+ * boards that must wait are flushed again by this timer. */
+static void on_presence_timer(uv_timer_t *t);
+
+static void flush_presence(void)
+{
+    int64_t again = gw_presence_flush();
+    if (again > 0 && !uv_is_active((uv_handle_t *)&g_presence_timer))
+        uv_timer_start(&g_presence_timer, on_presence_timer, (uint64_t)again, 0);
+}
+
+static void on_presence_timer(uv_timer_t *t)
+{
+    flush_presence();
+}
+
+void gw_loop_drain(void)
+{
+    gw_event *e = gw_queue_take_all();
+    while (e) {
+        gw_event *next = e->next;
+        dispatch(e);
+        gw_event_free(e);
+        e = next;
+    }
+    flush_presence();
+}
+
+static atomic_bool g_stop_requested;
+
+static void on_async(uv_async_t *h)
+{
+    atomic_fetch_add(&gw_m.loop_wakes, 1);
+    gw_loop_drain();
+    if (atomic_load(&g_stop_requested)) uv_stop(&g_loop);
+}
+
+void gw_loop_stop_async(void)
+{
+    atomic_store(&g_stop_requested, true);
+    uv_async_send(&g_async);
+}
+
+static void wake(void)
+{
+    uv_async_send(&g_async);
+}
+
+void gw_loop_wake(void)
+{
+    if (g_created) uv_async_send(&g_async);
+}
+
+static void tick_board(gw_board *b, void *arg)
+{
+    gw_presence_tick(b, *(int64_t *)arg);
+}
+
+/* Once per presence interval: heartbeats, expiry, pending-ack timeouts. */
+static void on_tick(uv_timer_t *t)
+{
+    int64_t now = gw_now_us();
+    gw_boards_foreach(tick_board, &now);
+    gw_ack_tick(now);
+    gw_commit_tick(now);
+}
+
+/* End of every loop turn (before the loop blocks in epoll_wait again, so
+ * after the I/O callbacks and the timers): the durable ops this turn collected go
+ * out as one round if the previous one is done, and every client that got
+ * frames this turn gets them in one write (no POLLOUT round trip through
+ * epoll unless the socket is full). */
+static void on_prepare(uv_prepare_t *h)
+{
+    flush_presence();
+    gw_commit_flush();
+    gw_ws_flush();
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    gw_timer *g = (gw_timer *)t;
+    g->fn();
+}
+
+gw_timer *gw_timer_create(void (*fn)(void))
+{
+    gw_timer *g = calloc(1, sizeof *g);
+    if (!g) {
+        wb_error("out of memory (timer)");
+        return NULL;
+    }
+    uv_timer_init(&g_loop, &g->t);
+    g->fn = fn;
+    g->next = g_timers;
+    g_timers = g;
+    return g;
+}
+
+void gw_timer_start(gw_timer *t, int64_t delay_ms)
+{
+    if (t) uv_timer_start(&t->t, on_timer, (uint64_t)(delay_ms > 0 ? delay_ms : 0), 0);
+}
+
+int gw_loop_create(const struct lws_protocols *protocols)
+{
+    if (uv_loop_init(&g_loop) != 0) {
+        wb_error("uv_loop_init failed");
+        return -1;
+    }
+    uv_async_init(&g_loop, &g_async, on_async);
+    uv_timer_init(&g_loop, &g_tick);
+    uv_timer_init(&g_loop, &g_presence_timer);
+    uv_prepare_init(&g_loop, &g_prepare);
+    uv_prepare_start(&g_prepare, on_prepare);
+    gw_commit_start(gw_ack_on_puback);
+    g_created = true;
+    gw_queue_set_wake(wake);
+
+    void *foreign[1] = {&g_loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = (int)gw.cfg.port;
+    info.iface = gw.cfg.bind;
+    info.protocols = protocols;
+    info.gid = (gid_t)-1;
+    info.uid = (uid_t)-1;
+    /* plain HTTP/1.1 + WebSocket: no TLS, so no HTTP/2; lws on our uv loop */
+    info.options = LWS_SERVER_OPTION_LIBUV;
+    info.foreign_loops = foreign;
+    info.max_http_header_pool = 1024;
+    info.timeout_secs = 10;
+    gw.ctx = lws_create_context(&info);
+    if (!gw.ctx) {
+        wb_error("lws_create_context failed (port %lld in use? lws uv event lib missing?)",
+                 gw.cfg.port);
+        return -1;
+    }
+    uv_timer_start(&g_tick, on_tick, (uint64_t)gw.cfg.presence_interval_ms,
+                   (uint64_t)gw.cfg.presence_interval_ms);
+    return 0;
+}
+
+int gw_loop_run(void)
+{
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+void gw_loop_stop(void)
+{
+    uv_stop(&g_loop);
+}
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+void gw_loop_destroy(void)
+{
+    if (!g_created) return;
+    gw_queue_set_wake(NULL);
+    if (gw.ctx) lws_context_destroy(gw.ctx);
+    gw.ctx = NULL;
+    /* Let lws close its handles, then ours. */
+    uv_run(&g_loop, UV_RUN_NOWAIT);
+    uv_walk(&g_loop, walk_close, NULL);
+    uv_run(&g_loop, UV_RUN_DEFAULT);
+    while (g_timers) {
+        gw_timer *n = g_timers->next;
+        free(g_timers);
+        g_timers = n;
+    }
+    if (uv_loop_close(&g_loop) != 0) wb_warn("uv loop closed with handles still open");
+    g_created = false;
+    gw_event *e = gw_queue_take_all();
+    while (e) {
+        gw_event *next = e->next;
+        gw_event_free(e);
+        e = next;
+    }
+}
+
+uv_loop_t *gw_loop_uv(void)
+{
+    return &g_loop;
+}
+
+static void (*g_sigfn)(int);
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    if (g_sigfn) g_sigfn(signum);
+}
+
+int gw_loop_on_signals(void (*fn)(int))
+{
+    static uv_signal_t sig[2];
+    static const int nums[2] = {SIGTERM, SIGINT};
+    g_sigfn = fn;
+    for (int i = 0; i < 2; i++) {
+        uv_signal_init(&g_loop, &sig[i]);
+        if (uv_signal_start(&sig[i], on_signal, nums[i]) != 0) {
+            wb_error("uv_signal_start(%d) failed", nums[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
