@@ -14,3 +14,5 @@ TEST_BINS += $(COMMON_TESTS)
 $(BUILD)/tests/common_%_test: $(BUILD)/common/%_test.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+# The board-state vectors shared by every test layer (docs/protocol.md §4).
+$(BUILD)/common/wb_fold_test.o: CFLAGS += -DWB_VECTORS_DIR='"$(ROOT)/tests/vectors"'

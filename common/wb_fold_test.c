@@ -1,5 +1,10 @@
-/* Unit tests: board-state folding (order independence, idempotency),
- * the string map and the rate limiter. */
+/* Unit test: wb_fold against the shared board-state vectors (tests/vectors/, one
+ * JSON file each, docs/protocol.md §4). Each vector's ops go through the real codec
+ * (client JSON -> wb_cmsg -> protobuf Op) and are folded in seq order, in
+ * every delivery plan the vector lists, in every permutation (small vectors)
+ * or many seeded shuffles, and with every op delivered twice; the visible
+ * strokes, written as JSON, must equal the vector's "visible". */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,173 +15,255 @@
 
 #include <cmocka.h>
 
+#include "wb_codec.h"
 #include "wb_fold.h"
-#include "wb_map.h"
-#include "wb_ratelimit.h"
 
-typedef struct op_spec {
+#ifndef WB_VECTORS_DIR
+#define WB_VECTORS_DIR "tests/vectors"
+#endif
+
+#define MAX_OPS 64
+
+/* One vector op, packed once; every fold run unpacks its own copy. */
+typedef struct vec_op {
     uint64_t seq;
-    Wb__V1__Kind kind;
-    const char *ids[3];
-} op_spec;
+    uint8_t *data;
+    size_t len;
+} vec_op;
 
-static Wb__V1__Op *make_op(const op_spec *s)
+typedef struct vec {
+    char name[128];
+    vec_op ops[MAX_OPS];
+    size_t n;
+    json_t *visible; /* expected strokes */
+    json_t *orders;  /* delivery plans: [[[seq...] batch...] plan...] */
+} vec;
+
+static const char *vectors_dir(void)
 {
-    Wb__V1__Op *op = calloc(1, sizeof *op);
-    wb__v1__op__init(op);
-    op->kind = s->kind;
-    if (s->kind == WB__V1__KIND__KIND_STROKE) {
-        op->stroke = calloc(1, sizeof *op->stroke);
-        wb__v1__stroke__init(op->stroke);
-        op->stroke->id = strdup(s->ids[0]);
-        op->stroke->n_points = 2;
-        op->stroke->points = calloc(2, sizeof(int32_t));
-        op->stroke->by = strdup("c");
-    } else {
-        size_t n = 0;
-        while (n < 3 && s->ids[n])
-            n++;
-        op->n_ids = n;
-        op->ids = calloc(n ? n : 1, sizeof *op->ids);
-        for (size_t i = 0; i < n; i++)
-            op->ids[i] = strdup(s->ids[i]);
-    }
-    op->board = strdup("b");
-    op->op_id = strdup("o");
-    op->client_id = strdup("c");
-    op->gateway = strdup("g");
-    return op;
+    const char *d = getenv("WB_VECTORS_DIR");
+    return d && *d ? d : WB_VECTORS_DIR;
 }
 
-/* Folds ops in the given order and returns visible ids joined by ','. */
-static void fold_order(const op_spec *ops, size_t n, const size_t *order, char *out, size_t outn)
+/* An ev object of the vector as the client message that produced it, packed as an Op. */
+static void pack_ev(const json_t *ev, vec_op *out)
+{
+    json_t *msg = json_object();
+    json_object_set(msg, "t", json_object_get(ev, "kind"));
+    json_object_set(msg, "op", json_object_get(ev, "op"));
+    if (json_object_get(ev, "stroke"))
+        json_object_set(msg, "stroke", json_object_get(ev, "stroke"));
+    if (json_object_get(ev, "ids")) json_object_set(msg, "ids", json_object_get(ev, "ids"));
+    wb_cmsg m;
+    char err[160];
+    wb_errcode e = wb_cmsg_parse(msg, &m, err, sizeof err);
+    if (e != WB_E_NONE) fail_msg("vector op does not parse: %s", err);
+    assert_true(wb_ctype_durable(m.type));
+    const char *from = json_string_value(json_object_get(ev, "from"));
+    assert_int_equal(wb_op_pack(&m, "vec", from ? from : "c1", "gw-t", 0, &out->data, &out->len),
+                     0);
+    out->seq = (uint64_t)json_integer_value(json_object_get(ev, "seq"));
+    assert_true(out->seq > 0);
+    wb_cmsg_clear(&m);
+    json_decref(msg);
+}
+
+static void vec_load(vec *v, const char *path)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root) fail_msg("%s: %s (line %d)", path, jerr.text, jerr.line);
+    memset(v, 0, sizeof *v);
+    snprintf(v->name, sizeof v->name, "%s", json_string_value(json_object_get(root, "name")));
+    const json_t *ops = json_object_get(root, "ops");
+    assert_true(json_is_array(ops));
+    assert_true(json_array_size(ops) <= MAX_OPS);
+    size_t i;
+    const json_t *ev;
+    json_array_foreach(ops, i, ev)
+    {
+        pack_ev(ev, &v->ops[i]);
+        if (i) assert_true(v->ops[i].seq > v->ops[i - 1].seq); /* listed in seq order */
+        v->n = i + 1;
+    }
+    v->visible = json_incref(json_object_get(root, "visible"));
+    v->orders = json_incref(json_object_get(root, "orders"));
+    assert_true(json_is_array(v->visible));
+    assert_true(json_is_array(v->orders));
+    json_decref(root);
+}
+
+static void vec_free(vec *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        free(v->ops[i].data);
+    json_decref(v->visible);
+    json_decref(v->orders);
+}
+
+static size_t index_of_seq(const vec *v, uint64_t seq)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->ops[i].seq == seq) return i;
+    fail_msg("vector %s: a plan names seq %llu, which no op has", v->name, (unsigned long long)seq);
+    return 0;
+}
+
+/* Folds the ops at idx[0..n) in that order; the visible strokes must be the expected ones. */
+static void check_order(const vec *v, const size_t *idx, size_t n, const char *what)
 {
     wb_fold f;
     wb_fold_init(&f);
     for (size_t i = 0; i < n; i++) {
-        Wb__V1__Op *op = make_op(&ops[order[i]]);
-        wb_fold_own(&f, &op->base);
-        assert_int_equal(wb_fold_apply(&f, ops[order[i]].seq, op), 0);
+        const vec_op *o = &v->ops[idx[i]];
+        Wb__V1__Op *op = wb__v1__op__unpack(NULL, o->len, o->data);
+        assert_non_null(op);
+        assert_int_equal(wb_fold_own(&f, &op->base), 0);
+        assert_int_equal(wb_fold_apply(&f, o->seq, op), 0);
     }
     wb_jw w;
-    wb_jw_init(&w, 0, 64);
+    wb_jw_init(&w, 0, 256);
     wb_fold_json_strokes(&f, &w);
-    wb_jw_char(&w, 0);
-    out[0] = 0;
-    /* extract ids */
-    const char *p = wb_jw_text(&w), *end = p + w.len;
-    size_t o = 0;
-    while (p < end && (p = strstr(p, "\"id\":\""))) {
-        p += 6;
-        while (*p != '"' && o + 2 < outn)
-            out[o++] = *p++;
-        out[o++] = ',';
+    assert_false(w.oom);
+    json_error_t jerr;
+    json_t *got = json_loadb(wb_jw_text(&w), w.len, 0, &jerr);
+    assert_non_null(got);
+    if (!json_equal(got, v->visible)) {
+        char *g = json_dumps(got, JSON_COMPACT), *e = json_dumps(v->visible, JSON_COMPACT);
+        fail_msg("vector %s (%s):\n  got      %s\n  expected %s", v->name, what, g, e);
     }
-    out[o] = 0;
+    assert_int_equal(wb_fold_count_visible(&f), json_array_size(v->visible));
+    json_decref(got);
     wb_jw_free(&w);
     wb_fold_free(&f);
 }
 
-static void test_fold_semantics(void **st)
+static void check_vector(const vec *v)
 {
-    const op_spec ops[] = {
-        {1, WB__V1__KIND__KIND_STROKE, {"a"}},       {2, WB__V1__KIND__KIND_STROKE, {"b"}},
-        {3, WB__V1__KIND__KIND_ERASE, {"a"}},        {4, WB__V1__KIND__KIND_STROKE, {"c"}},
-        {5, WB__V1__KIND__KIND_CLEAR, {NULL}},       {6, WB__V1__KIND__KIND_STROKE, {"d"}},
-        {7, WB__V1__KIND__KIND_RESTORE, {"a", "c"}}, {8, WB__V1__KIND__KIND_STROKE, {"a"}},
-        {9, WB__V1__KIND__KIND_ERASE, {"zz"}},       {10, WB__V1__KIND__KIND_STROKE, {"zz"}},
-    };
-    size_t n = sizeof ops / sizeof *ops;
-    char ref[128], got[128];
-    size_t order[16];
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    fold_order(ops, n, order, ref, sizeof ref);
-    /* In order: a,b added; a erased; c; clear hides a,b,c; d; restore a,c
-     * (kept places); re-adding a does nothing; erase of unknown zz ignored,
-     * then zz added and visible. */
-    assert_string_equal(ref, "a,c,d,zz,");
-    /* Any order, and every op twice, gives the same state. */
+    size_t idx[4 * MAX_OPS];
+    for (size_t i = 0; i < v->n; i++)
+        idx[i] = i;
+    check_order(v, idx, v->n, "seq order");
+
+    /* The vector's own delivery plans: batches in commit order, with redelivery.
+     * Every op must be delivered at least once in each plan. */
+    size_t p;
+    const json_t *plan;
+    json_array_foreach(v->orders, p, plan)
+    {
+        size_t n = 0, b, k;
+        bool seen[MAX_OPS] = {false};
+        const json_t *batch, *seq;
+        json_array_foreach(plan, b, batch)
+        {
+            json_array_foreach(batch, k, seq)
+            {
+                assert_true(n < sizeof idx / sizeof *idx);
+                idx[n] = index_of_seq(v, (uint64_t)json_integer_value(seq));
+                seen[idx[n++]] = true;
+            }
+        }
+        for (size_t i = 0; i < v->n; i++)
+            if (!seen[i]) fail_msg("vector %s: plan %zu never delivers op %zu", v->name, p, i);
+        char what[32];
+        snprintf(what, sizeof what, "plan %zu", p);
+        check_order(v, idx, n, what);
+    }
+
+    /* Seeded shuffles (every permutation is too many past 6 ops). */
     unsigned seed = 12345;
     for (int round = 0; round < 200; round++) {
-        for (size_t i = n - 1; i > 0; i--) {
-            seed = seed * 1103515245 + 12345;
+        for (size_t i = 0; i < v->n; i++)
+            idx[i] = i;
+        for (size_t i = v->n - 1; i > 0; i--) {
+            seed = seed * 1103515245u + 12345u;
             size_t j = (seed >> 8) % (i + 1);
-            size_t t = order[i];
-            order[i] = order[j];
-            order[j] = t;
+            size_t t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
         }
-        fold_order(ops, n, order, got, sizeof got);
-        assert_string_equal(got, ref);
+        check_order(v, idx, v->n, "shuffle");
     }
-    size_t twice[20];
-    for (size_t i = 0; i < n; i++)
-        twice[i] = twice[n + i] = (n - 1 - i);
-    op_spec dbl[20];
-    for (size_t i = 0; i < 2 * n; i++)
-        dbl[i] = ops[twice[i]];
-    size_t ord2[20];
-    for (size_t i = 0; i < 2 * n; i++)
-        ord2[i] = i;
-    fold_order(dbl, 2 * n, ord2, got, sizeof got);
-    assert_string_equal(got, ref);
+
+    /* Every op twice: newest first, then in seq order. */
+    for (size_t i = 0; i < v->n; i++) {
+        idx[i] = v->n - 1 - i;
+        idx[v->n + i] = i;
+    }
+    check_order(v, idx, 2 * v->n, "every op twice");
 }
 
-static void test_map(void **st)
+static int by_name(const struct dirent **a, const struct dirent **b)
 {
-    wb_map m;
-    wb_map_init(&m);
-    char k[32];
-    for (int i = 0; i < 5000; i++) {
-        int n = snprintf(k, sizeof k, "key%d", i);
-        assert_int_equal(wb_map_put(&m, k, (size_t)n, (void *)(intptr_t)(i + 1)), 0);
-    }
-    assert_int_equal(m.count, 5000);
-    for (int i = 0; i < 5000; i += 2) {
-        int n = snprintf(k, sizeof k, "key%d", i);
-        assert_int_equal((intptr_t)wb_map_del(&m, k, (size_t)n), i + 1);
-    }
-    for (int i = 0; i < 5000; i++) {
-        int n = snprintf(k, sizeof k, "key%d", i);
-        intptr_t v = (intptr_t)wb_map_get(&m, k, (size_t)n);
-        assert_int_equal(v, i % 2 ? i + 1 : 0);
-    }
-    assert_int_equal(m.count, 2500);
-    wb_map_free(&m);
+    return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void test_ratelimit(void **st)
+static int is_json(const struct dirent *d)
 {
-    wb_bucket b;
-    int64_t t = 1000000;
-    wb_bucket_init(&b, 200, 400, t);
-    int ok = 0;
-    for (int i = 0; i < 1000; i++)
-        ok += wb_bucket_take(&b, t);
-    assert_int_equal(ok, 400); /* the burst */
-    assert_int_equal(wb_bucket_refused(&b, t, 0), 600);
-    t += 1000000; /* one second refills 200 */
-    ok = 0;
-    for (int i = 0; i < 1000; i++)
-        ok += wb_bucket_take(&b, t);
-    assert_int_equal(ok, 200);
-    /* Steady 200/s is always allowed. */
-    t += 3000000;
-    wb_bucket_init(&b, 200, 400, t);
-    ok = 0;
-    for (int i = 0; i < 2000; i++)
-        ok += wb_bucket_take(&b, t + i * 5000);
-    assert_int_equal(ok, 2000);
-    /* Refusals age out of the abuse window. */
-    assert_int_equal(wb_bucket_refused(&b, t + 30000000, 0), 0);
+    size_t n = strlen(d->d_name);
+    return n > 5 && !strcmp(d->d_name + n - 5, ".json");
+}
+
+static void test_vectors(void **st)
+{
+    struct dirent **names;
+    int n = scandir(vectors_dir(), &names, is_json, by_name);
+    if (n < 0) fail_msg("cannot read the vectors in %s", vectors_dir());
+    assert_true(n >= 10); /* the shared set, not an empty directory */
+    for (int i = 0; i < n; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", vectors_dir(), names[i]->d_name);
+        vec *v = malloc(sizeof *v);
+        assert_non_null(v);
+        vec_load(v, path);
+        check_vector(v);
+        vec_free(v);
+        free(v);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* A snapshot record from the worker merges like the ops it stands for. */
+static void test_snapshot_records_merge(void **st)
+{
+    vec v;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/restore_after_clear.json", vectors_dir());
+    vec_load(&v, path);
+    /* The worker's view after seqs 1..3 (three strokes, nothing hidden),
+     * merged with the clear (4) and the restore (5) from a stream replay. */
+    wb_fold f;
+    wb_fold_init(&f);
+    for (size_t i = 0; i < v.n; i++) {
+        Wb__V1__Op *op = wb__v1__op__unpack(NULL, v.ops[i].len, v.ops[i].data);
+        assert_non_null(op);
+        assert_int_equal(wb_fold_own(&f, &op->base), 0);
+        if (op->kind == WB__V1__KIND__KIND_STROKE) {
+            Wb__V1__SnapStroke ss = WB__V1__SNAP_STROKE__INIT;
+            ss.stroke = op->stroke;
+            ss.add_seq = v.ops[i].seq;
+            assert_int_equal(wb_fold_add_snap(&f, &ss), 0);
+        } else {
+            assert_int_equal(wb_fold_apply(&f, v.ops[i].seq, op), 0);
+        }
+    }
+    wb_jw w;
+    wb_jw_init(&w, 0, 256);
+    wb_fold_json_strokes(&f, &w);
+    json_t *got = json_loadb(wb_jw_text(&w), w.len, 0, NULL);
+    assert_true(json_equal(got, v.visible));
+    json_decref(got);
+    wb_jw_free(&w);
+    wb_fold_free(&f);
+    vec_free(&v);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fold_semantics),
-        cmocka_unit_test(test_map),
-        cmocka_unit_test(test_ratelimit),
+        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_snapshot_records_merge),
     };
-    return cmocka_run_group_tests_name("fold_map_ratelimit", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("fold_vectors", tests, NULL, NULL);
 }

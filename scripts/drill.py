@@ -38,6 +38,8 @@ from pathlib import Path
 import websockets
 from websockets.asyncio.client import connect as ws_connect
 
+from wbfold import Fold  # the board-state rule (scripts/wbfold.py, next to this file)
+
 ROOT = Path(__file__).resolve().parent.parent
 _ALNUM = string.ascii_letters + string.digits + "_-"
 
@@ -72,41 +74,13 @@ def http_json(url: str, cafile: str | None, timeout: float = 5.0):
         return json.loads(r.read())
 
 
-class Board:
-    """docs/protocol.md §4 board-state reducer (strokes only need append + hide)."""
-
-    def __init__(self, strokes=()):
-        self.order, self.by_id, self.hidden = [], {}, set()
-        for s in strokes:
-            self._add(s)
-
-    def _add(self, s):
-        if s["id"] not in self.by_id:
-            self.by_id[s["id"]] = s
-            self.order.append(s["id"])
-
-    def apply(self, ev):
-        k = ev.get("kind")
-        if k == "stroke":
-            self._add(ev["stroke"])
-        elif k == "erase":
-            self.hidden.update(i for i in ev.get("ids", []) if i in self.by_id)
-        elif k == "restore":
-            self.hidden.difference_update(ev.get("ids", []))
-        elif k == "clear":
-            self.hidden.update(self.by_id)
-
-    def visible_ids(self):
-        return [i for i in self.order if i not in self.hidden]
-
-
 class Client:
     def __init__(self, drill, idx: int, board: str):
         self.d, self.idx, self.board = drill, idx, board
         self.name = f"c{idx}"
         self.ws = None
         self.seq = 0
-        self.state = Board()
+        self.state = Fold()
         self.unacked: dict = {}          # op -> msg (insertion order = send order)
         self.acked: dict = {}            # op -> seq
         self.sent: list = []             # op ids, first sends only
@@ -147,7 +121,7 @@ class Client:
     def on_msg(self, m):
         t = m.get("t")
         if t == "snapshot":
-            self.state = Board(m.get("strokes", []))
+            self.state = Fold(m.get("strokes", []), m["seq"])
             self.seq = m["seq"]
         elif t == "ev":
             s = m["seq"]

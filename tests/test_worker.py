@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+import wbfold
+
 psycopg = pytest.importorskip("psycopg")
 nats = pytest.importorskip("nats")
 
@@ -369,25 +371,23 @@ def wk_visible_db(st: WkStack, board: str) -> list:
     return [r[0] for r in rows]
 
 
+_KIND_NAME = {pb.KIND_STROKE: "stroke", pb.KIND_ERASE: "erase", pb.KIND_RESTORE: "restore",
+              pb.KIND_CLEAR: "clear"}
+
+
+def wk_ev(op, seq: int) -> dict:
+    """A wb.v1.Op at seq as the `ev` dict the board-state fold takes."""
+    ev = {"seq": seq, "op": op.op_id, "kind": _KIND_NAME[op.kind]}
+    if op.kind == pb.KIND_STROKE:
+        ev["stroke"] = {"id": op.stroke.id}
+    elif op.kind in (pb.KIND_ERASE, pb.KIND_RESTORE):
+        ev["ids"] = list(op.ids)
+    return ev
+
+
 def wk_reference(ops_with_seq: list) -> list:
-    """docs/protocol.md §4 "Board state": apply in seq order, once per op_id."""
-    strokes, hidden, seen = [], {}, set()
-    for op, seq in sorted(ops_with_seq, key=lambda x: x[1]):
-        if op.op_id in seen:
-            continue
-        seen.add(op.op_id)
-        if op.kind == pb.KIND_STROKE:
-            if op.stroke.id not in hidden:
-                strokes.append(op.stroke.id)
-                hidden[op.stroke.id] = False
-        elif op.kind in (pb.KIND_ERASE, pb.KIND_RESTORE):
-            for i in op.ids:
-                if i in hidden:
-                    hidden[i] = op.kind == pb.KIND_ERASE
-        elif op.kind == pb.KIND_CLEAR:
-            for i in hidden:
-                hidden[i] = True
-    return [s for s in strokes if not hidden[s]]
+    """docs/protocol.md §4 "Board state": apply in seq order, once per op_id (scripts/wbfold.py)."""
+    return wbfold.reduce_evs([wk_ev(o, s) for o, s in ops_with_seq]).visible_ids()
 
 
 def wk_random_ops(board: str, n: int, rnd: random.Random, prefix: str = "o") -> list:
@@ -455,26 +455,86 @@ def test_ops_persisted_once_in_order(wk_stack):
         assert c.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 0
 
 
-def test_out_of_order_semantics_end_to_end(wk_stack):
-    """Erase before add, restore, re-add of an id, clear; the worker's state
-    equals the in-order reference."""
+def wk_vector_op(board: str, ev: dict):
+    """A vector's ev as the wb.v1.Op a gateway would publish for it (op ids
+    made unique per board: JetStream de-duplicates Nats-Msg-Id stream-wide)."""
+    op_id = f"{board}-{ev['op']}"
+    kind = {v: k for k, v in _KIND_NAME.items()}[ev["kind"]]
+    if kind == pb.KIND_STROKE:
+        s = ev["stroke"]
+        tenths = [int(round(v * 10)) for v in s["points"]]
+        pts = tenths[:2] + [t - tenths[i] for i, t in enumerate(tenths[2:])]  # delta-coded
+        return pb.Op(board=board, op_id=op_id, client_id=ev["from"], kind=kind, gateway="test",
+                     stroke=pb.Stroke(id=s["id"], color=int(s["color"][1:], 16), width=s["width"],
+                                      points=pts, by=s["by"]))
+    return pb.Op(board=board, op_id=op_id, client_id=ev["from"], kind=kind, gateway="test",
+                 ids=ev.get("ids", []))
+
+
+def wk_db_strokes(st: WkStack, board: str) -> list:
+    """The visible strokes of a board as stored, by the SQL's own rule, as vector strokes."""
+    with st.pg_connect() as c:
+        rows = c.execute(
+            "SELECT s.stroke_id, s.color, s.width, s.points, s.author FROM strokes s"
+            " JOIN boards b ON b.id = s.board WHERE s.board = %s"
+            " AND wb_stroke_visible(s.add_seq, s.vis_seq, s.vis_hidden, b.max_clear_seq)"
+            " ORDER BY s.add_seq", (board,)).fetchall()
+    out = []
+    for sid, color, width, points, author in rows:
+        packed = bytes(points)  # Stroke.points as packed sint32 varints: parse it as field 4
+        deltas = pb.Stroke.FromString(b"\x22" + _varint(len(packed)) + packed).points
+        tenths = list(deltas[:2])
+        for i, d in enumerate(deltas[2:]):
+            tenths.append(tenths[i] + d)
+        out.append({"id": sid, "color": f"#{color:06x}", "width": width,
+                    "points": [t / 10 for t in tenths], "by": author})
+    return out
+
+
+def _varint(n: int) -> bytes:
+    b = bytearray()
+    while True:
+        b.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(b)
+
+
+def test_vectors_through_worker(wk_stack):
+    """The shared board-state vectors (tests/vectors, docs/protocol.md §4),
+    published to JetStream in seq order and persisted by the real worker: the
+    visible strokes in PostgreSQL (content and order) are the expected ones."""
     st = wk_stack
-    st.start_worker()
-    board = "wkOrder"
-    ops = [
-        wk_vis(board, "a", pb.KIND_ERASE, ["x"]),       # before x exists: ignored
-        wk_stroke(board, "b", "x"),
-        wk_stroke(board, "c", "y"),
-        wk_vis(board, "d", pb.KIND_ERASE, ["y"]),
-        wk_stroke(board, "e", "y"),                      # re-add of y: ignored, y stays hidden
-        wk_clear(board, "f"),
-        wk_vis(board, "g", pb.KIND_RESTORE, ["x"]),     # x back, in its original place
-        wk_stroke(board, "h", "z"),
-        wk_vis(board, "i", pb.KIND_RESTORE, ["ghost"]),
-    ]
+    st.start_worker(env={"WB_BATCH": "3"})  # several batches per vector
+    vecs = wbfold.load_vectors()
+    run = wk_run_id()
+    ops = [wk_vector_op(f"wkV{run}{i}", ev) for i, v in enumerate(vecs) for ev in v["ops"]]
     res = asyncio.run(wk_publish(st.nats_url, ops, concurrency=1))
+    assert not any(dup for _, _, dup in res)
     wk_wait_drained(st, max(s for _, s, _ in res))
-    assert wk_visible_db(st, board) == ["x", "z"] == wk_reference([(o, s) for o, s, _ in res])
+    for i, v in enumerate(vecs):
+        assert wk_db_strokes(st, f"wkV{run}{i}") == v["visible"], v["name"]
+
+
+def test_vectors_sql_any_order(wk_stack):
+    """The same vectors through wb_apply_batch directly, batches committed in
+    each delivery plan the vector lists (out of order, redelivered)."""
+    st = wk_stack
+    st.start_worker()  # applies the migrations
+    run = wk_run_id()
+    for i, v in enumerate(wbfold.load_vectors()):
+        for p, plan in enumerate([[[ev["seq"] for ev in v["ops"]]]] + v["orders"]):
+            board = f"wkS{run}{i}p{p}"
+            by_seq = {ev["seq"]: wk_vector_op(board, ev) for ev in v["ops"]}
+            with st.pg_connect(autocommit=True) as c:
+                for batch in plan:
+                    wk_apply_py(c, [(by_seq[q], q) for q in batch])
+            want = [s["id"] for s in v["visible"]]
+            assert wk_visible_db(st, board) == want, (v["name"], plan)
+
+
+def wk_run_id() -> str:
+    return "".join(random.choice("abcdefghjkmnpqrstuvwxyz") for _ in range(6))
 
 
 def test_random_ops_match_reference(wk_stack):
@@ -749,40 +809,14 @@ def test_sigterm_exits_zero(wk_stack):
 
 def wk_merge(chunks, later_ops) -> list:
     """What a gateway does: snapshot records + the ops after S, order-independent."""
-    rows = {}
-    max_clear = 0
+    f = wbfold.Fold()
     for ch, _ in chunks:
-        max_clear = max(max_clear, ch.max_clear_seq)
-        for s in ch.strokes:
-            rows[s.stroke.id] = [s.add_seq, s.vis_seq, s.vis_hidden]
-    seen = set()
+        f.clear_at(ch.max_clear_seq)
+        for r in ch.strokes:
+            f.add_record({"id": r.stroke.id}, r.add_seq, r.vis_seq, r.vis_hidden)
     for op, seq in sorted(later_ops, key=lambda x: x[1]):
-        if op.op_id in seen:
-            continue
-        seen.add(op.op_id)
-        if op.kind == pb.KIND_STROKE:
-            r = rows.setdefault(op.stroke.id, [0, 0, False])
-            if r[0] == 0 or r[0] > seq:
-                r[0] = seq
-        elif op.kind in (pb.KIND_ERASE, pb.KIND_RESTORE):
-            for i in op.ids:
-                r = rows.setdefault(i, [0, 0, False])
-                if seq > r[1]:
-                    r[1], r[2] = seq, op.kind == pb.KIND_ERASE
-        elif op.kind == pb.KIND_CLEAR:
-            max_clear = max(max_clear, seq)
-    vis = []
-    for sid, (add, vseq, vh) in rows.items():
-        if not add:
-            continue
-        h, c = False, 0
-        if vseq > add:
-            c, h = vseq, vh
-        if max_clear > add and max_clear > c:
-            h = True
-        if not h:
-            vis.append((add, sid))
-    return [sid for _, sid in sorted(vis)]
+        f.apply(wk_ev(op, seq))
+    return f.visible_ids()
 
 
 def test_snapshot_during_writes_merges_to_reference(wk_stack):

@@ -32,10 +32,12 @@ import string
 import struct
 import time
 import urllib.parse
-from copy import deepcopy
 
 import websockets
 from websockets.asyncio.client import connect as ws_connect
+
+from wbfold import Fold as BoardState  # noqa: F401 - the board-state rule (scripts/wbfold.py)
+from wbfold import reduce_evs  # noqa: F401
 
 SUBPROTOCOL = "wb.v1"
 _ALNUM = string.ascii_letters + string.digits + "_-"
@@ -71,60 +73,6 @@ def stroke_key(s: dict) -> tuple:
     """What must survive a round trip (server may round coordinates to 0.1)."""
     return (s["id"], s["color"].lower(), float(s["width"]),
             tuple(round(float(v), 1) for v in s["points"]))
-
-
-class BoardState:
-    """The docs/protocol.md §4 board-state reducer."""
-
-    def __init__(self, strokes=None):
-        self.order: list = []          # stroke ids in drawing order
-        self.strokes: dict = {}        # id -> stroke
-        self.hidden: set = set()
-        self.unknown: list = []        # ids named by erase/restore we never saw
-        for s in strokes or []:
-            self._add(s)
-
-    def _add(self, s):
-        if s["id"] in self.strokes:
-            return
-        self.order.append(s["id"])
-        self.strokes[s["id"]] = deepcopy(s)
-
-    def apply(self, ev: dict) -> None:
-        k = ev.get("kind")
-        if k == "stroke":
-            self._add(ev["stroke"])
-        elif k == "erase":
-            for i in ev.get("ids", []):
-                if i in self.strokes:
-                    self.hidden.add(i)
-                else:
-                    self.unknown.append(i)
-        elif k == "restore":
-            for i in ev.get("ids", []):
-                if i in self.strokes:
-                    self.hidden.discard(i)
-                else:
-                    self.unknown.append(i)
-        elif k == "clear":
-            self.hidden.update(self.order)
-        else:
-            raise ValueError(f"unknown ev kind {k!r}: {ev}")
-
-    def visible(self) -> list:
-        return [self.strokes[i] for i in self.order if i not in self.hidden]
-
-    def visible_ids(self) -> list:
-        return [s["id"] for s in self.visible()]
-
-
-def reduce_evs(evs, upto=None) -> BoardState:
-    """Board state after applying evs (sorted by seq), optionally only seq <= upto."""
-    b = BoardState()
-    for ev in sorted(evs, key=lambda e: e["seq"]):
-        if upto is None or ev["seq"] <= upto:
-            b.apply(ev)
-    return b
 
 
 class WBClient:
@@ -259,7 +207,7 @@ class WBClient:
             self.welcomes.append(m)
         elif t == "snapshot":
             self.snapshot = m
-            self.state = BoardState(m.get("strokes", []))
+            self.state = BoardState(m.get("strokes", []), m["seq"])
             if m["seq"] < self.seq and self.welcome and self.welcome.get("resumed"):
                 self.problems.append(f"snapshot seq {m['seq']} < applied {self.seq}")
             self.seq = m["seq"]
