@@ -39,6 +39,7 @@
 #include "bench_hist.h"
 #include "bench_parse.h"
 #include "bench_track.h"
+#include "wb_clock.h"
 #include "wb_log.h"
 
 #define MAX_PIDS 8
@@ -170,13 +171,6 @@ static json_t *metrics_start, *metrics_load, *metrics_end;
 /* client id (from welcome) -> conn index, open addressing */
 static char **cid_key;
 static uint32_t *cid_val, cid_mask;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 static double secs(uint64_t ns)
 {
@@ -597,7 +591,7 @@ static void on_cursor(conn *c, const bp_msg *m, uint64_t now)
 static int on_msg(void *ud, const bp_msg *m)
 {
     conn *c = ud;
-    uint64_t now = now_ns();
+    uint64_t now = (uint64_t)wb_mono_ns();
     int ti = type_index(m->t);
     type_count[ti]++;
     msgs_rx++;
@@ -683,7 +677,7 @@ static int on_writable(conn *c, struct lws *wsi)
     static unsigned char buf[LWS_PRE + 8192];
     c->want_write = 0;
     if (phase != P_LOAD || c->state != C_WELCOMED || !c->drawer) return 0;
-    uint64_t now = now_ns();
+    uint64_t now = (uint64_t)wb_mono_ns();
     int do_stroke = cfg.rate > 0 && c->next_stroke <= now;
     int do_cursor = cfg.cursor_rate > 0 && c->next_cursor <= now;
     if (cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)cfg.inflight) do_stroke = 0;
@@ -770,7 +764,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (c && c->state == C_CONNECTING) {
             c->state = C_ESTAB;
             established++;
-            bh_add(&h_connect, now_ns() - c->t_start);
+            bh_add(&h_connect, (uint64_t)wb_mono_ns() - c->t_start);
         }
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -828,7 +822,7 @@ static void start_conn(conn *c)
     i.opaque_user_data = c;
     i.pwsi = &c->wsi;
     c->state = C_CONNECTING;
-    c->t_start = now_ns();
+    c->t_start = (uint64_t)wb_mono_ns();
     started++;
     if (!lws_client_connect_via_info(&i) && c->state == C_CONNECTING) {
         c->state = C_FAILED;
@@ -846,7 +840,7 @@ static lws_sorted_usec_list_t sul_tick, sul_phase;
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     if (phase != P_LOAD) return;
-    uint64_t now = now_ns();
+    uint64_t now = (uint64_t)wb_mono_ns();
     for (int d = 0; d < n_drawers; d++) {
         conn *c = &conns[drawer_idx[d]];
         if (c->state == C_WELCOMED && !c->want_write && c->wsi && due(c, now)) {
@@ -922,7 +916,7 @@ static void set_phase(int p, uint64_t now)
 
 static void phase_cb(lws_sorted_usec_list_t *sul)
 {
-    uint64_t now = now_ns();
+    uint64_t now = (uint64_t)wb_mono_ns();
     if (interrupted && phase < P_DRAIN) {
         if (phase == P_LOAD) t_load_end = now;
         set_phase(P_DRAIN, now);
@@ -1426,7 +1420,7 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    uint64_t seed = now_ns() ^ ((uint64_t)getpid() << 32);
+    uint64_t seed = (uint64_t)wb_mono_ns() ^ ((uint64_t)getpid() << 32);
     srand((unsigned)seed);
     static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     for (int i = 0; i < 6; i++) {
@@ -1503,7 +1497,7 @@ int main(int argc, char **argv)
                 u_path);
 
     proc_all(ps_base);
-    t0 = now_ns();
+    t0 = (uint64_t)wb_mono_ns();
     set_phase(P_CONNECT, t0);
     lws_sul_schedule(ctx, 0, &sul_phase, phase_cb, 1);
     while (phase != P_DONE && interrupted < 3)

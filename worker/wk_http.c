@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wb_clock.h"
 #include "wb_log.h"
 #include "wk_batch.h"
 #include "wk_metrics.h"
@@ -32,13 +33,6 @@ struct wk_http {
     void *arg;
     wk_buf body, out;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void send_all(int fd, const char *p, size_t n)
 {
@@ -121,7 +115,7 @@ static void *http_main(void *arg)
     wk_http *h = arg;
     double last_tick = 0;
     while (!atomic_load(&h->stop)) {
-        double now = now_s();
+        double now = wb_mono_s();
         if (h->tick && now - last_tick >= 1.0) {
             last_tick = now;
             h->tick(h->arg);

@@ -20,10 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "wb_clock.h"
 #include "wb_config.h"
 #include "wb_log.h"
 #include "wb_nats.h"
@@ -68,20 +68,6 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* Sleeps ms in small steps, returning early on stop. */
 static void nap(int ms)
 {
@@ -110,7 +96,7 @@ static bool health(void *arg, char *why, int cap)
         snprintf(why, (size_t)cap, "nats down");
         return false;
     }
-    int64_t age = wk_mono_ms() - atomic_load(&wk_m.loop_ms);
+    int64_t age = wb_mono_ms() - atomic_load(&wk_m.loop_ms);
     if (age > 60000 + w->cfg.batch_wait_ms) {
         snprintf(why, (size_t)cap, "persistence loop stalled for %lld ms", (long long)age);
         return false;
@@ -234,10 +220,10 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
     if (!usable) return 0;
 
     int delay = 100, logged = 0;
-    double t0 = mono_s(), last_progress = t0;
+    double t0 = wb_mono_s(), last_progress = t0;
     bool split = false;
     for (;;) {
-        double a = mono_s();
+        double a = wb_mono_s();
         wk_db_rc rc = WK_DB_RETRY;
         if (wk_db_connect(w->db) == 0) {
             rc = split ? write_split(w, list, from, to, &logged)
@@ -249,25 +235,25 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
             }
         }
         if (rc == WK_DB_OK) {
-            wk_hist_observe(&wk_m.commit_seconds, mono_s() - a);
+            wk_hist_observe(&wk_m.commit_seconds, wb_mono_s() - a);
             atomic_store(&wk_m.pg_up, 1);
             break;
         }
         wk_metric_err(WK_ERR_PG);
         atomic_store(&wk_m.pg_up, wk_db_connected(w->db) ? 1 : 0);
-        atomic_store(&wk_m.loop_ms, wk_mono_ms()); /* waiting for PostgreSQL is not a stall */
+        atomic_store(&wk_m.loop_ms, wb_mono_ms()); /* waiting for PostgreSQL is not a stall */
         if (g_stop) return -1;
         nap(delay);
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
-        if (mono_s() - last_progress > 10) {
+        if (wb_mono_s() - last_progress > 10) {
             /* Keep the messages ours while PostgreSQL is away (resets the ack wait). */
             for (int i = from; i < list->Count; i++)
                 natsMsg_InProgress(list->Msgs[i], NULL);
-            last_progress = mono_s();
+            last_progress = wb_mono_s();
         }
     }
-    w->last_pg_check = mono_s();
-    int64_t now = wall_ms();
+    w->last_pg_check = wb_mono_s();
+    int64_t now = wb_wall_ms();
     int acked = 0;
     for (int i = from; i < to; i++) {
         if (!seqs[i]) continue;
@@ -286,7 +272,7 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
     if ((size_t)logged < nops) atomic_fetch_add(&wk_m.ops_duplicate, nops - (size_t)logged);
     atomic_fetch_add(&wk_m.msgs_acked, (uint64_t)acked);
     atomic_fetch_add(&wk_m.batches, 1);
-    wb_debug("batch: %d msgs, %d logged, %.1f ms", to - from, logged, (mono_s() - t0) * 1000);
+    wb_debug("batch: %d msgs, %d logged, %.1f ms", to - from, logged, (wb_mono_s() - t0) * 1000);
     return 0;
 }
 
@@ -332,7 +318,7 @@ static void process(wk_worker *w, natsMsgList *list)
         while (to < count && (to == from || bytes + (size_t)natsMsg_GetDataLength(list->Msgs[to]) <=
                                                 (size_t)w->cfg.batch_max_bytes))
             bytes += (size_t)natsMsg_GetDataLength(list->Msgs[to++]);
-        atomic_store(&wk_m.loop_ms, wk_mono_ms());
+        atomic_store(&wk_m.loop_ms, wb_mono_ms());
         if (write_range(w, list, from, to) < 0) {
             /* Shutting down with ops unwritten: hand them back, never ack them. */
             for (int i = from; i < count; i++)
@@ -347,7 +333,7 @@ static void process(wk_worker *w, natsMsgList *list)
 /* While idle, check PostgreSQL once a second so /healthz tells the truth. */
 static void idle_pg_check(wk_worker *w)
 {
-    double now = mono_s();
+    double now = wb_mono_s();
     if (now - w->last_pg_check < 1.0) return;
     w->last_pg_check = now;
     bool ok = false;
@@ -379,7 +365,7 @@ static void run(wk_worker *w)
             nap(1000);
             continue;
         }
-        atomic_store(&wk_m.loop_ms, wk_mono_ms());
+        atomic_store(&wk_m.loop_ms, wb_mono_ms());
         natsMsgList list = {0};
         jsErrCode jerr = 0;
         /* Messages of earlier pulls that arrived after their Fetch returned
@@ -502,7 +488,7 @@ int main(int argc, char **argv)
                       .max_chunk_bytes = 4000000};
     w.snap = wk_snap_create(&sc);
     if (!w.snap) goto out;
-    atomic_store(&wk_m.loop_ms, wk_mono_ms());
+    atomic_store(&wk_m.loop_ms, wb_mono_ms());
     atomic_store(&w.sn_ready, true);
     wb_info("worker ready");
     run(&w);

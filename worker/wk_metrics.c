@@ -5,7 +5,8 @@
 
 #include <assert.h>
 #include <string.h>
-#include <time.h>
+
+#include "wb_clock.h"
 
 wk_metrics wk_m;
 
@@ -63,13 +64,6 @@ void wk_metric_err(wk_err_kind k)
     atomic_fetch_add_explicit(&wk_m.errors[k], 1, memory_order_relaxed);
 }
 
-int64_t wk_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int render_hist(wk_buf *b, wk_hist *h)
 {
     if (wk_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name) < 0)
@@ -123,7 +117,7 @@ int wk_metrics_render(wk_buf *b)
               atomic_load(&wk_m.nats_up)) < 0 ||
         GAUGE(b, "wb_worker_loop_age_ms",
               "Since the persistence loop last went round (a stall detector).",
-              atomic_load(&wk_m.loop_ms) ? wk_mono_ms() - atomic_load(&wk_m.loop_ms) : -1) < 0)
+              atomic_load(&wk_m.loop_ms) ? wb_mono_ms() - atomic_load(&wk_m.loop_ms) : -1) < 0)
         return -1;
     if (wk_buf_printf(b, "# HELP wb_worker_errors_total Errors by kind.\n"
                          "# TYPE wb_worker_errors_total counter\n") < 0)

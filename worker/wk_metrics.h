@@ -58,8 +58,6 @@ extern wk_metrics wk_m;
 void wk_metrics_init(void);
 void wk_hist_observe(wk_hist *h, double v);
 void wk_metric_err(wk_err_kind k);
-/* Monotonic clock in ms (for loop_ms). */
-int64_t wk_mono_ms(void);
 /* Appends the Prometheus text exposition to buf. Returns 0 or -1 (OOM). */
 int wk_metrics_render(wk_buf *buf);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "wb_clock.h"
 #include "wb_log.h"
 #include "wb_valid.h"
 #include "whiteboard.pb-c.h"
@@ -53,13 +54,6 @@ typedef struct chunk {
     size_t n, cap, bytes;
     uint32_t index;
 } chunk;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t be64(const char *p)
 {
@@ -228,7 +222,7 @@ static const char *stream_board(snap_thread *t, const char *reply, const char *b
 static void handle(snap_thread *t, natsMsg *msg)
 {
     wk_snap *s = t->owner;
-    double t0 = now_s();
+    double t0 = wb_mono_s();
     const char *reply = natsMsg_GetReply(msg);
     chunk c = {0};
     char board[65] = "";
@@ -285,7 +279,7 @@ out:
     chunk_clear(&c);
     free(c.items);
     if (req) wb__v1__snapshot_request__free_unpacked(req, NULL);
-    wk_hist_observe(&wk_m.snapshot_seconds, now_s() - t0);
+    wk_hist_observe(&wk_m.snapshot_seconds, wb_mono_s() - t0);
 }
 
 static void *snap_main(void *arg)
