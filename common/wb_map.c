@@ -103,3 +103,48 @@ void *wb_map_del(wb_map *m, const char *key, size_t klen)
     }
     return val;
 }
+
+void wb_map_iter_init(wb_map_iter *it, wb_map *m)
+{
+    it->m = m;
+    it->start = 0;
+    it->step = 0;
+    it->cur = NULL;
+    /* The load factor stays <= 3/4, so an empty slot exists. Deletions never
+     * fill it (backward shift stops at the first empty slot), so entries only
+     * ever move from later slots (in iteration order) to earlier ones. */
+    while (m->cap && m->slots[it->start].key)
+        it->start++;
+}
+
+int wb_map_next(wb_map_iter *it, wb_map_entry *e)
+{
+    wb_map *m = it->m;
+    if (!m->cap) return 0;
+    size_t mask = m->cap - 1;
+    if (it->cur) {
+        /* If the last entry was removed, its slot holds the next cluster
+         * entry shifted back into it (or nothing): look at it again. */
+        if (m->slots[(it->start + it->step) & mask].key == it->cur) it->step++;
+        it->cur = NULL;
+    } else if (it->step == 0) {
+        it->step = 1;
+    }
+    for (; it->step < m->cap; it->step++) {
+        wb_map_slot *s = &m->slots[(it->start + it->step) & mask];
+        if (!s->key) continue;
+        it->cur = s->key;
+        e->key = s->key;
+        e->klen = s->klen;
+        e->val = s->val;
+        return 1;
+    }
+    return 0;
+}
+
+void *wb_map_iter_del(wb_map_iter *it)
+{
+    if (!it->cur) return NULL;
+    wb_map_slot *s = &it->m->slots[(it->start + it->step) & (it->m->cap - 1)];
+    return s->key == it->cur ? wb_map_del(it->m, s->key, s->klen) : NULL;
+}

@@ -28,6 +28,37 @@ int wb_map_put(wb_map *m, const char *key, size_t klen, void *val);
 /* Removes and returns the value (NULL if absent). */
 void *wb_map_del(wb_map *m, const char *key, size_t klen);
 
-/* Iteration: for (size_t i = 0; i < m->cap; i++) if (m->slots[i].key) ... */
+/* Iteration, in no particular order:
+ *
+ *     wb_map_iter it;
+ *     wb_map_entry e;
+ *     for (wb_map_iter_init(&it, m); wb_map_next(&it, &e);)
+ *         ... e.key, e.klen, e.val ...
+ *
+ * Contract (as redis adlist.c's listNext): while iterating, the caller may
+ * remove the entry wb_map_next() returned last (wb_map_iter_del(), or
+ * wb_map_del() with its key), and nothing else: removing another entry or
+ * inserting (wb_map_put() may grow and rehash the table) invalidates the
+ * iterator. Each entry present for the whole iteration is returned exactly
+ * once. The key pointer is the map's own copy: valid until that entry is
+ * removed. */
+typedef struct wb_map_entry {
+    const char *key;
+    size_t klen;
+    void *val;
+} wb_map_entry;
+
+typedef struct wb_map_iter {
+    wb_map *m;
+    size_t start;    /* an empty slot: no cluster of entries wraps across it */
+    size_t step;     /* slots after start examined so far */
+    const char *cur; /* key of the entry returned last (NULL: none) */
+} wb_map_iter;
+
+void wb_map_iter_init(wb_map_iter *it, wb_map *m);
+/* Fills e with the next entry; returns 0 at the end. */
+int wb_map_next(wb_map_iter *it, wb_map_entry *e);
+/* Removes the entry returned last and returns its value. */
+void *wb_map_iter_del(wb_map_iter *it);
 
 #endif
