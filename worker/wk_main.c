@@ -235,7 +235,7 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
             }
         }
         if (rc == WK_DB_OK) {
-            wk_hist_observe(&wk_m.commit_seconds, wb_mono_s() - a);
+            wb_hist_observe(&wk_m.commit_seconds, wb_mono_s() - a);
             atomic_store(&wk_m.pg_up, 1);
             break;
         }
@@ -262,9 +262,9 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
         else
             acked++;
         if (w->time_ms[i] > 0)
-            wk_hist_observe(&wk_m.lag_seconds, (double)(now - w->time_ms[i]) / 1000.0);
+            wb_hist_observe(&wk_m.lag_seconds, (double)(now - w->time_ms[i]) / 1000.0);
         if (w->stored_ns[i] > 0)
-            wk_hist_observe(&wk_m.stream_lag_seconds,
+            wb_hist_observe(&wk_m.stream_lag_seconds,
                             (double)(now - w->stored_ns[i] / 1000000) / 1000.0);
     }
     size_t nops = wk_batch_nops(w->batch);
@@ -311,7 +311,7 @@ static void process(wk_worker *w, natsMsgList *list)
         w->stored_ns[i] = meta->Timestamp;
         jsMsgMetaData_Destroy(meta);
     }
-    wk_hist_observe(&wk_m.batch_size, count);
+    wb_hist_observe(&wk_m.batch_size, count);
     for (int from = 0; from < count;) {
         int to = from;
         size_t bytes = 0;

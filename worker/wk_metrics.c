@@ -4,6 +4,7 @@
 #include "wk_metrics.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "wb_clock.h"
@@ -12,15 +13,6 @@ wk_metrics wk_m;
 
 static const char *const g_err_names[WK_ERR__COUNT] = {"pg",     "pg_data",  "fetch",   "ack",
                                                        "decode", "snapshot", "consumer"};
-
-static void hist_init(wk_hist *h, const char *name, const char *help, const double *le, size_t nb)
-{
-    assert(nb <= WK_HIST_MAX_BUCKETS);
-    h->name = name;
-    h->help = help;
-    h->nb = nb;
-    memcpy(h->le, le, nb * sizeof *le);
-}
 
 void wk_metrics_init(void)
 {
@@ -33,29 +25,19 @@ void wk_metrics_init(void)
     atomic_store(&wk_m.consumer_pending, -1);
     atomic_store(&wk_m.consumer_ack_pending, -1);
     atomic_store(&wk_m.consumer_ack_floor, -1);
-    hist_init(&wk_m.batch_size, "wb_worker_batch_size", "Stream messages per fetched batch.", sizes,
-              sizeof sizes / sizeof *sizes);
-    hist_init(&wk_m.commit_seconds, "wb_worker_commit_seconds",
-              "Duration of one batch transaction (wb_apply_batch round trip).", secs,
-              sizeof secs / sizeof *secs);
-    hist_init(&wk_m.lag_seconds, "wb_worker_persist_lag_seconds",
-              "Op.time_ms (gateway accept) to commit in PostgreSQL, per op.", lag,
-              sizeof lag / sizeof *lag);
-    hist_init(&wk_m.stream_lag_seconds, "wb_worker_stream_lag_seconds",
-              "Stored in JetStream (the publisher's ack) to commit in PostgreSQL, per op.", lag,
-              sizeof lag / sizeof *lag);
-    hist_init(&wk_m.snapshot_seconds, "wb_worker_snapshot_seconds",
-              "Time to answer one wb.snapshot request.", secs, sizeof secs / sizeof *secs);
-}
-
-void wk_hist_observe(wk_hist *h, double v)
-{
-    size_t i = 0;
-    while (i < h->nb && v > h->le[i])
-        i++;
-    atomic_fetch_add_explicit(&h->count[i], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&h->n, 1, memory_order_relaxed);
-    if (v > 0) atomic_fetch_add_explicit(&h->sum_micro, (uint64_t)(v * 1e6), memory_order_relaxed);
+    wb_hist_init(&wk_m.batch_size, "wb_worker_batch_size", "Stream messages per fetched batch.",
+                 sizes, sizeof sizes / sizeof *sizes);
+    wb_hist_init(&wk_m.commit_seconds, "wb_worker_commit_seconds",
+                 "Duration of one batch transaction (wb_apply_batch round trip).", secs,
+                 sizeof secs / sizeof *secs);
+    wb_hist_init(&wk_m.lag_seconds, "wb_worker_persist_lag_seconds",
+                 "Op.time_ms (gateway accept) to commit in PostgreSQL, per op.", lag,
+                 sizeof lag / sizeof *lag);
+    wb_hist_init(&wk_m.stream_lag_seconds, "wb_worker_stream_lag_seconds",
+                 "Stored in JetStream (the publisher's ack) to commit in PostgreSQL, per op.", lag,
+                 sizeof lag / sizeof *lag);
+    wb_hist_init(&wk_m.snapshot_seconds, "wb_worker_snapshot_seconds",
+                 "Time to answer one wb.snapshot request.", secs, sizeof secs / sizeof *secs);
 }
 
 void wk_metric_err(wk_err_kind k)
@@ -64,71 +46,53 @@ void wk_metric_err(wk_err_kind k)
     atomic_fetch_add_explicit(&wk_m.errors[k], 1, memory_order_relaxed);
 }
 
-static int render_hist(wk_buf *b, wk_hist *h)
-{
-    if (wk_buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", h->name, h->help, h->name) < 0)
-        return -1;
-    uint64_t cum = 0;
-    for (size_t i = 0; i <= h->nb; i++) {
-        cum += atomic_load(&h->count[i]);
-        int rc = i < h->nb ? wk_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", h->name, h->le[i],
-                                           (unsigned long long)cum)
-                           : wk_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", h->name,
-                                           (unsigned long long)cum);
-        if (rc < 0) return -1;
-    }
-    return wk_buf_printf(b, "%s_sum %.6f\n%s_count %llu\n", h->name,
-                         (double)atomic_load(&h->sum_micro) / 1e6, h->name,
-                         (unsigned long long)atomic_load(&h->n));
-}
-
-#define COUNTER(b, name, help, v)                                                                  \
-    wk_buf_printf(b, "# HELP " name " " help "\n# TYPE " name " counter\n" name " %llu\n",         \
-                  (unsigned long long)(v))
-#define GAUGE(b, name, help, v)                                                                    \
-    wk_buf_printf(b, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %lld\n",           \
-                  (long long)(v))
-
 int wk_metrics_render(wk_buf *b)
 {
-    if (COUNTER(b, "wb_worker_ops_persisted_total", "Ops newly written to the ops log.",
-                atomic_load(&wk_m.ops_persisted)) < 0 ||
-        COUNTER(b, "wb_worker_ops_duplicate_total",
-                "Ops acked without a new row (redelivery or late resend of a logged op id).",
-                atomic_load(&wk_m.ops_duplicate)) < 0 ||
-        COUNTER(b, "wb_worker_msgs_acked_total", "Stream messages acked after commit.",
-                atomic_load(&wk_m.msgs_acked)) < 0 ||
-        COUNTER(b, "wb_worker_batches_total", "Batches committed.", atomic_load(&wk_m.batches)) <
-            0 ||
-        COUNTER(b, "wb_worker_snapshots_total", "wb.snapshot requests answered.",
-                atomic_load(&wk_m.snapshots)) < 0 ||
-        COUNTER(b, "wb_worker_snapshot_strokes_total", "Strokes sent in snapshots.",
-                atomic_load(&wk_m.snapshot_strokes)) < 0 ||
-        GAUGE(b, "wb_worker_consumer_pending",
-              "Stream messages not yet delivered to consumer wb-worker (lag; -1 unknown).",
-              atomic_load(&wk_m.consumer_pending)) < 0 ||
-        GAUGE(b, "wb_worker_consumer_ack_pending", "Delivered but unacked messages (-1 unknown).",
-              atomic_load(&wk_m.consumer_ack_pending)) < 0 ||
-        GAUGE(b, "wb_worker_consumer_ack_floor", "Stream seq of the consumer's ack floor.",
-              atomic_load(&wk_m.consumer_ack_floor)) < 0 ||
-        GAUGE(b, "wb_worker_pg_up", "1 while the persistence connection to PostgreSQL is up.",
-              atomic_load(&wk_m.pg_up)) < 0 ||
-        GAUGE(b, "wb_worker_nats_up", "1 while the persistence NATS connection is up.",
-              atomic_load(&wk_m.nats_up)) < 0 ||
-        GAUGE(b, "wb_worker_loop_age_ms",
-              "Since the persistence loop last went round (a stall detector).",
-              atomic_load(&wk_m.loop_ms) ? wb_mono_ms() - atomic_load(&wk_m.loop_ms) : -1) < 0)
-        return -1;
-    if (wk_buf_printf(b, "# HELP wb_worker_errors_total Errors by kind.\n"
-                         "# TYPE wb_worker_errors_total counter\n") < 0)
-        return -1;
-    for (int k = 0; k < WK_ERR__COUNT; k++)
-        if (wk_buf_printf(b, "wb_worker_errors_total{kind=\"%s\"} %llu\n", g_err_names[k],
-                          (unsigned long long)atomic_load(&wk_m.errors[k])) < 0)
-            return -1;
-    if (render_hist(b, &wk_m.batch_size) < 0 || render_hist(b, &wk_m.commit_seconds) < 0 ||
-        render_hist(b, &wk_m.lag_seconds) < 0 || render_hist(b, &wk_m.stream_lag_seconds) < 0 ||
-        render_hist(b, &wk_m.snapshot_seconds) < 0)
-        return -1;
-    return 0;
+    wb_jw w;
+    wb_jw_init(&w, 0, 8192);
+    wb_prom p;
+    wb_prom_init(&p, &w, NULL);
+    wb_prom_counter(&p, "wb_worker_ops_persisted_total", "Ops newly written to the ops log.",
+                    atomic_load(&wk_m.ops_persisted));
+    wb_prom_counter(&p, "wb_worker_ops_duplicate_total",
+                    "Ops acked without a new row (redelivery or late resend of a logged op id).",
+                    atomic_load(&wk_m.ops_duplicate));
+    wb_prom_counter(&p, "wb_worker_msgs_acked_total", "Stream messages acked after commit.",
+                    atomic_load(&wk_m.msgs_acked));
+    wb_prom_counter(&p, "wb_worker_batches_total", "Batches committed.",
+                    atomic_load(&wk_m.batches));
+    wb_prom_counter(&p, "wb_worker_snapshots_total", "wb.snapshot requests answered.",
+                    atomic_load(&wk_m.snapshots));
+    wb_prom_counter(&p, "wb_worker_snapshot_strokes_total", "Strokes sent in snapshots.",
+                    atomic_load(&wk_m.snapshot_strokes));
+    wb_prom_gauge(&p, "wb_worker_consumer_pending",
+                  "Stream messages not yet delivered to consumer wb-worker (lag; -1 unknown).",
+                  atomic_load(&wk_m.consumer_pending));
+    wb_prom_gauge(&p, "wb_worker_consumer_ack_pending",
+                  "Delivered but unacked messages (-1 unknown).",
+                  atomic_load(&wk_m.consumer_ack_pending));
+    wb_prom_gauge(&p, "wb_worker_consumer_ack_floor", "Stream seq of the consumer's ack floor.",
+                  atomic_load(&wk_m.consumer_ack_floor));
+    wb_prom_gauge(&p, "wb_worker_pg_up", "1 while the persistence connection to PostgreSQL is up.",
+                  atomic_load(&wk_m.pg_up));
+    wb_prom_gauge(&p, "wb_worker_nats_up", "1 while the persistence NATS connection is up.",
+                  atomic_load(&wk_m.nats_up));
+    int64_t loop = atomic_load(&wk_m.loop_ms);
+    wb_prom_gauge(&p, "wb_worker_loop_age_ms",
+                  "Since the persistence loop last went round (a stall detector).",
+                  loop ? wb_mono_ms() - loop : -1);
+    wb_prom_family(&p, "wb_worker_errors_total", "counter", "Errors by kind.");
+    for (int k = 0; k < WK_ERR__COUNT; k++) {
+        char lab[64];
+        snprintf(lab, sizeof lab, "kind=\"%s\"", g_err_names[k]);
+        wb_prom_u64(&p, "wb_worker_errors_total", lab, atomic_load(&wk_m.errors[k]));
+    }
+    wb_prom_hist(&p, &wk_m.batch_size);
+    wb_prom_hist(&p, &wk_m.commit_seconds);
+    wb_prom_hist(&p, &wk_m.lag_seconds);
+    wb_prom_hist(&p, &wk_m.stream_lag_seconds);
+    wb_prom_hist(&p, &wk_m.snapshot_seconds);
+    int rc = w.oom ? -1 : wk_buf_append(b, wb_jw_text(&w), w.len);
+    wb_jw_free(&w);
+    return rc;
 }

@@ -1,7 +1,8 @@
 /* wk_metrics: the worker's Prometheus counters, gauges and histograms.
  *
  * Process-wide, lock-free (C11 atomics): any thread updates, the HTTP thread
- * renders. Histograms have fixed buckets chosen for this workload. */
+ * renders (common/wb_prom). Histograms have fixed buckets chosen for this
+ * workload. */
 #ifndef WK_METRICS_H
 #define WK_METRICS_H
 
@@ -9,18 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wb_prom.h"
 #include "wk_batch.h"
-
-#define WK_HIST_MAX_BUCKETS 16
-
-typedef struct wk_hist {
-    const char *name, *help;
-    size_t nb;
-    double le[WK_HIST_MAX_BUCKETS];                  /* upper bounds; +Inf is implicit */
-    _Atomic uint64_t count[WK_HIST_MAX_BUCKETS + 1]; /* per bucket (not cumulative) */
-    _Atomic uint64_t n;
-    _Atomic uint64_t sum_micro; /* sum of observations x 1e6 */
-} wk_hist;
 
 typedef enum {
     WK_ERR_PG = 0,   /* a batch write failed (connection or statement) */
@@ -46,17 +37,16 @@ typedef struct wk_metrics {
     _Atomic int64_t consumer_ack_floor;
     _Atomic int pg_up, nats_up, snap_nats_up;
     _Atomic int64_t loop_ms;    /* monotonic ms of the persistence loop's last turn */
-    wk_hist batch_size;         /* messages per fetched batch */
-    wk_hist commit_seconds;     /* wb_apply_batch round trip (one transaction) */
-    wk_hist lag_seconds;        /* Op.time_ms (gateway accept) -> commit */
-    wk_hist stream_lag_seconds; /* stored in JetStream (= publish ack) -> commit */
-    wk_hist snapshot_seconds;
+    wb_hist batch_size;         /* messages per fetched batch */
+    wb_hist commit_seconds;     /* wb_apply_batch round trip (one transaction) */
+    wb_hist lag_seconds;        /* Op.time_ms (gateway accept) -> commit */
+    wb_hist stream_lag_seconds; /* stored in JetStream (= publish ack) -> commit */
+    wb_hist snapshot_seconds;
 } wk_metrics;
 
 extern wk_metrics wk_m;
 
 void wk_metrics_init(void);
-void wk_hist_observe(wk_hist *h, double v);
 void wk_metric_err(wk_err_kind k);
 /* Appends the Prometheus text exposition to buf. Returns 0 or -1 (OOM). */
 int wk_metrics_render(wk_buf *buf);

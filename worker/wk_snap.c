@@ -279,7 +279,7 @@ out:
     chunk_clear(&c);
     free(c.items);
     if (req) wb__v1__snapshot_request__free_unpacked(req, NULL);
-    wk_hist_observe(&wk_m.snapshot_seconds, wb_mono_s() - t0);
+    wb_hist_observe(&wk_m.snapshot_seconds, wb_mono_s() - t0);
 }
 
 static void *snap_main(void *arg)
