@@ -26,7 +26,13 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -pthread -MMD -MP \
            -I$(ROOT)/common -I$(GEN) $(SANFLAGS)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/postgresql
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Link flags per library: each program links only the ones it uses (see the fragments).
+LIBS_LWS   := $(shell pkg-config --libs libwebsockets 2>/dev/null)
+LIBS_NATS  := $(shell pkg-config --libs libnats 2>/dev/null)
+LIBS_JSON  := $(shell pkg-config --libs jansson 2>/dev/null)
+LIBS_PB    := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
+LIBS_PQ    := $(shell pkg-config --libs libpq 2>/dev/null)
+LIBS_UV    := $(or $(shell pkg-config --libs libuv 2>/dev/null),-luv)
 LDFLAGS += -pthread $(SANFLAGS)
 # Generated protobuf-c code is not ours: compile it without -Werror.
 GEN_CFLAGS := -std=gnu11 -O2 -g -MMD -MP -I$(GEN) $(SANFLAGS) $(shell pkg-config --cflags libprotobuf-c 2>/dev/null)

@@ -6,9 +6,9 @@ BENCH_LIB_OBJS := $(BENCH_LIB_SRCS:%.c=$(BUILD)/%.o)
 PROGRAMS += $(BUILD)/wb-bench
 $(BUILD)/wb-bench: $(BUILD)/bench/wb_bench.o $(BENCH_LIB_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_JSON) -lm
 
 TEST_BINS += $(BUILD)/tests/bench_test
 $(BUILD)/tests/bench_test: $(BUILD)/bench/bench_test.o $(BENCH_LIB_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) -lcmocka -lm

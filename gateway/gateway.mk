@@ -4,14 +4,14 @@ GW_OBJS := $(GW_SRCS:%.c=$(BUILD)/%.o)
 PROGRAMS += $(BUILD)/wb-gateway $(BUILD)/wb-decode
 
 $(BUILD)/wb-gateway: $(GW_OBJS) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -luv -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_UV) $(COMMON_LIBS) -lm
 
 $(BUILD)/wb-decode: $(BUILD)/gateway/wb_decode.o $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_PB) -lm
 
 GW_TESTS := $(patsubst gateway/%_test.c,$(BUILD)/tests/gateway_%_test,$(wildcard gateway/*_test.c))
 TEST_BINS += $(GW_TESTS)
 $(BUILD)/tests/gateway_%_test: $(BUILD)/gateway/%_test.o $(BUILD)/gateway/gw_buf.o \
 		$(BUILD)/gateway/gw_sendq.o $(BUILD)/gateway/gw_snap.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(COMMON_LIBS) -lcmocka -lm

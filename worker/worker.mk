@@ -8,10 +8,10 @@ WORKER_LIB_OBJS := $(filter-out $(BUILD)/worker/wk_main.o,$(WORKER_OBJS))
 PROGRAMS += $(BUILD)/wb-worker
 $(BUILD)/wb-worker: $(WORKER_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_PQ) $(COMMON_LIBS) -lm
 
 WORKER_TESTS := $(patsubst worker/%_test.c,$(BUILD)/tests/worker_%_test,$(wildcard worker/*_test.c))
 TEST_BINS += $(WORKER_TESTS)
 $(BUILD)/tests/worker_%_test: $(BUILD)/worker/%_test.o $(WORKER_LIB_OBJS) $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_PQ) $(COMMON_LIBS) -lcmocka -lm
