@@ -33,6 +33,33 @@ static int set_value(const wb_cfg_item *it, const char *val, const char *origin)
         *(long long *)it->dst = v;
         return 0;
     }
+    case WB_CFG_DOUBLE: {
+        char *end;
+        errno = 0;
+        double v = strtod(val, &end);
+        if (errno || end == val || *end || v != v) {
+            wb_error("config %s=%s (from %s): not a number", it->name, val, origin);
+            return -1;
+        }
+        if (v < (double)it->min || v > (double)it->max) {
+            wb_error("config %s=%g (from %s): out of range [%lld, %lld]", it->name, v, origin,
+                     it->min, it->max);
+            return -1;
+        }
+        *(double *)it->dst = v;
+        return 0;
+    }
+    case WB_CFG_LIST: {
+        wb_cfg_list *l = it->dst;
+        if (!*val) return 0;
+        if (l->n >= WB_CFG_LIST_MAX) {
+            wb_error("config %s=%s (from %s): more than %d values", it->name, val, origin,
+                     WB_CFG_LIST_MAX);
+            return -1;
+        }
+        l->v[l->n++] = val;
+        return 0;
+    }
     case WB_CFG_BOOL:
         if (!strcasecmp(val, "1") || !strcasecmp(val, "true") || !strcasecmp(val, "yes") ||
             !strcasecmp(val, "on")) {
@@ -60,6 +87,8 @@ static void usage(const wb_cfg_item *items, size_t n, const char *prog)
 int wb_config_load(const wb_cfg_item *items, size_t n, int argc, char **argv, const char *prog)
 {
     int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].type == WB_CFG_LIST) ((wb_cfg_list *)items[i].dst)->n = 0;
     for (size_t i = 0; i < n; i++)
         if (set_value(&items[i], items[i].def, "default") < 0) rc = -1;
     for (size_t i = 0; i < n; i++) {
@@ -111,7 +140,15 @@ void wb_config_print(const wb_cfg_item *items, size_t n)
             w = snprintf(buf + off, sizeof buf - off, " %s=%s", it->name, *(const char **)it->dst);
         else if (it->type == WB_CFG_INT)
             w = snprintf(buf + off, sizeof buf - off, " %s=%lld", it->name, *(long long *)it->dst);
-        else
+        else if (it->type == WB_CFG_DOUBLE)
+            w = snprintf(buf + off, sizeof buf - off, " %s=%g", it->name, *(double *)it->dst);
+        else if (it->type == WB_CFG_LIST) {
+            const wb_cfg_list *l = it->dst;
+            for (int k = 0; k < l->n && w >= 0 && off + (size_t)w < sizeof buf; k++) {
+                off += (size_t)w;
+                w = snprintf(buf + off, sizeof buf - off, " %s=%s", it->name, l->v[k]);
+            }
+        } else
             w = snprintf(buf + off, sizeof buf - off, " %s=%s", it->name,
                          *(bool *)it->dst ? "true" : "false");
         if (w < 0) break;

@@ -12,17 +12,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef enum { WB_CFG_STR, WB_CFG_INT, WB_CFG_BOOL } wb_cfg_type;
+typedef enum { WB_CFG_STR, WB_CFG_INT, WB_CFG_BOOL, WB_CFG_DOUBLE, WB_CFG_LIST } wb_cfg_type;
+
+/* WB_CFG_LIST: every occurrence of the flag (and a non-empty env value or
+ * default) appends one string; more than WB_CFG_LIST_MAX is an error. */
+#define WB_CFG_LIST_MAX 16
+typedef struct wb_cfg_list {
+    const char *v[WB_CFG_LIST_MAX];
+    int n;
+} wb_cfg_list;
 
 typedef struct wb_cfg_item {
     const char *name; /* flag without dashes, e.g. "port" */
     const char *env;  /* environment variable, e.g. "WB_PORT" */
     wb_cfg_type type;
     const char *def; /* default, as text ("" for an empty string) */
-    long long min;   /* WB_CFG_INT bounds (inclusive) */
+    long long min;   /* WB_CFG_INT and WB_CFG_DOUBLE bounds (inclusive) */
     long long max;
     void *dst; /* char ** (STR, points into env/argv/def: do not free), long long * (INT), bool *
-                  (BOOL) */
+                  (BOOL), double * (DOUBLE), wb_cfg_list * (LIST, strings as for STR) */
     const char *help;
 } wb_cfg_item;
 
