@@ -1,0 +1,385 @@
+/* bench_conn: the client connections of wb-bench. Connects (libwebsockets
+ * client), reassembles frames, matches every received ev, ack and cursor to
+ * its send time in the sender's ring (bench_track.h), and sends each drawer's
+ * strokes and cursors on its schedule. lws service thread only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "wb_clock.h"
+#include "wb_log.h"
+
+const char *const bench_msg_types[BENCH_N_TYPES] = {
+    "welcome", "snapshot", "ev", "ack", "draft", "cursor", "presence", "pong", "error", "other"};
+const char *const bench_err_codes[BENCH_N_ERRS] = {"bad_json",     "bad_message", "too_large",
+                                                   "rate_limited", "unavailable", "other"};
+
+static void count_close(int code)
+{
+    for (int i = 0; i < B.n.n_close_codes; i++)
+        if (B.n.close_codes[i].code == code) {
+            B.n.close_codes[i].n++;
+            return;
+        }
+    if (B.n.n_close_codes < MAX_CLOSE_CODES) {
+        B.n.close_codes[B.n.n_close_codes].code = code;
+        B.n.close_codes[B.n.n_close_codes++].n = 1;
+    }
+}
+
+static void count_fail(const char *why)
+{
+    for (int i = 0; i < B.n.n_fail_reasons; i++)
+        if (!strcmp(B.n.fail_reasons[i].why, why)) {
+            B.n.fail_reasons[i].n++;
+            return;
+        }
+    if (B.n.n_fail_reasons < MAX_FAIL_REASONS) {
+        snprintf(B.n.fail_reasons[B.n.n_fail_reasons].why, sizeof B.n.fail_reasons[0].why, "%s",
+                 why);
+        B.n.fail_reasons[B.n.n_fail_reasons++].n = 1;
+    }
+}
+
+static void make_path(conn *c)
+{
+    char bname[96];
+    snprintf(bname, sizeof bname, "%s-%s-%u", B.cfg.prefix, B.run.run_id, c->board);
+    const char *b = strstr(B.cfg.path, "{board}");
+    const char *q = strchr(B.cfg.path, '?');
+    snprintf(c->path, sizeof c->path, "%.*s%s%s%s%cname=b%u", (int)(b - B.cfg.path), B.cfg.path,
+             bname, b + 7, "", q ? '&' : '?', c->idx);
+}
+
+static int type_index(bp_str t)
+{
+    for (size_t i = 0; i + 1 < BENCH_N_TYPES; i++)
+        if (bp_eq(t, bench_msg_types[i])) return (int)i;
+    return (int)BENCH_N_TYPES - 1;
+}
+
+static void on_welcome(conn *c, const bp_msg *m, uint64_t now)
+{
+    if (c->state == C_WELCOMED) return;
+    c->state = C_WELCOMED;
+    B.n.welcomed++;
+    B.run.boards[c->board].alive++;
+    bh_add(&B.n.h_welcome, now - c->t_start);
+    if (m->client.n &&
+        wb_map_put(&B.run.cids, m->client.s, m->client.n, (void *)(uintptr_t)(c->idx + 1)) < 0)
+        wb_warn("bench: out of memory for the client id map");
+}
+
+static void on_ev(conn *c, const bp_msg *m, uint64_t now)
+{
+    uint32_t s;
+    uint64_t k, ts;
+    if (!m->op.n || bp_parse_op(m->op, B.run.run_id, &s, &k) < 0 || s >= (uint32_t)B.cfg.conns ||
+        !B.run.conns[s].drawer) {
+        B.n.foreign_ev++;
+        return;
+    }
+    if (bt_recv(&B.run.conns[s].strokes, &B.n.st_ev, k, c->member, &ts) != BT_NEW) return;
+    uint64_t lat = now > ts ? now - ts : 0;
+    if (s == c->idx) {
+        bh_add(&B.n.h_self, lat);
+    } else {
+        bh_add(&B.n.h_e2e, lat);
+        bh_add(&B.n.h_sec, lat);
+    }
+    B.n.sec_deliv++;
+    if (B.run.phase == P_LOAD) B.n.load_deliveries++;
+}
+
+static void on_ack(conn *c, const bp_msg *m, uint64_t now)
+{
+    uint32_t s;
+    uint64_t k, ts;
+    if (!m->op.n || bp_parse_op(m->op, B.run.run_id, &s, &k) < 0 || s != c->idx || !c->drawer) {
+        B.n.foreign_ack++;
+        return;
+    }
+    if (bt_ack(&c->strokes, &B.n.st_ev, k, now, &ts) == BT_NEW) {
+        bh_add(&B.n.h_ack, now > ts ? now - ts : 0);
+        B.n.sec_acks++;
+        c->own_acked++;
+        if (B.cfg.inflight && c->wsi && !c->want_write) {
+            c->want_write = 1;
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+}
+
+static void on_cursor(conn *c, const bp_msg *m, uint64_t now)
+{
+    uint32_t s;
+    uint64_t ts;
+    uintptr_t v = m->from.n ? (uintptr_t)wb_map_get(&B.run.cids, m->from.s, m->from.n) : 0;
+    int mapped = v != 0;
+    if (mapped) s = (uint32_t)(v - 1);
+    if (!mapped && m->name.n > 1 && m->name.s[0] == 'b') { /* fall back on ?name=b<conn> */
+        char tmp[16];
+        size_t n = m->name.n - 1 < sizeof tmp - 1 ? m->name.n - 1 : sizeof tmp - 1;
+        memcpy(tmp, m->name.s + 1, n);
+        tmp[n] = 0;
+        char *e;
+        unsigned long num = strtoul(tmp, &e, 10);
+        if (!*e && n) {
+            s = (uint32_t)num;
+            mapped = 1;
+        }
+    }
+    if (!mapped || s >= (uint32_t)B.cfg.conns || !B.run.conns[s].drawer || !m->has_x || m->x < 0) {
+        B.n.cursor_unmapped++;
+        return;
+    }
+    if (bt_recv(&B.run.conns[s].cursors, &B.n.st_cur, (uint64_t)m->x, c->member, &ts) != BT_NEW)
+        return;
+    bh_add(&B.n.h_cursor, now > ts ? now - ts : 0);
+    B.n.sec_cur++;
+    if (B.run.phase == P_LOAD) B.n.load_cur_deliveries++;
+}
+
+static int on_msg(void *ud, const bp_msg *m)
+{
+    conn *c = ud;
+    uint64_t now = (uint64_t)wb_mono_ns();
+    int ti = type_index(m->t);
+    B.n.type_count[ti]++;
+    B.n.msgs_rx++;
+    switch (ti) {
+    case 0:
+        on_welcome(c, m, now);
+        break;
+    case 2:
+        on_ev(c, m, now);
+        break;
+    case 3:
+        on_ack(c, m, now);
+        break;
+    case 5:
+        on_cursor(c, m, now);
+        break;
+    case 8: {
+        size_t e = 0;
+        while (e + 1 < BENCH_N_ERRS && !bp_eq(m->code, bench_err_codes[e]))
+            e++;
+        B.n.err_count[e]++;
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void on_frame(conn *c, const char *buf, size_t len)
+{
+    B.n.frames_rx++;
+    B.n.bytes_rx += len;
+    if (bp_parse_frame(buf, len, on_msg, c) < 0) B.n.bad_frames++;
+}
+
+static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
+{
+    int final = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+    if (!c->rx_len && final) {
+        on_frame(c, in, len);
+        return;
+    }
+    if (c->rx_len + len > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 8192;
+        while (cap < c->rx_len + len)
+            cap *= 2;
+        char *n = realloc(c->rx, cap);
+        if (!n) {
+            wb_error("bench: out of memory assembling a %zu-byte frame", c->rx_len + len);
+            c->rx_len = 0;
+            return;
+        }
+        c->rx = n;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (final) {
+        on_frame(c, c->rx, c->rx_len);
+        c->rx_len = 0;
+        if (c->rx_cap > (256u << 10)) { /* do not keep big snapshot buffers */
+            free(c->rx);
+            c->rx = NULL;
+            c->rx_cap = 0;
+        }
+    }
+}
+
+uint64_t bench_period_ns(double rate)
+{
+    return rate > 0 ? (uint64_t)(1e9 / rate) : 0;
+}
+
+int bench_due(const conn *c, uint64_t now)
+{
+    return (B.cfg.rate > 0 && c->next_stroke <= now) ||
+           (B.cfg.cursor_rate > 0 && c->next_cursor <= now);
+}
+
+static int on_writable(conn *c, struct lws *wsi)
+{
+    static unsigned char buf[LWS_PRE + 8192];
+    c->want_write = 0;
+    if (B.run.phase != P_LOAD || c->state != C_WELCOMED || !c->drawer) return 0;
+    uint64_t now = (uint64_t)wb_mono_ns();
+    int do_stroke = B.cfg.rate > 0 && c->next_stroke <= now;
+    int do_cursor = B.cfg.cursor_rate > 0 && c->next_cursor <= now;
+    if (B.cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight) do_stroke = 0;
+    if (do_stroke && do_cursor) {
+        if (c->next_cursor < c->next_stroke)
+            do_stroke = 0;
+        else
+            do_cursor = 0;
+    }
+    if (!do_stroke && !do_cursor) return 0;
+    char *p = (char *)buf + LWS_PRE, *end = (char *)buf + sizeof buf;
+    uint32_t alive = B.run.boards[c->board].alive;
+    if (do_stroke) {
+        uint64_t k = c->stroke_ctr++;
+        bh_add(&B.n.h_lag, now - c->next_stroke);
+        char op[80];
+        bp_format_op(op, sizeof op, B.run.run_id, c->idx, k);
+        p += snprintf(
+            p, (size_t)(end - p),
+            "{\"t\":\"stroke\",\"op\":\"%s\",\"stroke\":{\"id\":\"%s\",\"color\":\"#1e1e1e\","
+            "\"width\":3,\"points\":[",
+            op, op);
+        for (int i = 0; i < B.cfg.points && end - p > 64; i++)
+            p += snprintf(p, (size_t)(end - p), "%s%u,%u", i ? "," : "", (unsigned)(10 + i * 7),
+                          (unsigned)(10 + (k % 500) + i * 3));
+        p += snprintf(p, (size_t)(end - p), "]}}");
+        bt_send(&c->strokes, &B.n.st_ev, k, now, alive);
+        uint64_t per = bench_period_ns(B.cfg.rate);
+        c->next_stroke += per;
+        if (now > c->next_stroke + NS) {
+            B.n.send_skipped += (now - c->next_stroke) / per;
+            c->next_stroke = now + per;
+        }
+    } else {
+        uint64_t k = c->cursor_ctr++;
+        bh_add(&B.n.h_lag, now - c->next_cursor);
+        p += snprintf(p, (size_t)(end - p), "{\"t\":\"cursor\",\"x\":%llu,\"y\":%u}",
+                      (unsigned long long)k, c->idx % 1000);
+        bt_send(&c->cursors, &B.n.st_cur, k, now, alive ? alive - 1 : 0);
+        uint64_t per = bench_period_ns(B.cfg.cursor_rate);
+        c->next_cursor += per;
+        if (now > c->next_cursor + NS) {
+            B.n.send_skipped += (now - c->next_cursor) / per;
+            c->next_cursor = now + per;
+        }
+    }
+    size_t len = (size_t)(p - ((char *)buf + LWS_PRE));
+    if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
+        B.n.write_errors++;
+        return -1;
+    }
+    B.n.sec_sent++;
+    if (bench_due(c, now) && !(B.cfg.inflight && !do_cursor &&
+                               c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight)) {
+        c->want_write = 1;
+        lws_callback_on_writable(wsi);
+    }
+    return 0;
+}
+
+static void conn_gone(conn *c, int was_welcomed)
+{
+    if (was_welcomed && B.run.boards[c->board].alive) B.run.boards[c->board].alive--;
+    c->wsi = NULL;
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = c->rx_len = 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    conn *c = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (c && (c->state == C_CONNECTING || c->state == C_ESTAB)) {
+            c->state = C_FAILED;
+            B.n.failed++;
+            count_fail(in ? (const char *)in : "connection error");
+            conn_gone(c, 0);
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (c && c->state == C_CONNECTING) {
+            c->state = C_ESTAB;
+            B.n.established++;
+            bh_add(&B.n.h_connect, (uint64_t)wb_mono_ns() - c->t_start);
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (c) on_receive(c, wsi, in, len);
+        break;
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (c) return on_writable(c, wsi);
+        break;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (B.run.phase != P_DONE) {
+            const unsigned char *b = in;
+            count_close(len >= 2 ? (b[0] << 8) | b[1] : 1005);
+        }
+        break;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (c && c->state != C_CLOSED && c->state != C_FAILED) {
+            int w = c->state == C_WELCOMED;
+            c->state = C_CLOSED;
+            B.n.closed_n++;
+            if (B.run.phase != P_DONE) B.n.closed_early++;
+            conn_gone(c, w);
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+const struct lws_protocols bench_protocols[] = {
+    {.name = "wb-bench", .callback = callback, .rx_buffer_size = 65536},
+    {.name = NULL, .callback = NULL},
+};
+
+void bench_conn_start(conn *c)
+{
+    struct lws_client_connect_info i;
+    memset(&i, 0, sizeof i);
+    make_path(c);
+    i.context = B.run.ctx;
+    i.address = B.cfg.host;
+    i.port = B.cfg.port;
+    i.path = c->path;
+    i.host = B.cfg.hostport;
+    i.origin = B.cfg.hostport;
+    i.protocol = B.cfg.subprotocol && *B.cfg.subprotocol ? B.cfg.subprotocol : NULL;
+    i.local_protocol_name = "wb-bench";
+    i.ietf_version_or_minus_one = -1;
+    if (B.cfg.tls) {
+        i.ssl_connection = LCCSCF_USE_SSL | LCCSCF_ALLOW_SELFSIGNED |
+                           LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK | LCCSCF_ALLOW_EXPIRED |
+                           LCCSCF_ALLOW_INSECURE;
+        i.alpn = "http/1.1";
+    }
+    i.opaque_user_data = c;
+    i.pwsi = &c->wsi;
+    c->state = C_CONNECTING;
+    c->t_start = (uint64_t)wb_mono_ns();
+    B.n.started++;
+    if (!lws_client_connect_via_info(&i) && c->state == C_CONNECTING) {
+        c->state = C_FAILED;
+        B.n.failed++;
+        count_fail("lws_client_connect_via_info failed");
+    }
+}
