@@ -1,33 +1,14 @@
 import { useEffect, useReducer, useRef, useState } from 'react';
-import { BoardView, colorFor, type Tool } from '../canvas/view';
-import { saveThumb, setUserName, touchRecent, userName } from '../lib/prefs';
-import { SyncClient, type SocketLike } from '../lib/sync';
-import { adoptOrphans, heartbeat, HEARTBEAT_MS, outboxKey, tabId } from '../lib/tabs';
+import { colorFor, type Tool } from '../canvas/view';
+import { setUserName, userName } from '../lib/prefs';
 import type { PresenceClient } from '../lib/types';
 import { navigate } from './App';
 import { IconDownload, IconEraser, IconHand, IconHome, IconLink, IconPen, IconRedo, IconTrash, IconUndo } from './icons';
 import { StatusBar } from './StatusBar';
+import { useBoardEngine } from './useBoardEngine';
 
 const COLORS = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8', '#c2255c', '#868e96'];
 const WIDTHS = [2, 4, 8, 16];
-
-interface Engine {
-  sync: SyncClient;
-  view: BoardView;
-}
-
-declare global {
-  interface Window {
-    __wb?: unknown;
-  }
-}
-
-function wsUrl(board: string, name: string, since: number | null): string {
-  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-  let q = `name=${encodeURIComponent(name)}`;
-  if (since !== null) q += `&since=${since}`;
-  return `${proto}://${location.host}/ws/${board}?${q}`;
-}
 
 async function copyText(text: string): Promise<boolean> {
   try {
@@ -54,7 +35,6 @@ async function copyText(text: string): Promise<boolean> {
 export function Board({ id }: { id: string }) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const nameRef = useRef(userName());
-  const [eng, setEng] = useState<Engine | null>(null);
   const [, bump] = useReducer((x: number) => x + 1, 0);
   const [presence, setPresence] = useState<PresenceClient[]>([]);
   const [toast, setToast] = useState<string>('');
@@ -68,131 +48,11 @@ export function Board({ id }: { id: string }) {
     toastTimer.current = window.setTimeout(() => setToast(''), 2600);
   };
 
-  useEffect(() => {
-    touchRecent(id);
-    document.title = `Whiteboard · ${id.slice(0, 8)}`;
-    let storage: Storage | null = null;
-    let session: Storage | null = null;
-    try {
-      storage = window.localStorage;
-      session = window.sessionStorage;
-    } catch {
-      storage = null;
-    }
-    const tab = tabId(session);
-    const sync = new SyncClient({
-      board: id,
-      outboxKey: outboxKey(id, tab),
-      name: nameRef.current,
-      url: (since) => wsUrl(id, nameRef.current, since),
-      createSocket: (u) => new WebSocket(u, 'wb.v1') as unknown as SocketLike,
-      storage,
-      isOnline: () => navigator.onLine !== false,
-    });
-    const view = new BoardView(canvasRef.current!, sync);
-    let pendingUi = 0;
-    const schedule = () => {
-      if (!pendingUi) pendingUi = window.setTimeout(() => ((pendingUi = 0), bump()), 40);
-    };
-    view.onUi = schedule;
-    const off = sync.on({
-      status: schedule,
-      presence: (c) => setPresence(c),
-      rejected: (_op, code) => say(`The server refused a change (${code}).`),
-    });
-    const online = () => sync.reconnectNow();
-    window.addEventListener('online', online);
-    const offline = () => schedule();
-    window.addEventListener('offline', offline);
-    // this tab's heartbeat; adopt what closed tabs left unsent on this board
-    const beat = () => {
-      if (!storage) return;
-      heartbeat(storage, tab);
-      const orphans = adoptOrphans(storage, id, tab);
-      if (orphans.length) sync.adopt(orphans);
-    };
-    beat();
-    const beatTimer = window.setInterval(beat, HEARTBEAT_MS);
-    // a small preview for the home page's recent boards (taken when the page
-    // is hidden or left, never while drawing: it costs a full render)
-    let thumbSeq = -1;
-    const snap = () => {
-      const key = sync.board.seq * 1000 + sync.unacked;
-      if (key === thumbSeq) return;
-      thumbSeq = key;
-      saveThumb(id, view.thumbnail());
-    };
-    const onHide = () => {
-      if (document.visibilityState === 'hidden') snap();
-      else sync.reconnectNow(); // back to the tab: do not wait for the backoff
-    };
-    window.addEventListener('pagehide', snap);
-    document.addEventListener('visibilitychange', onHide);
-    sync.start();
-    setEng({ sync, view });
-
-    const handle = Object.freeze({
-      board: id,
-      get seq() {
-        return sync.board.seq;
-      },
-      /** alias of seq: the highest applied seq */
-      get lastSeq() {
-        return sync.board.seq;
-      },
-      /** visible stroke ids in drawing order as shown (committed + my pending ops) */
-      get visibleIds() {
-        return view.visibleIds();
-      },
-      /** visible stroke ids of the committed (server-ordered) board state */
-      get committedIds() {
-        return sync.board.visibleIds();
-      },
-      get strokeCount() {
-        return sync.board.order.length;
-      },
-      get state() {
-        return sync.state;
-      },
-      get synced() {
-        return sync.isSynced;
-      },
-      get gateway() {
-        return sync.gateway;
-      },
-      get client() {
-        return sync.clientId;
-      },
-      get unacked() {
-        return sync.unacked;
-      },
-      get rtt() {
-        return sync.rtt;
-      },
-      get view() {
-        return { scale: view.scale, ox: view.ox, oy: view.oy };
-      },
-      get tool() {
-        return view.tool;
-      },
-      frameTimes: () => view.frameTimes.slice(),
-    });
-    Object.defineProperty(window, '__wb', { value: handle, configurable: true, writable: false });
-
-    return () => {
-      off();
-      window.removeEventListener('online', online);
-      window.removeEventListener('offline', offline);
-      clearTimeout(pendingUi);
-      clearInterval(beatTimer);
-      window.removeEventListener('pagehide', snap);
-      document.removeEventListener('visibilitychange', onHide);
-      snap();
-      sync.stop();
-      view.destroy();
-      setEng(null);
-    };
-  }, [id]);
+  const eng = useBoardEngine(id, canvasRef, nameRef, {
+    ui: bump,
+    presence: setPresence,
+    rejected: (code) => say(`The server refused a change (${code}).`),
+  });
 
   // keyboard shortcuts
   useEffect(() => {
