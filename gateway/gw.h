@@ -20,7 +20,7 @@
  *   client -> board, ack, commit, conn, nats;  ack -> commit, sync, conn, metrics
  *   board -> presence, sync, nats, conn;  presence -> conn, nats;  commit -> nats
  *   sync -> snap, nats, queue;  nats -> queue;  conn -> sendq -> buf
- *   leaves: queue, buf, snap, util (clocks, ids), metrics. */
+ *   leaves: queue, buf, snap, util (ids), metrics. */
 #ifndef GW_H
 #define GW_H
 
@@ -33,6 +33,7 @@
 #include <uv.h>
 
 #include "gw_sendq.h"
+#include "wb_clock.h"
 #include "wb_codec.h"
 #include "wb_map.h"
 #include "wb_ratelimit.h"
@@ -415,8 +416,6 @@ typedef struct gw_server {
 } gw_server;
 extern gw_server gw;
 
-int64_t gw_now_us(void);
-int64_t gw_wall_ms(void);
 void gw_random_id(char *out, size_t n); /* n-1 chars of base64url + NUL */
 
 #endif

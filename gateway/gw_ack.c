@@ -44,7 +44,7 @@ void gw_ack_pending_add(const char *board, const char *op_id, uint64_t conn, con
     gw_pending *p = wb_map_get(&g_pending, key, n);
     if (!p) {
         if (!(p = calloc(1, sizeof *p))) return;
-        p->t0_us = gw_now_us();
+        p->t0_us = wb_mono_us();
         if ((p->data = malloc(len ? len : 1))) {
             memcpy(p->data, data, len);
             p->len = len;
@@ -66,7 +66,7 @@ static void finish(const char *board, const char *op_id, uint64_t seq, int err)
     if (!p) return;
     if (!err) {
         atomic_fetch_add(&gw_m.ops_acked, 1);
-        gw_metrics_observe_pub(gw_now_us() - p->t0_us);
+        gw_metrics_observe_pub(wb_mono_us() - p->t0_us);
     }
     gw_buf *ack = err ? NULL
                       : gw_buf_printf(GW_BUF_CTL, "{\"t\":\"ack\",\"op\":\"%s\",\"seq\":%llu}",

@@ -14,7 +14,7 @@ static void handle_msg(gw_conn *c, const json_t *obj)
 {
     wb_cmsg m;
     char err[160];
-    int64_t now = gw_now_us();
+    int64_t now = wb_mono_us();
     atomic_fetch_add(&gw_m.msgs_in, 1);
     if (!wb_bucket_take(&c->rl, now)) {
         /* Every refused durable op is named (the client must resend it);
@@ -53,7 +53,7 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         uint8_t *data = NULL;
         size_t len = 0;
         int rc = WB_E_UNAVAILABLE;
-        if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, gw_wall_ms(), &data,
+        if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, wb_wall_ms(), &data,
                        &len) == 0) {
             gw_ack_pending_add(c->board_id, m.op, c->serial, data, len);
             rc = gw_commit_op(c->board_id, m.op, false, data, len);
@@ -69,7 +69,7 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         uint8_t *data = NULL;
         size_t len = 0;
         if (!c->board || wb_live_pack(&m, c->board_id, gw.cfg.gateway_id, c->client_id, c->name,
-                                      gw_wall_ms(), &data, &len) < 0)
+                                      wb_wall_ms(), &data, &len) < 0)
             break;
         gw_nats_publish_live(c->board_id, data, len);
         Wb__V1__Live *l = wb__v1__live__unpack(NULL, len, data);

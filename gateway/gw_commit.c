@@ -122,7 +122,7 @@ void gw_commit_flush(void)
     g_round.active = true;
     g_round.ops = ops;
     g_round.n = n;
-    g_round.t0_us = gw_now_us();
+    g_round.t0_us = wb_mono_us();
     atomic_fetch_add(&gw_m.commit_rounds, 1);
     if (!gw_nats_ok()) {
         for (size_t i = 0; i < n; i++)

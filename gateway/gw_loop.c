@@ -128,7 +128,7 @@ static void tick_board(gw_board *b, void *arg)
 /* Once per presence interval: heartbeats, expiry, pending-ack timeouts. */
 static void on_tick(uv_timer_t *t)
 {
-    int64_t now = gw_now_us();
+    int64_t now = wb_mono_us();
     gw_boards_foreach(tick_board, &now);
     gw_ack_tick(now);
     gw_commit_tick(now);

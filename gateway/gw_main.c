@@ -97,10 +97,10 @@ static void shutdown_step(void)
         gw_conns_close_all(1001, "gateway shutting down");
         gw_boards_foreach(publish_leaving, NULL);
         g_shutdown_phase = 2;
-        g_close_started = gw_now_us();
+        g_close_started = wb_mono_us();
     }
     if (g_shutdown_phase == 2) {
-        if (atomic_load(&gw_m.conns) == 0 || gw_now_us() - g_close_started > 3000000) {
+        if (atomic_load(&gw_m.conns) == 0 || wb_mono_us() - g_close_started > 3000000) {
             g_shutdown_phase = 3;
             atomic_store(&gw.stopping, true);
             /* NATS is drained while the loop still runs (with the NATS

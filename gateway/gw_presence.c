@@ -39,7 +39,7 @@ void gw_presence_publish(gw_board *b, bool leaving)
     p.leaving = leaving;
     l.board = b->id;
     l.gateway = (char *)gw.cfg.gateway_id;
-    l.time_ms = gw_wall_ms();
+    l.time_ms = wb_wall_ms();
     l.body_case = WB__V1__LIVE__BODY_PRESENCE;
     l.presence = &p;
     size_t len = wb__v1__live__get_packed_size(&l);
@@ -113,7 +113,7 @@ void gw_presence_forget(gw_board *b)
 
 void gw_presence_remote(gw_board *b, const gw_ev_presence *e)
 {
-    int64_t now = gw_now_us();
+    int64_t now = wb_mono_us();
     gw_remote *r = NULL;
     for (size_t i = 0; i < b->nremotes; i++)
         if (!strcmp(b->remotes[i].gateway, e->gateway)) r = &b->remotes[i];
@@ -164,7 +164,7 @@ void gw_presence_tick(gw_board *b, int64_t now_us)
  * presence frames per client, not O(n^2). */
 int64_t gw_presence_flush(void)
 {
-    int64_t now = gw_now_us();
+    int64_t now = wb_mono_us();
     gw_board *b = g_dirty, *later = NULL;
     g_dirty = NULL;
     while (b) {

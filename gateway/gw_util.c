@@ -1,24 +1,9 @@
-/* gw_util: clocks and random ids for every gateway module (any thread). A
- * leaf: it calls no other gateway module. */
+/* gw_util: random ids for every gateway module (any thread); the clocks are
+ * common/wb_clock. A leaf: it calls no other gateway module. */
 #include <stdlib.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "gw.h"
-
-int64_t gw_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t gw_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void gw_random_id(char *out, size_t n)
 {

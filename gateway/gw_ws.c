@@ -60,7 +60,7 @@ static void on_established(struct lws *wsi, gw_conn *c)
     snprintf(c->color, sizeof c->color, "%s",
              g_palette[h % (sizeof g_palette / sizeof *g_palette)]);
     if (!c->name[0]) snprintf(c->name, sizeof c->name, "guest-%.4s", c->client_id);
-    c->joined_us = gw_now_us();
+    c->joined_us = wb_mono_us();
     wb_bucket_init(&c->rl, (double)gw.cfg.rate, (double)gw.cfg.burst, c->joined_us);
     gw_conn_register(c);
     atomic_fetch_add(&gw_m.conns, 1);
