@@ -367,6 +367,7 @@ void gw_board_on_join(const gw_ev_join *e);
 void gw_board_on_fill(const gw_ev_fill *e);
 /* After a NATS (re)connect: fetch whatever each board missed. */
 void gw_boards_resync_all(void);
+/* fn may destroy the board it is given, and create or destroy no other (wb_map_iter). */
 void gw_boards_foreach(void (*fn)(gw_board *b, void *arg), void *arg);
 size_t gw_board_count(void);
 

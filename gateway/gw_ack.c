@@ -113,16 +113,16 @@ void gw_ack_on_republish(const gw_ev_republish *e)
 
 void gw_ack_tick(int64_t now_us)
 {
-    for (size_t i = 0; i < g_pending.cap; i++) {
-        if (!g_pending.slots[i].key) continue;
-        gw_pending *p = g_pending.slots[i].val;
+    wb_map_iter it;
+    wb_map_entry e;
+    for (wb_map_iter_init(&it, &g_pending); wb_map_next(&it, &e);) {
+        gw_pending *p = e.val;
         if (now_us - p->t0_us < ACK_TIMEOUT_US) continue;
         char key[2 * WB_ID_MAX + 2];
-        snprintf(key, sizeof key, "%s", g_pending.slots[i].key);
+        snprintf(key, sizeof key, "%s", e.key);
         char *slash = strchr(key, '/');
         if (!slash) continue;
         *slash = 0;
-        finish(key, slash + 1, 0, WB_E_UNAVAILABLE);
-        i = (size_t)-1; /* the table changed: rescan */
+        finish(key, slash + 1, 0, WB_E_UNAVAILABLE); /* removes this entry only (allowed) */
     }
 }

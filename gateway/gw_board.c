@@ -23,10 +23,10 @@ size_t gw_board_count(void)
 
 void gw_boards_foreach(void (*fn)(gw_board *b, void *arg), void *arg)
 {
-    for (size_t i = 0; i < g_boards.cap; i++) {
-        gw_board *b = g_boards.slots[i].key ? g_boards.slots[i].val : NULL;
-        if (b) fn(b, arg);
-    }
+    wb_map_iter it;
+    wb_map_entry e;
+    for (wb_map_iter_init(&it, &g_boards); wb_map_next(&it, &e);)
+        fn(e.val, arg);
 }
 
 gw_board *gw_board_get(const char *id, bool create)
@@ -194,10 +194,12 @@ void gw_board_on_fill(const gw_ev_fill *e)
 
 void gw_boards_resync_all(void)
 {
-    for (size_t i = 0; i < g_boards.cap; i++) {
-        gw_board *b = g_boards.slots[i].key ? g_boards.slots[i].val : NULL;
-        if (b && b->known && !b->filling) start_fill(b, 0);
-        if (b) gw_presence_publish(b, false);
+    wb_map_iter it;
+    wb_map_entry e;
+    for (wb_map_iter_init(&it, &g_boards); wb_map_next(&it, &e);) {
+        gw_board *b = e.val;
+        if (b->known && !b->filling) start_fill(b, 0);
+        gw_presence_publish(b, false);
     }
 }
 

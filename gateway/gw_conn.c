@@ -164,9 +164,11 @@ void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, 
 
 void gw_conns_close_all(int code, const char *why)
 {
-    for (size_t i = 0; i < g_conns.cap; i++) {
-        gw_conn *c = g_conns.slots[i].key ? g_conns.slots[i].val : NULL;
-        if (c && c->kind == GW_CONN_WS) {
+    wb_map_iter it;
+    wb_map_entry e;
+    for (wb_map_iter_init(&it, &g_conns); wb_map_next(&it, &e);) {
+        gw_conn *c = e.val;
+        if (c->kind == GW_CONN_WS) {
             c->synced = true;
             gw_conn_close(c, code, why);
         }
