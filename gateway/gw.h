@@ -36,6 +36,7 @@
 #include "wb_clock.h"
 #include "wb_codec.h"
 #include "wb_map.h"
+#include "wb_prom.h"
 #include "wb_ratelimit.h"
 
 /* ---- configuration (gw_main.c owns the table) ---- */
@@ -399,8 +400,7 @@ typedef struct gw_metrics {
         closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
         commit_plain_ops;
     atomic_ullong errors[WB_E__COUNT];
-    atomic_ullong pub_lat_buckets[16]; /* publish -> ack latency histogram */
-    atomic_ullong pub_lat_count, pub_lat_sum_us;
+    wb_hist pub_lat; /* publish -> ack latency, seconds */
 } gw_metrics;
 extern gw_metrics gw_m;
 void gw_metrics_observe_pub(int64_t us);

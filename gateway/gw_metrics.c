@@ -1,36 +1,22 @@
 /* gw_metrics: the gateway's counters (atomics, any thread) and their
- * Prometheus text rendering for /metrics (loop thread). A leaf: it calls no
- * other gateway module; gauges are passed in. */
+ * Prometheus text rendering for /metrics (loop thread) with common/wb_prom.
+ * A leaf: it calls no other gateway module; gauges are passed in. */
 #include <stdio.h>
 
 #include "gw.h"
 #include "wb_nats.h"
 
-gw_metrics gw_m;
-
-/* Publish -> ack latency buckets, in microseconds. */
-static const long long g_bounds[] = {250,    500,     1000,    2000,    5000,
-                                     10000,  20000,   50000,   100000,  250000,
-                                     500000, 1000000, 2500000, 5000000, 10000000};
-#define NB (sizeof g_bounds / sizeof *g_bounds)
+gw_metrics gw_m = {
+    .pub_lat = {.name = "wb_gateway_publish_latency_seconds",
+                .help = "Durable op publish to JetStream ack.",
+                .nb = 15,
+                .le = {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1,
+                       2.5, 5, 10}},
+};
 
 void gw_metrics_observe_pub(int64_t us)
 {
-    size_t i = 0;
-    while (i < NB && us > g_bounds[i])
-        i++;
-    atomic_fetch_add(&gw_m.pub_lat_buckets[i], 1);
-    atomic_fetch_add(&gw_m.pub_lat_count, 1);
-    atomic_fetch_add(&gw_m.pub_lat_sum_us, (unsigned long long)(us > 0 ? us : 0));
-}
-
-static void line(wb_jw *w, const char *name, const char *help, const char *type,
-                 unsigned long long v)
-{
-    char buf[512];
-    int n = snprintf(buf, sizeof buf, "# HELP %s %s\n# TYPE %s %s\n%s{gateway=\"%s\"} %llu\n", name,
-                     help, name, type, name, gw.cfg.gateway_id, v);
-    wb_jw_raw(w, buf, (size_t)n);
+    wb_hist_observe(&gw_m.pub_lat, (double)us / 1e6);
 }
 
 /* The plain counters and gauges, one row each. */
@@ -75,55 +61,27 @@ static const struct {
 
 void gw_metrics_render(wb_jw *w, size_t boards, bool nats_ok, bool draining)
 {
-    for (size_t i = 0; i < sizeof g_simple / sizeof *g_simple; i++)
-        line(w, g_simple[i].name, g_simple[i].help, g_simple[i].type, atomic_load(g_simple[i].v));
-    line(w, "wb_gateway_boards", "Boards with local clients.", "gauge", boards);
-    line(w, "wb_gateway_nats_connected", "1 while NATS is connected and the stream is ready.",
-         "gauge", nats_ok);
-    line(w, "wb_gateway_draining", "1 while shutting down.", "gauge", draining);
-    char buf[512];
-    int n = snprintf(buf, sizeof buf,
-                     "# HELP wb_gateway_errors_total Error replies sent, by code.\n# TYPE "
-                     "wb_gateway_errors_total counter\n");
-    wb_jw_raw(w, buf, (size_t)n);
+    char labels[128], lab[64];
+    snprintf(labels, sizeof labels, "gateway=\"%s\"", gw.cfg.gateway_id);
+    wb_prom p;
+    wb_prom_init(&p, w, labels);
+    for (size_t i = 0; i < sizeof g_simple / sizeof *g_simple; i++) {
+        wb_prom_family(&p, g_simple[i].name, g_simple[i].type, g_simple[i].help);
+        wb_prom_u64(&p, g_simple[i].name, NULL, atomic_load(g_simple[i].v));
+    }
+    wb_prom_gauge(&p, "wb_gateway_boards", "Boards with local clients.", (int64_t)boards);
+    wb_prom_gauge(&p, "wb_gateway_nats_connected",
+                  "1 while NATS is connected and the stream is ready.", nats_ok);
+    wb_prom_gauge(&p, "wb_gateway_draining", "1 while shutting down.", draining);
+    wb_prom_family(&p, "wb_gateway_errors_total", "counter", "Error replies sent, by code.");
     for (int i = 1; i < WB_E__COUNT; i++) {
-        n = snprintf(buf, sizeof buf, "wb_gateway_errors_total{gateway=\"%s\",code=\"%s\"} %llu\n",
-                     gw.cfg.gateway_id, wb_errcode_name((wb_errcode)i),
-                     atomic_load(&gw_m.errors[i]));
-        wb_jw_raw(w, buf, (size_t)n);
+        snprintf(lab, sizeof lab, "code=\"%s\"", wb_errcode_name((wb_errcode)i));
+        wb_prom_u64(&p, "wb_gateway_errors_total", lab, atomic_load(&gw_m.errors[i]));
     }
-    n = snprintf(buf, sizeof buf,
-                 "# HELP wb_gateway_closes_total Connections closed by the gateway, by code.\n# "
-                 "TYPE wb_gateway_closes_total counter\n"
-                 "wb_gateway_closes_total{gateway=\"%s\",code=\"1008\"} "
-                 "%llu\nwb_gateway_closes_total{gateway=\"%s\",code=\"1009\"} "
-                 "%llu\nwb_gateway_closes_total{gateway=\"%s\",code=\"1013\"} %llu\n",
-                 gw.cfg.gateway_id, atomic_load(&gw_m.closes_1008), gw.cfg.gateway_id,
-                 atomic_load(&gw_m.closes_1009), gw.cfg.gateway_id, atomic_load(&gw_m.closes_1013));
-    wb_jw_raw(w, buf, (size_t)n);
-    n = snprintf(buf, sizeof buf,
-                 "# HELP wb_gateway_publish_latency_seconds Durable op publish to JetStream "
-                 "ack.\n# TYPE wb_gateway_publish_latency_seconds histogram\n");
-    wb_jw_raw(w, buf, (size_t)n);
-    unsigned long long cum = 0;
-    for (size_t i = 0; i <= NB; i++) {
-        cum += atomic_load(&gw_m.pub_lat_buckets[i]);
-        if (i < NB)
-            n = snprintf(
-                buf, sizeof buf,
-                "wb_gateway_publish_latency_seconds_bucket{gateway=\"%s\",le=\"%g\"} %llu\n",
-                gw.cfg.gateway_id, (double)g_bounds[i] / 1e6, cum);
-        else
-            n = snprintf(
-                buf, sizeof buf,
-                "wb_gateway_publish_latency_seconds_bucket{gateway=\"%s\",le=\"+Inf\"} %llu\n",
-                gw.cfg.gateway_id, cum);
-        wb_jw_raw(w, buf, (size_t)n);
-    }
-    n = snprintf(buf, sizeof buf,
-                 "wb_gateway_publish_latency_seconds_sum{gateway=\"%s\"} "
-                 "%g\nwb_gateway_publish_latency_seconds_count{gateway=\"%s\"} %llu\n",
-                 gw.cfg.gateway_id, (double)atomic_load(&gw_m.pub_lat_sum_us) / 1e6,
-                 gw.cfg.gateway_id, atomic_load(&gw_m.pub_lat_count));
-    wb_jw_raw(w, buf, (size_t)n);
+    wb_prom_family(&p, "wb_gateway_closes_total", "counter",
+                   "Connections closed by the gateway, by code.");
+    wb_prom_u64(&p, "wb_gateway_closes_total", "code=\"1008\"", atomic_load(&gw_m.closes_1008));
+    wb_prom_u64(&p, "wb_gateway_closes_total", "code=\"1009\"", atomic_load(&gw_m.closes_1009));
+    wb_prom_u64(&p, "wb_gateway_closes_total", "code=\"1013\"", atomic_load(&gw_m.closes_1013));
+    wb_prom_hist(&p, &gw_m.pub_lat);
 }
