@@ -161,7 +161,8 @@ def stream_leader(st, timeout: float = 30) -> str:
 
 
 def wait_caught_up(st, timeout: float = 90) -> dict:
-    """Every node stores the same WB_OPS (messages, last seq) and reports every replica current."""
+    """Every node stores the same WB_OPS (messages, last seq) and the leader
+    reports both followers current."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -169,8 +170,10 @@ def wait_caught_up(st, timeout: float = 90) -> dict:
         last = {i: (s or {}).get("state") for i, s in states.items()}
         if all(states.values()):
             seqs = {(s["state"]["messages"], s["state"]["last_seq"]) for s in states.values()}
-            reps = [r for s in states.values() for r in (s.get("cluster") or {}).get("replicas") or []]
-            if len(seqs) == 1 and all(r.get("current") for r in reps) and len(reps) == 6:
+            # only the leader knows whether its followers are current
+            reps = [r for i, s in states.items() if (s.get("cluster") or {}).get("leader") == f"wb-nats-{i}"
+                    for r in (s.get("cluster") or {}).get("replicas") or []]
+            if len(seqs) == 1 and len(reps) >= 2 and all(r.get("current") for r in reps):
                 return {i: s["state"]["last_seq"] for i, s in states.items()}
         time.sleep(0.5)
     raise AssertionError(f"nodes did not catch up within {timeout}s: {last}")

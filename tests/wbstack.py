@@ -414,7 +414,7 @@ class Stack:
     # ---- process control ----------------------------------------------------
     def _check_prereqs(self, name: str) -> None:
         svc = self.services[name]
-        script = Path(svc.argv[1])
+        script = Path(next(a for a in svc.argv if a.endswith(".sh")))   # argv may have a prefix (ip netns exec)
         if not script.exists():
             raise StackError(f"{name}: {script.relative_to(ROOT)} does not exist (the project must provide it)")
         need = ("wb-gateway" if name.startswith("gw-") else
