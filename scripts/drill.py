@@ -168,7 +168,7 @@ class Client:
             self.acked.setdefault(op, m["seq"])
             self.unacked.pop(op, None)
         elif t == "error" and m.get("code") == "unavailable" and m.get("op") in self.unacked:
-            # PROTOCOL: not stored (e.g. JetStream electing a leader); resend later, same id
+            # docs/protocol.md §3 Errors: not stored (e.g. JetStream electing a leader); resend later, same id
             asyncio.get_running_loop().call_later(0.3 + random.random() * 0.3, self.resend, m["op"])
         elif t == "error" and m.get("code") not in ("rate_limited", "unavailable"):
             self.problems.append(f"error {m}")
