@@ -76,7 +76,7 @@ start_stack() {
     for ((i = 1; i <= nodes; i++)); do start_svc "nats-$i" nats.sh "$i"; done
   fi
   for ((i = 1; i <= nodes; i++)); do
-    wait_http "http://127.0.0.1:$(wb_nats_monitor_port $i)/healthz?js-enabled-only=true" 30
+    wait_http "http://127.0.0.1:$(wb_nats_monitor_port $i)/healthz?js-enabled-only=true" 120
   done
   start_svc postgres postgres.sh
   for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$WB_PG_PORT") 2>/dev/null && break; sleep 0.1; done
