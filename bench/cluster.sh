@@ -50,7 +50,7 @@ wait_http() { # url seconds
     curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
     sleep 0.1
   done
-  say "timeout waiting for $1"; return 1
+  say "timeout waiting for $1"; tail -n 20 "$WB_RUN_DIR"/*.log >&2; return 1
 }
 start_svc() { # name script args...
   local name=$1; shift
@@ -81,9 +81,9 @@ start_stack() {
   start_svc postgres postgres.sh
   for _ in $(seq 600); do (exec 3<>"/dev/tcp/127.0.0.1/$WB_PG_PORT") 2>/dev/null && break; sleep 0.1; done
   start_svc worker worker.sh
-  wait_http "http://127.0.0.1:$WB_WORKER_PORT/healthz" 60
+  wait_http "http://127.0.0.1:$WB_WORKER_PORT/healthz" 180
   start_svc gw1 gateway.sh gw-1
-  wait_http "http://127.0.0.1:$WB_GW1_PORT/healthz" 30
+  wait_http "http://127.0.0.1:$WB_GW1_PORT/healthz" 120
   local reps
   reps=$(curl -s "http://127.0.0.1:$WB_NATS_MONITOR_PORT/jsz?streams=true&config=true" |
     python3 -c 'import json,sys; j=json.load(sys.stdin); print([s["config"]["num_replicas"] for a in j["account_details"] for s in a["stream_detail"] if s["name"]=="WB_OPS"])')
