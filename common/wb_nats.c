@@ -40,7 +40,7 @@ int wb_subj_board(const char *subj, char *out)
     return 0;
 }
 
-int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec)
+int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec, int replicas)
 {
     jsStreamConfig cfg;
     jsRePublish rp;
@@ -58,6 +58,7 @@ int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec)
     cfg.MaxAge = max_age_sec * 1000000000LL;
     cfg.Duplicates = (int64_t)WB_DUP_WINDOW_SEC * 1000000000LL;
     cfg.AllowDirect = true;
+    cfg.Replicas = replicas;
     jsRePublish_Init(&rp);
     rp.Source = WB_SUBJ_EV_ALL;
     rp.Destination = "wb.rp.{{wildcard(1)}}";
@@ -81,11 +82,27 @@ int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec)
     return 0;
 }
 
+/* "nats://a:1,nats://b:2" -> natsOptions_SetServers (SetURL takes one URL). */
+static natsStatus set_servers(natsOptions *o, const char *urls)
+{
+    char buf[2048];
+    const char *list[WB_NATS_MAX_SERVERS];
+    int n = 0;
+    if (strlen(urls) >= sizeof buf) return NATS_INVALID_ARG;
+    snprintf(buf, sizeof buf, "%s", urls);
+    for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (n == WB_NATS_MAX_SERVERS) return NATS_INVALID_ARG;
+        list[n++] = t;
+    }
+    if (n == 0) return NATS_INVALID_ARG;
+    return natsOptions_SetServers(o, list, n);
+}
+
 natsOptions *wb_nats_options(const char *url, const char *name)
 {
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
-    if (s == NATS_OK) s = natsOptions_SetURL(o, url);
+    if (s == NATS_OK) s = set_servers(o, url);
     if (s == NATS_OK) s = natsOptions_SetName(o, name);
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
@@ -95,7 +112,7 @@ natsOptions *wb_nats_options(const char *url, const char *name)
     if (s == NATS_OK) s = natsOptions_SetPingInterval(o, 2000);
     if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(o, 3);
     if (s != NATS_OK) {
-        wb_error("nats options: %s", natsStatus_GetText(s));
+        wb_error("nats options (url %s): %s", url, natsStatus_GetText(s));
         natsOptions_Destroy(o);
         return NULL;
     }

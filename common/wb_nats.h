@@ -23,13 +23,17 @@ void wb_subj_rp(char *out, size_t n, const char *board);
 int wb_subj_board(const char *subj, char *out);
 
 /* Creates or updates stream WB_OPS (file storage, RePublish to wb.rp.{board},
- * dedup window, direct get). max_age_sec 0 keeps ops forever. Returns 0 or -1. */
-int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec);
+ * dedup window, direct get). max_age_sec 0 keeps ops forever; replicas is the
+ * JetStream replica count (1, or 3 on a 3-node cluster; every program must
+ * pass the same). Returns 0 or -1. */
+int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec, int replicas);
 
-/* Options shared by every connection: url, name, endless reconnects every
+/* Options shared by every connection: url (one URL, or a comma-separated list
+ * of every cluster node's URL), name, endless reconnects every
  * 250 ms, pings every 2 s. The caller adds callbacks (and, if it wants, retry
  * on a failed first connect) and destroys the options. Returns NULL on
  * failure (logged). */
+#define WB_NATS_MAX_SERVERS 16
 natsOptions *wb_nats_options(const char *url, const char *name);
 
 #endif

@@ -61,6 +61,7 @@ typedef struct gw_config {
     long long commit_batch_max;     /* ops per atomic batch (nats-server allows 1000) */
     long long commit_pending_bytes; /* ops waiting for a round, bytes */
     long long nats_evloop;          /* 1: the NATS socket on the gateway's loop */
+    long long stream_replicas;
     const char *log_level;
 } gw_config;
 

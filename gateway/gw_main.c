@@ -27,7 +27,7 @@ static const wb_cfg_item g_cfg[] = {
      "listen address (0.0.0.0 in containers)"},
     {"port", "WB_PORT", WB_CFG_INT, "9001", 1, 65535, &gw.cfg.port, "HTTP/WebSocket port"},
     {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &gw.cfg.nats_url,
-     "NATS server"},
+     "NATS server URL(s), comma-separated"},
     {"static-dir", "WB_STATIC_DIR", WB_CFG_STR, "client/dist", 0, 0, &gw.cfg.static_dir,
      "built client"},
     {"max-frame", "WB_MAX_FRAME", WB_CFG_INT, "262144", 1024, 64 << 20, &gw.cfg.max_frame,
@@ -58,6 +58,8 @@ static const wb_cfg_item g_cfg[] = {
      &gw.cfg.commit_pending_bytes, "durable ops waiting for a round, bytes; beyond: unavailable"},
     {"nats-evloop", "WB_NATS_EVLOOP", WB_CFG_INT, "1", 0, 1, &gw.cfg.nats_evloop,
      "1: the NATS socket on the gateway's libuv loop (nats.c adapter); 0: nats.c's threads"},
+    {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &gw.cfg.stream_replicas,
+     "WB_OPS replicas (3 on a 3-node NATS cluster)"},
     {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level,
      "debug|info|warn|error"},
 };

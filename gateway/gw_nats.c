@@ -136,7 +136,8 @@ static void *ensure_main(void *arg)
         if (atomic_load(&g_stop)) break;
         while (!atomic_load(&g_stop)) {
             if (atomic_load(&g_connected) &&
-                wb_nats_stream_ensure(g_js, gw.cfg.stream_max_age_s) == 0) {
+                wb_nats_stream_ensure(g_js, gw.cfg.stream_max_age_s, (int)gw.cfg.stream_replicas) ==
+                    0) {
                 stream_allow_atomic();
                 atomic_store(&g_stream_ok, true);
                 push_state(1); /* resync boards: ops may have been missed */

@@ -94,6 +94,8 @@ class Client:
         self.ops_seen: collections.Counter = collections.Counter()  # op -> times delivered as ev
         self.connected = asyncio.Event()
         self.dropped_at: float | None = None
+        self.sent_at: dict = {}          # op -> monotonic time of its first send
+        self.ack_times: list = []        # seconds from first send to ack (the pause a user sees)
 
     def url(self, since=None):
         q = {"name": self.name}
@@ -135,10 +137,23 @@ class Client:
             op = m["op"]
             if op in self.acked and self.acked[op] != m["seq"]:
                 self.problems.append(f"op {op} acked twice with different seqs {self.acked[op]} / {m['seq']}")
+            if op not in self.acked and op in self.sent_at:
+                self.ack_times.append(time.monotonic() - self.sent_at[op])
             self.acked.setdefault(op, m["seq"])
             self.unacked.pop(op, None)
+        elif t == "error" and m.get("code") == "unavailable" and m.get("op") in self.unacked:
+            # docs/protocol.md §3 Errors: not stored (e.g. JetStream electing a leader); resend later, same id
+            asyncio.get_running_loop().call_later(0.3 + random.random() * 0.3, self.resend, m["op"])
         elif t == "error" and m.get("code") not in ("rate_limited", "unavailable"):
             self.problems.append(f"error {m}")
+
+    def resend(self, op):
+        msg = self.unacked.get(op)
+        if msg is None or not self.connected.is_set() or self.ws is None or self.d.done.is_set():
+            return                  # acked meanwhile, or resent on the reconnect
+        self.resent += 1
+        task = asyncio.ensure_future(self.ws.send(json.dumps(msg)))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def reader(self, ws):
         try:
@@ -194,6 +209,7 @@ class Client:
                 "points": [x, y, x + 10, y + 5, x + 20, y + 15]}}
             self.unacked[op] = msg
             self.sent.append(op)
+            self.sent_at[op] = time.monotonic()
             self.d.stroke_of[op] = sid
             if self.connected.is_set() and self.ws is not None:
                 try:
@@ -317,6 +333,7 @@ async def run_drill(base_url: str, *, clients: int = 200, boards: int = 20, rate
     unacked = sum(len(c.unacked) for c in cs)
 
     reconnect_times = [t for c in cs for t in c.reconnects]
+    ack_times = [t for c in cs for t in c.ack_times]
     upgrade_times = [t for c in cs for t in c.upgrades]
     report = {
         "clients": clients, "boards": boards, "rate_per_client": rate,
@@ -330,6 +347,9 @@ async def run_drill(base_url: str, *, clients: int = 200, boards: int = 20, rate
         "reconnect_max_ms": round(max(reconnect_times) * 1000, 1) if reconnect_times else None,
         "reconnect_upgrade_p50_ms": round(pct(upgrade_times, 50) * 1000, 1) if upgrade_times else None,
         "reconnect_upgrade_p99_ms": round(pct(upgrade_times, 99) * 1000, 1) if upgrade_times else None,
+        "ack_p50_ms": round(pct(ack_times, 50) * 1000, 1) if ack_times else None,
+        "ack_p99_ms": round(pct(ack_times, 99) * 1000, 1) if ack_times else None,
+        "ack_max_ms": round(max(ack_times) * 1000, 1) if ack_times else None,
         "resumed_reconnects": sum(sum(c.resumed[1:]) for c in cs),
         "snapshot_reconnects": sum(len(c.resumed[1:]) - sum(c.resumed[1:]) for c in cs),
         "gateways_after": dict(collections.Counter(c.gateways[-1] for c in cs)),

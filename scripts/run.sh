@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make run: builds what is missing, then runs the whole native stack in the
-# foreground under honcho (Procfile). Ctrl-C or SIGTERM stops every process.
+# foreground under supervisord (scripts/supervise.sh writes its configuration):
+# a service that dies is restarted (with backoff if it keeps dying); Ctrl-C or
+# SIGTERM stops every service in reverse order and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+command -v supervisord >/dev/null || { echo "run.sh: supervisord missing: run make deps" >&2; exit 1; }
 make -s programs
 if [ -f client/package.json ]; then
   if [ ! -f client/dist/index.html ] || [ -n "$(find client/src client/index.html client/package.json -newer client/dist/index.html 2>/dev/null | head -1)" ]; then
@@ -11,17 +14,25 @@ if [ -f client/package.json ]; then
   fi
 fi
 bash scripts/tls.sh
-mkdir -p "$WB_RUN_DIR"
+mkdir -p "$WB_RUN_DIR/supervisor" "$WB_RUN_DIR/logs"
 rm -f "$WB_RUN_DIR"/gw-*.down
+conf=$WB_RUN_DIR/supervisor/supervisord.conf
+bash scripts/supervise.sh conf > "$conf.new"
+mv "$conf.new" "$conf"
+
+gws= nats= i
+for ((i = 1; i <= WB_GATEWAYS; i++)); do gws+=" http://127.0.0.1:$(wb_gw_port $i) (gw-$i)"; done
+for ((i = 1; i <= WB_NATS_NODES; i++)); do nats+=" http://$(wb_nats_host $i):$(wb_nats_monitor_port $i)"; done
 cat <<MSG
 Whiteboard native stack
   open        https://localhost:$WB_HTTPS_PORT/   (HTTP/3 on UDP $WB_HTTPS_PORT too)
-  gateways    http://127.0.0.1:$WB_GW1_PORT (gw-1)  http://127.0.0.1:$WB_GW2_PORT (gw-2)
-  nats        $WB_NATS_URL (monitor http://127.0.0.1:$WB_NATS_MONITOR_PORT)
+  gateways   $gws
+  nats        $WB_NATS_URL (stream WB_OPS, $WB_STREAM_REPLICAS replica(s); monitor$nats)
   postgres    $WB_PG_URL
-  worker      http://127.0.0.1:$WB_WORKER_PORT/metrics
+  workers     $WB_WORKERS, http://127.0.0.1:$WB_WORKER_PORT/metrics$([ "$WB_WORKERS" -gt 1 ] && echo " (worker-N: port + N-1)")
   traefik API http://127.0.0.1:$WB_DASHBOARD_PORT/api/http/services/gateways@file
+  logs        $WB_RUN_DIR/logs/<service>.log
+  control     bash scripts/supervise.sh ctl status|stop|start|restart <service>
   stop        Ctrl-C
 MSG
-export WB_SUPERVISE=1 PYTHONUNBUFFERED=1
-exec .venv/bin/honcho --no-colour -f Procfile start
+exec supervisord -n -c "$conf"

@@ -6,17 +6,20 @@
 #   scripts/takedown.sh GW=gw-1 MODE=back    bring it back (same as scripts/bringback.sh GW=gw-1)
 #
 # (also positional: takedown.sh gw-1 kill). Ports and run dir come from
-# scripts/env.sh (WB_GW1_PORT, WB_GW2_PORT, WB_RUN_DIR, WB_DASHBOARD_PORT).
+# scripts/env.sh (WB_GW<N>_PORT, WB_RUN_DIR, WB_DASHBOARD_PORT).
 #
 # The gateway process is found by its pid file ($WB_RUN_DIR/<gw>.pid, written by
-# scripts/svc/gateway.sh under `make run`), checked against the process actually
-# listening on the gateway's port; if there is no usable pid file, by the port.
-# Under `make run` (WB_SUPERVISE=1) the gateway's supervisor loop keeps it down
-# while $WB_RUN_DIR/<gw>.down exists: take-down creates that file first, bring-
-# back removes it (the supervisor restarts the gateway). Without a supervisor,
-# bring-back starts scripts/svc/gateway.sh itself in the background (log in
-# $WB_RUN_DIR/logs/<gw>.log). Bring-back waits until /healthz is 200 and, if
-# Traefik's API answers, until Traefik reports the server UP again.
+# scripts/svc/gateway.sh), checked against the process actually listening on
+# the gateway's port; if there is no usable pid file, by the port.
+# Under `make run` (supervisord, scripts/supervise.sh) take-down is the
+# supervisor's stop: MODE=term is `supervisorctl stop <gw>` (SIGTERM); MODE=kill
+# creates $WB_RUN_DIR/<gw>.down (while it exists scripts/svc/gateway.sh holds
+# the slot without starting a gateway), sends SIGKILL, then stops the slot.
+# Bring-back removes the .down file and is `supervisorctl start <gw>`. Without
+# a supervisor, bring-back starts scripts/svc/gateway.sh itself in the
+# background (log in $WB_RUN_DIR/logs/<gw>.log). Bring-back waits until
+# /healthz is 200 and, if Traefik's API answers, until Traefik reports the
+# server UP again.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 
@@ -27,14 +30,11 @@ for a in "$@"; do
     MODE=*) MODE=${a#MODE=} ;;
     gw-*) GW=$a ;;
     term|kill|back) MODE=$a ;;
-    *) echo "usage: $0 GW=gw-1|gw-2 MODE=term|kill|back" >&2; exit 2 ;;
+    *) echo "usage: $0 GW=gw-N MODE=term|kill|back" >&2; exit 2 ;;
   esac
 done
-case $GW in
-  gw-1) port=$WB_GW1_PORT ;;
-  gw-2) port=$WB_GW2_PORT ;;
-  *) echo "takedown: GW must be gw-1 or gw-2 (got '${GW}')" >&2; exit 2 ;;
-esac
+[[ $GW =~ ^gw-([1-9][0-9]*)$ ]] || { echo "takedown: GW must be gw-N (got '${GW}')" >&2; exit 2; }
+port=$(wb_gw_port "${BASH_REMATCH[1]}")
 case $MODE in term|kill|back) ;; *) echo "takedown: MODE must be term, kill or back" >&2; exit 2 ;; esac
 
 now_ms() { date +%s%3N; }
@@ -61,16 +61,9 @@ find_pid() {
 # alive and not a zombie (a killed child its parent has not reaped yet is gone for us)
 alive() { [ -r "/proc/$1/stat" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]; }
 
-# pid of the supervising scripts/svc/gateway.sh loop of this stack (make run), if any
-supervisor() {
-  local p
-  for p in $(pgrep -f "svc/gateway.sh $GW" || true); do
-    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "WB_SUPERVISE=1" &&
-       tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "WB_RUN_DIR=$WB_RUN_DIR"; then
-      echo "$p"; return
-    fi
-  done
-}
+# supervisorctl on this stack's supervisord (make run); fails if there is none
+ctl() { bash "$WB_ROOT/scripts/supervise.sh" ctl "$@"; }
+supervised() { [ -S "$WB_RUN_DIR/supervisor/supervisor.sock" ] && ctl status "$GW" >/dev/null 2>&1 || [ $? = 3 ]; }
 
 health() { curl -s -o /dev/null -m 1 -w '%{http_code}' "http://127.0.0.1:$port/healthz" 2>/dev/null || true; }
 
@@ -87,15 +80,13 @@ for u,s in (j.get("serverStatus") or {}).items():
 if [ "$MODE" = back ]; then
   t0=$(now_ms)
   rm -f "$WB_RUN_DIR/$GW.down"
-  if [ -z "$(find_pid)" ]; then
-    if [ -n "$(supervisor)" ]; then
-      # supervised (make run): the loop restarts it within 0.2 s of the .down removal
-      for _ in $(seq 1 50); do [ -n "$(find_pid)" ] && break; sleep 0.1; done
-    else
-      mkdir -p "$WB_RUN_DIR/logs"
-      setsid nohup bash "$WB_ROOT/scripts/svc/gateway.sh" "$GW" >> "$WB_RUN_DIR/logs/$GW.log" 2>&1 < /dev/null &
-      echo "takedown: started $GW (pid $!, log $WB_RUN_DIR/logs/$GW.log)"
-    fi
+  if supervised; then
+    ctl start "$GW" >/dev/null || true   # "already started" is fine
+    for _ in $(seq 1 50); do [ -n "$(find_pid)" ] && break; sleep 0.1; done
+  elif [ -z "$(find_pid)" ]; then
+    mkdir -p "$WB_RUN_DIR/logs"
+    setsid nohup bash "$WB_ROOT/scripts/svc/gateway.sh" "$GW" >> "$WB_RUN_DIR/logs/$GW.log" 2>&1 < /dev/null &
+    echo "takedown: started $GW (pid $!, log $WB_RUN_DIR/logs/$GW.log)"
   fi
   for _ in $(seq 1 150); do [ "$(health)" = 200 ] && break; sleep 0.1; done
   [ "$(health)" = 200 ] || { echo "takedown: $GW not healthy on :$port after 15 s" >&2; exit 1; }
@@ -117,12 +108,18 @@ if [ -z "$pid" ]; then
   exit 1
 fi
 mkdir -p "$WB_RUN_DIR"
-touch "$WB_RUN_DIR/$GW.down"          # keeps a supervised gateway down
+touch "$WB_RUN_DIR/$GW.down"          # keeps a restarted gateway slot empty
 api=$(traefik_status)                  # empty: no Traefik API to ask
 sig=TERM; [ "$MODE" = kill ] && sig=KILL
+sup=; supervised && sup=1
 t0=$(now_ms)
-kill -s "$sig" "$pid"
-echo "takedown: sent SIG$sig to $GW (pid $pid, port $port)"
+if [ -n "$sup" ] && [ "$sig" = TERM ]; then
+  ctl stop "$GW" >/dev/null &          # the supervisor's stop: SIGTERM, waits for the exit
+else
+  kill -s "$sig" "$pid"
+  [ -n "$sup" ] && ctl stop "$GW" >/dev/null &   # no restart: the slot stays stopped
+fi
+echo "takedown: sent SIG$sig to $GW (pid $pid, port $port)${sup:+ (supervisord: stopped until bringback)}"
 # Wait for the process to go away (SIGTERM: health 503, grace, close 1001,
 # drain), watching when Traefik takes the server out of the rotation.
 t_exit= t_down=
@@ -139,4 +136,5 @@ fi
 if [ -n "$t_down" ]; then tr_msg="Traefik marked it DOWN $((t_down - t0)) ms after the signal"
 elif [ -n "$api" ]; then tr_msg="Traefik did NOT mark it DOWN within 30 s"
 else tr_msg="no Traefik API answering on :$WB_DASHBOARD_PORT"; fi
+wait
 echo "takedown: $GW exited $((t_exit - t0)) ms after SIG$sig; $tr_msg"

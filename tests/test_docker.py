@@ -1,7 +1,7 @@
 """Docker deployment checks that run without a Docker engine.
 
 - docker-compose.yml validates offline (Debian's docker-compose 1.29: config -q);
-- it mirrors the native stack: the same services as the Procfile, the same
+- it mirrors the native stack: the same services as the services of `make run` (`scripts/supervise.sh names`), the same
   WB_* names and defaults as scripts/env.sh, the same ports, Traefik pinned to
   scripts/versions.env's version, NATS to the native nats-server version;
   healthchecks, restart policies, depends_on service_healthy everywhere; only
@@ -33,7 +33,7 @@ COMPOSE = ROOT / "docker-compose.yml"
 SYS_PY = "/usr/bin/python3"      # Debian's python3 has PyYAML (a docker-compose dependency)
 
 SERVICES = {"nats": "nats", "postgres": "postgres", "worker": "worker",
-            "gateway-1": "gw1", "gateway-2": "gw2", "traefik": "traefik"}   # compose -> Procfile
+            "gateway-1": "gw-1", "gateway-2": "gw-2", "traefik": "traefik"}   # compose -> make run
 DOCKER_ONLY_VARS = {"WB_PG_PASSWORD"}
 
 
@@ -93,8 +93,10 @@ def test_compose_config_validates_offline():
 
 
 def test_services_mirror_procfile(compose):
-    procfile = {line.split(":", 1)[0].strip() for line in (ROOT / "Procfile").read_text().splitlines()
-                if line.strip() and not line.startswith("#")}
+    # the services `make run` supervises with the default settings (scripts/supervise.sh)
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "supervise.sh"), "names"], env=_clean_env(),
+                       capture_output=True, text=True, check=True)
+    procfile = set(r.stdout.split())
     assert set(compose["services"]) == set(SERVICES), compose["services"].keys()
     assert {SERVICES[s] for s in compose["services"]} == procfile
 

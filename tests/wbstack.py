@@ -12,6 +12,11 @@ with its own temporary WB_RUN_DIR. Nothing is mocked.
     stack.ensure_up()                 # restart whatever should run but died
     stack.stop_all()                  # SIGTERM, then SIGKILL, no orphans
 
+Scaled stacks: `Stack.create(nats_nodes=3, gateways=4, workers=2)` names the
+services nats-1..nats-3 (a JetStream cluster, WB_OPS with 3 replicas),
+gw-1..gw-4 and worker-1, worker-2 (`stack.order` lists them in start order;
+`stack.backend` is everything but Traefik). The defaults are the names above.
+
 Every service logs to <run dir>/logs/<service>.log; `log_since()` returns what
 was written after an offset (conftest prints it when a test fails).
 
@@ -131,6 +136,7 @@ class Service:
     want_up: bool = False              # the stack considers it should be running
     extra_env: dict = field(default_factory=dict)
     starts: int = 0
+    env: dict = field(default_factory=dict)   # this instance's own settings (worker id, port)
 
     @property
     def pid(self) -> int | None:
@@ -194,7 +200,9 @@ class Stack:
     attached = False
     reaper: subprocess.Popen | None = None
 
-    def __init__(self, run_dir: Path, ports: dict, extra_env: dict | None = None):
+    def __init__(self, run_dir: Path, ports: dict, extra_env: dict | None = None,
+                 nats_nodes: int = 1, gateways: int = 2, workers: int = 1):
+        self.nats_nodes, self.n_gateways, self.n_workers = nats_nodes, gateways, workers
         self.run_dir = run_dir
         self.log_dir = run_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -228,16 +236,36 @@ class Stack:
             "WB_LOG_LEVEL": os.environ.get("WB_TEST_LOG_LEVEL", "info"),
             # marks every process we start (and its children) for orphan hunting
             "WB_TEST_STACK_ID": self.stack_id,
+            "WB_NATS_NODES": str(nats_nodes),
+            "WB_GATEWAYS": str(gateways),
+            "WB_WORKERS": str(workers),
         })
+        if nats_nodes > 1:
+            for i in range(1, nats_nodes + 1):
+                env[f"WB_NATS_PORT_{i}"] = str(ports[f"nats-{i}"])
+                env[f"WB_NATS_MONITOR_PORT_{i}"] = str(ports[f"nats_mon-{i}"])
+                env[f"WB_NATS_CLUSTER_PORT_{i}"] = str(ports[f"nats_cluster-{i}"])
+            host = lambda i: (extra_env or {}).get(f"WB_NATS_HOST_{i}", "127.0.0.1")  # noqa: E731
+            env["WB_NATS_URL"] = ",".join(f"nats://{host(i)}:{ports[f'nats-{i}']}"
+                                          for i in range(1, nats_nodes + 1))
+            env["WB_STREAM_REPLICAS"] = "3" if nats_nodes >= 3 else "1"
+        for i in range(3, gateways + 1):
+            env[f"WB_GW{i}_PORT"] = str(ports[f"gw-{i}"])
         env.update(extra_env or {})
         self.env = env
+        nats = ["nats"] if nats_nodes == 1 else [f"nats-{i}" for i in range(1, nats_nodes + 1)]
+        wks = ["worker"] if workers == 1 else [f"worker-{i}" for i in range(1, workers + 1)]
+        gws = [f"gw-{i}" for i in range(1, gateways + 1)]
+        self.order = nats + ["postgres"] + wks + gws + ["traefik"]
+        self.backend = self.order[:-1]
         self.services: dict[str, Service] = {}
-        for name in ORDER:
+        for name in self.order:
             self.services[name] = self._make_service(name)
 
     # ---- construction -------------------------------------------------
     @classmethod
-    def create(cls, extra_env: dict | None = None) -> "Stack":
+    def create(cls, extra_env: dict | None = None, nats_nodes: int = 1, gateways: int = 2,
+               workers: int = 1) -> "Stack":
         run_dir = Path(tempfile.mkdtemp(prefix="wb-test-"))
         # postgres runs as the postgres user and must traverse the run dir
         os.chmod(run_dir, 0o755)
@@ -253,18 +281,39 @@ class Stack:
             "pg": free_port(taken=taken),
             "worker": free_port(taken=taken),
         }
-        return cls(run_dir, ports, extra_env)
+        for i in range(3, gateways + 1):
+            ports[f"gw-{i}"] = free_port(taken=taken)
+        for i in range(2, workers + 1):
+            ports[f"worker-{i}"] = free_port(taken=taken)
+        if workers > 1:
+            ports["worker-1"] = ports["worker"]
+        if nats_nodes > 1:
+            for i in range(1, nats_nodes + 1):
+                ports[f"nats-{i}"] = ports["nats"] if i == 1 else free_port(taken=taken)
+                ports[f"nats_mon-{i}"] = ports["nats_mon"] if i == 1 else free_port(taken=taken)
+                ports[f"nats_cluster-{i}"] = free_port(taken=taken)
+        return cls(run_dir, ports, extra_env, nats_nodes=nats_nodes, gateways=gateways, workers=workers)
 
     def _make_service(self, name: str) -> Service:
         sh = lambda script, *a: ["bash", str(SVC_DIR / script), *a]  # noqa: E731
         if name == "nats":
             return Service(name, sh("nats.sh"), lambda s: _ok(s.nats_monitor_url + "/healthz?js-enabled-only=true"),
                            "nats monitor /healthz 200")
+        if name.startswith("nats-"):
+            i = int(name[5:])
+            return Service(name, sh("nats.sh", str(i)),
+                           lambda s, i=i: _ok(s.nats_node_monitor_url(i) + "/healthz?js-enabled-only=true"),
+                           f"{name} monitor /healthz 200")
+        if name.startswith("worker-"):
+            i = int(name[7:])
+            return Service(name, sh("worker.sh"), lambda s, n=name: _ok(s.worker_node_url(n) + "/healthz"),
+                           f"{name} /healthz 200",
+                           env={"WB_WORKER_ID": name, "WB_WORKER_PORT": str(self.ports[name])})
         if name == "postgres":
             return Service(name, sh("postgres.sh"), _pg_ready, "postgres accepts connections")
         if name == "worker":
             return Service(name, sh("worker.sh"), lambda s: _ok(s.worker_url + "/healthz"), "worker /healthz 200")
-        if name in ("gw-1", "gw-2"):
+        if name.startswith("gw-"):
             return Service(name, sh("gateway.sh", name), lambda s, n=name: _ok(s.gw_url(n) + "/healthz"),
                            f"{name} /healthz 200")
         if name == "traefik":
@@ -284,6 +333,18 @@ class Stack:
             start_new_session=True)
 
     # ---- addresses ------------------------------------------------------
+    def nats_node_host(self, i: int) -> str:
+        return self.env.get(f"WB_NATS_HOST_{i}", "127.0.0.1")
+
+    def nats_node_monitor_url(self, i: int) -> str:
+        return f"http://{self.nats_node_host(i)}:{self.ports[f'nats_mon-{i}']}"
+
+    def nats_node_url(self, i: int) -> str:
+        return f"nats://{self.nats_node_host(i)}:{self.ports[f'nats-{i}']}"
+
+    def worker_node_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
     def gw_url(self, gw: str) -> str:
         return f"http://127.0.0.1:{self.ports[gw]}"
 
@@ -325,7 +386,7 @@ class Stack:
         return url
 
     def gateways(self) -> list:
-        return ["gw-1", "gw-2"]
+        return [f"gw-{i}" for i in range(1, self.n_gateways + 1)]
 
     # ---- logs -------------------------------------------------------------
     def log_path(self, name: str) -> Path:
@@ -353,10 +414,11 @@ class Stack:
     # ---- process control ----------------------------------------------------
     def _check_prereqs(self, name: str) -> None:
         svc = self.services[name]
-        script = Path(svc.argv[1])
+        script = Path(next(a for a in svc.argv if a.endswith(".sh")))   # argv may have a prefix (ip netns exec)
         if not script.exists():
             raise StackError(f"{name}: {script.relative_to(ROOT)} does not exist (the project must provide it)")
-        need = {"gw-1": "wb-gateway", "gw-2": "wb-gateway", "worker": "wb-worker"}.get(name)
+        need = ("wb-gateway" if name.startswith("gw-") else
+                "wb-worker" if name.startswith("worker") else None)
         if need and not (BUILD_DIR / need).exists():
             raise StackError(f"{name}: {BUILD_DIR / need} does not exist: run `make` first")
 
@@ -373,6 +435,7 @@ class Stack:
         self._check_prereqs(name)
         svc.extra_env = dict(extra_env or {})
         env = dict(self.env)
+        env.update(svc.env)
         env.update(svc.extra_env)
         log = open(self.log_path(name), "ab", buffering=0)
         log.write(f"\n===== wb-test: start {name} #{svc.starts + 1} at {time.strftime('%H:%M:%S')} "
@@ -463,7 +526,7 @@ class Stack:
         """Restart (in dependency order) every service that should be up but is
         not running, or that runs with test-specific extra env. Returns names."""
         fixed = []
-        for name in ORDER:
+        for name in self.order:
             svc = self.services[name]
             if not svc.starts:
                 continue
@@ -506,7 +569,7 @@ class Stack:
     def stop_all(self) -> list:
         """SIGTERM every service in reverse order, SIGKILL what hangs, then kill
         any process still carrying this stack's id. Returns those orphan pids."""
-        for name in reversed(ORDER):
+        for name in reversed(self.order):
             svc = self.services[name]
             if svc.alive():
                 try:

@@ -38,7 +38,7 @@
 typedef struct wk_cfg {
     const char *id, *nats_url, *pg_url, *host, *migrations, *log_level;
     long long port, batch, batch_max_bytes, batch_wait_ms, ack_wait_ms, max_ack_pending,
-        snap_threads, chunk_bytes, max_age_sec;
+        snap_threads, chunk_bytes, max_age_sec, stream_replicas;
 } wk_cfg;
 
 typedef struct wk_worker {
@@ -144,7 +144,7 @@ static int pg_start(wk_worker *w)
 /* Stream + consumer + pull subscription, retried by the loop on failure. */
 static int subscribe(wk_worker *w)
 {
-    if (wb_nats_stream_ensure(w->pn.js, w->cfg.max_age_sec) < 0 ||
+    if (wb_nats_stream_ensure(w->pn.js, w->cfg.max_age_sec, (int)w->cfg.stream_replicas) < 0 ||
         wk_nats_consumer_ensure(w->pn.js, w->cfg.ack_wait_ms, w->cfg.max_ack_pending) < 0) {
         wk_metric_err(WK_ERR_CONSUMER);
         return -1;
@@ -413,7 +413,7 @@ int main(int argc, char **argv)
     const wb_cfg_item items[] = {
         {"id", "WB_WORKER_ID", WB_CFG_STR, "worker", 0, 0, &c->id, "instance name (logs, NATS)"},
         {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &c->nats_url,
-         "NATS server URL"},
+         "NATS server URL(s), comma-separated"},
         {"pg-url", "WB_PG_URL", WB_CFG_STR, "postgresql://postgres@127.0.0.1:5433/whiteboard", 0, 0,
          &c->pg_url, "PostgreSQL URL (database created if missing)"},
         {"host", "WB_WORKER_HOST", WB_CFG_STR, "127.0.0.1", 0, 0, &c->host, "HTTP listen address"},
@@ -437,6 +437,8 @@ int main(int argc, char **argv)
          &c->chunk_bytes, "snapshot chunk budget"},
         {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &c->max_age_sec,
          "WB_OPS max age, as the gateways use (0: keep)"},
+        {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &c->stream_replicas,
+         "WB_OPS replicas, as the gateways use"},
         {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &c->log_level,
          "debug|info|warn|error"},
     };
