@@ -182,11 +182,11 @@ def test_images_debian13_library_versions_nonroot_sizes(dstack):
     # every process of every service runs as an unprivileged user
     for svc in SERVICES:
         cid = dstack.container(svc)
-        out = subprocess.run(["docker", "top", cid, "-eo", "uid,comm"], capture_output=True, text=True,
+        out = subprocess.run(["docker", "top", cid, "-eo", "pid,uid,comm"], capture_output=True, text=True,
                              check=True).stdout.strip().splitlines()[1:]
         assert out, f"{svc}: no processes"
         for line in out:
-            uid, comm = line.split(None, 1)
+            _pid, uid, comm = line.split(None, 2)
             assert uid not in ("0", "root"), f"{svc}: {comm} runs as root"
     sizes = {}
     for svc in SERVICES:

@@ -13,4 +13,6 @@ if [ -f "$state" ]; then
   . "$state"
   set +a
 fi
+# The build secret host_ca is a file outside the build context: let bake read it.
+export BUILDX_BAKE_ENTITLEMENTS_FS=${BUILDX_BAKE_ENTITLEMENTS_FS:-0}
 exec docker compose -f "$PWD/docker-compose.yml" -p "$project" "$@"

@@ -55,7 +55,9 @@ install_plugin() { # install_plugin BIN_NAME PLUGIN_NAME
 
 if ! have docker-buildx "$BUILDX_VERSION"; then
   say "building buildx $BUILDX_VERSION (go install)"
-  GOBIN=$BIN nice go install "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
+  # The version string matters: compose refuses buildx older than 0.17 (and "v0.0.0").
+  GOBIN=$BIN nice go install -ldflags "-s -w -X github.com/docker/buildx/version.Version=$BUILDX_VERSION" \
+    "github.com/docker/buildx/cmd/buildx@$BUILDX_VERSION"
   mv -f "$BIN/buildx" "$BIN/docker-buildx"
   stamp docker-buildx "$BUILDX_VERSION"
 fi

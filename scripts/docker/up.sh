@@ -23,7 +23,9 @@ mkdir -p "$WB_DOCKER_STATE_DIR"
 
 # The certificate Traefik serves (mounted read-only; a Let's Encrypt one with WB_DOMAIN).
 WB_RUN_DIR=$(dirname "$WB_DOCKER_TLS_DIR") bash scripts/tls.sh >/dev/null
-chmod 0644 "$WB_DOCKER_TLS_DIR/key.pem" "$WB_DOCKER_TLS_DIR/cert.pem" # read by uid 10003 in the container
+# Traefik runs as uid/gid 10003 in its container: the key is readable by that group only.
+chgrp 10003 "$WB_DOCKER_TLS_DIR/key.pem" && chmod 0640 "$WB_DOCKER_TLS_DIR/key.pem"
+chmod 0644 "$WB_DOCKER_TLS_DIR/cert.pem" && chmod 0755 "$WB_DOCKER_TLS_DIR"
 
 . scripts/docker/images.sh
 wb_choose_images
