@@ -40,7 +40,7 @@ ONE_SHOT = {"volumes-init"}        # runs once as root before nats/traefik, then
 # Settings only the Docker deployment has (README "Running with Docker").
 DOCKER_ONLY_VARS = {"WB_PG_PASSWORD", "WB_PUBLISH_ADDR", "WB_DOCKER_HTTP_PORT", "WB_DOCKER_HTTPS_PORT",
                     "WB_DOCKER_PROJECT", "WB_DOCKER_IMAGE_PREFIX", "WB_DOCKER_NATS_ROUTES",
-                    "WB_DOCKER_NATS_URL", "WB_DOCKER_TLS_DIR", "WB_DOCKER_CA_FILE", "WB_DEBIAN_IMAGE",
+                    "WB_DOCKER_NATS_URL", "WB_DOCKER_STREAM_REPLICAS", "WB_DOCKER_TLS_DIR", "WB_DOCKER_CA_FILE", "WB_DEBIAN_IMAGE",
                     "WB_NODE_IMAGE", "WB_NATS_IMAGE", "WB_POSTGRES_IMAGE", "WB_TRAEFIK_IMAGE", "WB_DOMAIN",
                     "WB_ACME_EMAIL", "WB_ACME_CA_SERVER"}
 
@@ -262,7 +262,7 @@ def test_cluster_profile_three_nats_nodes():
     routes = "nats://nats:6222,nats://nats-2:6222,nats://nats-3:6222"
     urls = "nats://nats:4222,nats://nats-2:4222,nats://nats-3:4222"
     env = {**_clean_env(), "COMPOSE_PROFILES": "cluster", "WB_DOCKER_NATS_ROUTES": routes,
-           "WB_DOCKER_NATS_URL": urls}
+           "WB_DOCKER_NATS_URL": urls, "WB_DOCKER_STREAM_REPLICAS": "3"}
     r = subprocess.run([*_compose_bin(), "-f", str(COMPOSE), "config", "--format", "json"], env=env,
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
@@ -277,6 +277,7 @@ def test_cluster_profile_three_nats_nodes():
     assert len(names) == 3
     for n in ("gateway-1", "gateway-2", "worker"):
         assert s[n]["environment"]["WB_NATS_URL"] == urls
+        assert s[n]["environment"]["WB_STREAM_REPLICAS"] == "3"
 
 
 @pytest.mark.timeout(60)

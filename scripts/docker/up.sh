@@ -53,9 +53,11 @@ host=${WB_DOMAIN:-localhost}
 url="https://$host:$WB_DOCKER_HTTPS_PORT/"
 [ "$WB_DOCKER_HTTPS_PORT" = 443 ] && url="https://$host/"
 deadline=$(($(date +%s) + ${WB_DOCKER_UP_TIMEOUT:-300}))
-probe() {
+probe_ip=${WB_PUBLISH_ADDR:-127.0.0.1}
+[ "$probe_ip" = 0.0.0.0 ] && probe_ip=127.0.0.1
+probe() { # through Traefik, verifying the certificate against our CA
   curl -fsS -o /dev/null --max-time 3 --cacert "$WB_DOCKER_TLS_DIR/ca.pem" \
-    --resolve "localhost:$WB_DOCKER_HTTPS_PORT:127.0.0.1" "https://localhost:$WB_DOCKER_HTTPS_PORT/healthz"
+    --resolve "localhost:$WB_DOCKER_HTTPS_PORT:$probe_ip" "https://localhost:$WB_DOCKER_HTTPS_PORT/healthz"
 }
 until probe 2>/dev/null; do
   if [ "$(date +%s)" -ge "$deadline" ]; then

@@ -86,17 +86,30 @@ build_from() {
 }
 
 need_bin() {
-  [ -x "$TOOLS/bin/$1" ] || { say "$TOOLS/bin/$1 missing: run make deps (scripts/go-tools.sh)"; exit 1; }
+  [ -x "$TOOLS/bin/$1" ] || { say "$TOOLS/bin/$1 missing: run make deps (scripts/go-tools.sh)"; return 1; }
   echo "$TOOLS/bin/$1"
 }
 
+# Debian first (the others build FROM it), then the rest in parallel (mostly apt downloads).
 for name in "$@"; do
   case $name in
-  debian) build_debian ;;
-  nats) build_debian && build_from nats "$WB_STANDIN_NATS" nats.Dockerfile "$(need_bin nats-server)" ;;
-  traefik) build_debian && build_from traefik "$WB_STANDIN_TRAEFIK" traefik.Dockerfile "$(need_bin traefik)" ;;
-  postgres) build_debian && build_from postgres "$WB_STANDIN_POSTGRES" postgres.Dockerfile ;;
-  node) build_debian && build_from node "$WB_STANDIN_NODE" node.Dockerfile ;;
-  *) say "unknown stand-in $name"; exit 2 ;;
+  nats) NATS_BIN=$(need_bin nats-server) ;;
+  traefik) TRAEFIK_BIN=$(need_bin traefik) ;;
   esac
 done
+build_debian
+pids=()
+for name in "$@"; do
+  case $name in
+  debian) continue ;;
+  nats) build_from nats "$WB_STANDIN_NATS" nats.Dockerfile "$NATS_BIN" & ;;
+  traefik) build_from traefik "$WB_STANDIN_TRAEFIK" traefik.Dockerfile "$TRAEFIK_BIN" & ;;
+  postgres) build_from postgres "$WB_STANDIN_POSTGRES" postgres.Dockerfile & ;;
+  node) build_from node "$WB_STANDIN_NODE" node.Dockerfile & ;;
+  *) say "unknown stand-in $name"; exit 2 ;;
+  esac
+  pids+=($!)
+done
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+exit $rc
