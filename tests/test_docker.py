@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,9 +39,9 @@ ONE_SHOT = {"volumes-init"}        # runs once as root before nats/traefik, then
 # Settings only the Docker deployment has (README "Running with Docker").
 DOCKER_ONLY_VARS = {"WB_PG_PASSWORD", "WB_PUBLISH_ADDR", "WB_DOCKER_HTTP_PORT", "WB_DOCKER_HTTPS_PORT",
                     "WB_DOCKER_PROJECT", "WB_DOCKER_IMAGE_PREFIX", "WB_DOCKER_NATS_ROUTES",
-                    "WB_DOCKER_NATS_URL", "WB_DOCKER_STREAM_REPLICAS", "WB_DOCKER_TLS_DIR", "WB_DOCKER_CA_FILE", "WB_DEBIAN_IMAGE",
-                    "WB_NODE_IMAGE", "WB_NATS_IMAGE", "WB_POSTGRES_IMAGE", "WB_TRAEFIK_IMAGE", "WB_DOMAIN",
-                    "WB_ACME_EMAIL", "WB_ACME_CA_SERVER"}
+                    "WB_DOCKER_NATS_URL", "WB_DOCKER_STREAM_REPLICAS", "WB_DOCKER_TLS_DIR",
+                    "WB_DOCKER_CA_FILE", "WB_DEBIAN_IMAGE", "WB_NODE_IMAGE", "WB_NATS_IMAGE",
+                    "WB_POSTGRES_IMAGE", "WB_TRAEFIK_IMAGE", "WB_DOMAIN", "WB_ACME_EMAIL", "WB_ACME_CA_SERVER"}
 
 
 def _clean_env() -> dict:
