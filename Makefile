@@ -97,7 +97,7 @@ clean:
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # Live failover demo on a running `make run` stack (docs/operations.md).
-.PHONY: drill takedown bringback check-docker
+.PHONY: drill takedown bringback check-docker docker-up docker-down
 drill:
 	.venv/bin/python scripts/drill.py --mode $(or $(MODE),kill) --gw $(or $(GW),gw-1)
 takedown:
@@ -106,6 +106,12 @@ bringback:
 	@bash scripts/bringback.sh GW=$(or $(GW),gw-1)
 check-docker:
 	.venv/bin/pytest -q tests/test_docker.py
+
+# The compose stack (README "Running with Docker"): build, start, wait for HTTPS /healthz.
+docker-up:
+	@NATS_CLUSTER=$(NATS_CLUSTER) bash scripts/docker/up.sh
+docker-down:
+	@WIPE=$(WIPE) bash scripts/docker/down.sh
 
 bench: programs
 	@bash bench/run.sh

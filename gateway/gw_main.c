@@ -14,6 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+
 #include "gw.h"
 #include "wb_config.h"
 #include "wb_log.h"
@@ -170,6 +173,9 @@ int main(int argc, char **argv)
     }
     wb_log_init(gw.cfg.gateway_id, gw.cfg.log_level);
     wb_config_print(g_cfg, NCFG);
+    wb_info("libraries: libwebsockets=%s nats.c=%s jansson=%s protobuf-c=%s",
+            lws_get_library_version(), nats_GetVersion(), jansson_version_str(),
+            protobuf_c_version());
     raise_nofile();
     /* Frames are built on NATS and sync threads and freed on the loop thread:
      * fewer malloc arenas keep that memory reusable instead of stranded. */

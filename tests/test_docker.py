@@ -1,7 +1,8 @@
 """Docker deployment checks that run without a Docker engine.
 
-- docker-compose.yml validates offline (Debian's docker-compose 1.29: config -q);
-- it mirrors the native stack: the same services as the services of `make run` (`scripts/supervise.sh names`), the same
+- docker-compose.yml validates (`docker compose config -q`; the compose v2 plugin comes
+  from scripts/docker/tools.sh, like `make docker-up`);
+- it mirrors the native stack: the same services as `make run` (`scripts/supervise.sh names`), the same
   WB_* names and defaults as scripts/env.sh, the same ports, Traefik pinned to
   scripts/versions.env's version, NATS to the native nats-server version;
   healthchecks, restart policies, depends_on service_healthy everywhere; only
@@ -21,8 +22,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,7 +35,13 @@ SYS_PY = "/usr/bin/python3"      # Debian's python3 has PyYAML (a docker-compose
 
 SERVICES = {"nats": "nats", "postgres": "postgres", "worker": "worker",
             "gateway-1": "gw-1", "gateway-2": "gw-2", "traefik": "traefik"}   # compose -> make run
-DOCKER_ONLY_VARS = {"WB_PG_PASSWORD"}
+ONE_SHOT = {"volumes-init"}        # runs once as root before nats/traefik, then exits
+# Settings only the Docker deployment has (README "Running with Docker").
+DOCKER_ONLY_VARS = {"WB_PG_PASSWORD", "WB_PUBLISH_ADDR", "WB_DOCKER_HTTP_PORT", "WB_DOCKER_HTTPS_PORT",
+                    "WB_DOCKER_PROJECT", "WB_DOCKER_IMAGE_PREFIX", "WB_DOCKER_NATS_ROUTES",
+                    "WB_DOCKER_NATS_URL", "WB_DOCKER_STREAM_REPLICAS", "WB_DOCKER_TLS_DIR",
+                    "WB_DOCKER_CA_FILE", "WB_DEBIAN_IMAGE", "WB_NODE_IMAGE", "WB_NATS_IMAGE",
+                    "WB_POSTGRES_IMAGE", "WB_TRAEFIK_IMAGE", "WB_DOMAIN", "WB_ACME_EMAIL", "WB_ACME_CA_SERVER"}
 
 
 def _clean_env() -> dict:
@@ -42,11 +49,17 @@ def _clean_env() -> dict:
     return {k: v for k, v in os.environ.items() if not k.startswith("WB_")}
 
 
-def _compose_bin() -> str:
-    b = shutil.which("docker-compose")
-    if not b:
-        pytest.fail("docker-compose missing: apt-get install docker-compose (scripts/deps.sh installs it)")
-    return b
+_TOOLS_OK: list = []
+
+
+def _compose_bin() -> list:
+    """`docker compose` (v2 plugin), installed by scripts/docker/tools.sh if missing."""
+    if not _TOOLS_OK:
+        r = subprocess.run(["bash", str(ROOT / "scripts" / "docker" / "tools.sh")], capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.fail(f"scripts/docker/tools.sh failed:\n{r.stdout}\n{r.stderr}")
+        _TOOLS_OK.append(True)
+    return ["docker", "compose"]
 
 
 def _yaml_to_json(text: str):
@@ -79,14 +92,14 @@ def versions() -> dict:
 @pytest.fixture(scope="module")
 def compose() -> dict:
     """docker-compose config (interpolated with the defaults), as a dict."""
-    r = subprocess.run([_compose_bin(), "-f", str(COMPOSE), "config"], env=_clean_env(),
+    r = subprocess.run([*_compose_bin(), "-f", str(COMPOSE), "config", "--format", "json"], env=_clean_env(),
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
-    return _yaml_to_json(r.stdout)
+    return json.loads(r.stdout)
 
 
 def test_compose_config_validates_offline():
-    r = subprocess.run([_compose_bin(), "-f", str(COMPOSE), "config", "-q"], env=_clean_env(),
+    r = subprocess.run([*_compose_bin(), "-f", str(COMPOSE), "config", "-q"], env=_clean_env(),
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stderr.strip() == "", f"warnings: {r.stderr}"
@@ -97,17 +110,21 @@ def test_services_mirror_procfile(compose):
     r = subprocess.run(["bash", str(ROOT / "scripts" / "supervise.sh"), "names"], env=_clean_env(),
                        capture_output=True, text=True, check=True)
     procfile = set(r.stdout.split())
-    assert set(compose["services"]) == set(SERVICES), compose["services"].keys()
-    assert {SERVICES[s] for s in compose["services"]} == procfile
+    assert set(compose["services"]) == set(SERVICES) | ONE_SHOT, compose["services"].keys()
+    assert {SERVICES[s] for s in compose["services"] if s not in ONE_SHOT} == procfile
 
 
 def test_every_service_has_healthcheck_restart_and_healthy_deps(compose):
     for name, svc in compose["services"].items():
+        if name in ONE_SHOT:
+            assert svc.get("restart", "no") == "no", f"{name}: a one-shot must not restart"
+            continue
         hc = svc.get("healthcheck")
         assert hc and hc.get("test") and not hc.get("disable"), f"{name}: no healthcheck"
         assert svc.get("restart") in ("unless-stopped", "always", "on-failure"), f"{name}: restart policy"
         for dep, cond in (svc.get("depends_on") or {}).items():
-            assert cond.get("condition") == "service_healthy", f"{name} -> {dep}: {cond}"
+            want = "service_completed_successfully" if dep in ONE_SHOT else "service_healthy"
+            assert cond.get("condition") == want, f"{name} -> {dep}: {cond}"
     deps = {n: set(s.get("depends_on") or {}) for n, s in compose["services"].items()}
     assert deps["gateway-1"] >= {"nats"} and deps["gateway-2"] >= {"nats"}
     assert deps["worker"] >= {"nats", "postgres"}
@@ -166,7 +183,8 @@ def test_env_names_and_defaults_agree_with_env_sh(compose, env_defaults):
         p = ROOT / f
         if p.exists():
             known |= set(re.findall(r'"(WB_[A-Z0-9_]+)"', p.read_text()))
-    for f in ("traefik/traefik.template.yml", "traefik/dynamic.yml", "scripts/svc/traefik.sh"):
+    for f in ("traefik/traefik.template.yml", "traefik/acme.template.yml", "traefik/dynamic.yml",
+              "scripts/svc/traefik.sh"):
         known |= set(re.findall(r"(WB_[A-Z0-9_]+)", (ROOT / f).read_text()))
     used = set(re.findall(r"(WB_[A-Z0-9_]+)", text))
     assert used <= known, f"unknown WB_* names in docker-compose.yml: {sorted(used - known)}"
@@ -220,6 +238,105 @@ def test_traefik_template_renders_for_docker_and_native(compose, env_defaults, t
     r2 = subprocess.run(["sh", str(ROOT / "traefik" / "render.sh"), str(ROOT / "traefik" / "traefik.template.yml")],
                         env={**_clean_env(), **bad}, capture_output=True, text=True)
     assert r2.returncode != 0 and "WB_HTTPS_PORT" in r2.stderr
+
+
+def test_publish_address_and_ports_from_env():
+    """WB_PUBLISH_ADDR / WB_DOCKER_HTTPS_PORT / WB_DOCKER_HTTP_PORT move what Traefik
+    publishes; inside the container it listens on the same ports (redirects and Alt-Svc
+    name the published port)."""
+    env = {**_clean_env(), "WB_PUBLISH_ADDR": "127.0.0.1", "WB_DOCKER_HTTPS_PORT": "40443",
+           "WB_DOCKER_HTTP_PORT": "40080"}
+    r = subprocess.run([*_compose_bin(), "-f", str(COMPOSE), "config", "--format", "json"], env=env,
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    t = json.loads(r.stdout)["services"]["traefik"]
+    got = {(p.get("host_ip", ""), str(p["published"]), str(p["target"]), p["protocol"]) for p in t["ports"]}
+    assert {("127.0.0.1", "40443", "40443", "tcp"), ("127.0.0.1", "40443", "40443", "udp"),
+            ("127.0.0.1", "40080", "40080", "tcp")} <= got, got
+    assert t["environment"]["WB_HTTPS_PORT"] == "40443" and t["environment"]["WB_HTTP3_ADVERTISED_PORT"] == "40443"
+    assert t["environment"]["WB_HTTP_PORT"] == "40080"
+
+
+def test_cluster_profile_three_nats_nodes():
+    """Profile cluster (make docker-up NATS_CLUSTER=1): nats, nats-2, nats-3 with routes to
+    each other, same JetStream settings, clients given all three URLs."""
+    routes = "nats://nats:6222,nats://nats-2:6222,nats://nats-3:6222"
+    urls = "nats://nats:4222,nats://nats-2:4222,nats://nats-3:4222"
+    env = {**_clean_env(), "COMPOSE_PROFILES": "cluster", "WB_DOCKER_NATS_ROUTES": routes,
+           "WB_DOCKER_NATS_URL": urls, "WB_DOCKER_STREAM_REPLICAS": "3"}
+    r = subprocess.run([*_compose_bin(), "-f", str(COMPOSE), "config", "--format", "json"], env=env,
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)["services"]
+    assert {"nats", "nats-2", "nats-3"} <= set(s)
+    names = set()
+    for n in ("nats", "nats-2", "nats-3"):
+        cmd = " ".join(s[n]["command"])
+        assert routes in cmd and "sync_interval: always" in cmd and "listen: 0.0.0.0:6222" in cmd
+        names.add(s[n]["environment"]["NATS_SERVER_NAME"])
+        assert s[n]["healthcheck"]["test"]
+    assert len(names) == 3
+    for n in ("gateway-1", "gateway-2", "worker"):
+        assert s[n]["environment"]["WB_NATS_URL"] == urls
+        assert s[n]["environment"]["WB_STREAM_REPLICAS"] == "3"
+
+
+@pytest.mark.timeout(60)
+def test_acme_resolver_accepted_by_traefik(tmp_path):
+    """Production: WB_DOMAIN + WB_ACME_EMAIL switch on a Let's Encrypt resolver. The real
+    Traefik (the pinned binary) loads the static config with traefik/acme.template.yml
+    appended, as the compose entrypoint does, and the dynamic config asks the resolver
+    for WB_DOMAIN on the whiteboard router. The CA URL is a closed local port: nothing
+    leaves this machine (a real certificate needs a public DNS name and port 443)."""
+    traefik = ROOT / ".tools" / "bin" / "traefik"
+    assert traefik.exists(), "Traefik binary missing: make deps"
+    sys.path.insert(0, str(ROOT / "tests"))
+    from wbstack import free_port, http_get
+    https, http_port, dash = free_port(udp_too=True), free_port(), free_port()
+    (tmp_path / "tls").mkdir()
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "tls.sh")], env={**_clean_env(), "WB_RUN_DIR": str(tmp_path),
+                       "WB_TLS_OPENSSL": "1"}, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    env = {**_clean_env(), "WB_HTTP_PORT": str(http_port), "WB_HTTPS_PORT": str(https),
+           "WB_HTTP3_ADVERTISED_PORT": str(https), "WB_DASHBOARD_HOST": "127.0.0.1", "WB_DASHBOARD_PORT": str(dash),
+           "WB_GW1_URL": "http://127.0.0.1:9", "WB_GW2_URL": "http://127.0.0.1:9",
+           "WB_TLS_CERT": str(tmp_path / "tls" / "cert.pem"), "WB_TLS_KEY": str(tmp_path / "tls" / "key.pem"),
+           "WB_TRAEFIK_DYNAMIC": str(ROOT / "traefik" / "dynamic.yml"), "WB_TRAEFIK_ACCESS_LOG": "",
+           "WB_TRAEFIK_LOG_LEVEL": "INFO", "WB_DOMAIN": "board.example.org", "WB_ACME_EMAIL": "ops@example.org",
+           "WB_ACME_CA_SERVER": "https://127.0.0.1:9/directory", "WB_ACME_STORAGE": str(tmp_path / "acme.json")}
+    cfg = tmp_path / "traefik.yml"
+    text = ""
+    for t in ("traefik.template.yml", "acme.template.yml"):
+        r = subprocess.run(["sh", str(ROOT / "traefik" / "render.sh"), str(ROOT / "traefik" / t)], env=env,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        text += r.stdout
+    cfg.write_text(text)
+    acme = _yaml_to_json(text)["certificatesResolvers"]["le"]["acme"]
+    assert acme["email"] == "ops@example.org" and "tlsChallenge" in acme
+    log = open(tmp_path / "traefik.log", "w")
+    p = subprocess.Popen([str(traefik), f"--configFile={cfg}"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        import time
+        deadline = time.monotonic() + 40
+        router = None
+        while time.monotonic() < deadline and p.poll() is None:
+            try:
+                rr = http_get(f"http://127.0.0.1:{dash}/api/http/routers/whiteboard@file", timeout=2)
+                if rr.status == 200:
+                    router = json.loads(rr.body)
+                    break
+            except OSError:
+                pass
+            time.sleep(0.3)
+        assert router is not None, f"Traefik did not serve its API:\n{(tmp_path / 'traefik.log').read_text()[-3000:]}"
+        assert router["tls"]["certResolver"] == "le", router
+        assert router["tls"]["domains"][0]["main"] == "board.example.org", router
+        assert router.get("status") == "enabled", router
+    finally:
+        p.terminate()
+        p.wait(10)
+        log.close()
 
 
 # --------------------------------------------------------------------------

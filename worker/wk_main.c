@@ -14,7 +14,9 @@
  * Owns: the config table, both NATS connections, the persistence PostgreSQL
  * connection, the batch. */
 #include <assert.h>
+#include <libpq-fe.h>
 #include <nats/nats.h>
+#include <protobuf-c/protobuf-c.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -453,6 +455,8 @@ int main(int argc, char **argv)
     if (rc) return rc < 0 ? 2 : 0;
     wb_log_init(c->id, c->log_level);
     wb_config_print(items, nitems);
+    wb_info("libraries: nats.c=%s libpq=%d.%d protobuf-c=%s", nats_GetVersion(),
+            PQlibVersion() / 10000, PQlibVersion() % 10000, protobuf_c_version());
     wk_metrics_init();
 
     struct sigaction sa = {.sa_handler = on_signal};
