@@ -195,7 +195,7 @@ if step idle; then
   for s in $(servers); do
     if [ "$s" = gw ]; then stop_gw; start_gw; else stop_peer; start_peer; fi
     run idle "$s" --conns "$IDLE_CONNS" --boards $(((IDLE_CONNS + 99) / 100)) --drawers 0 \
-      --duration 0 --idle 10 --drain 0 --connect-rate 2000
+      --duration 0 --idle 10 --drain 0 --connect-rate 2000 --connect-timeout 180
   done
 fi
 
