@@ -138,7 +138,7 @@ servers() { echo gw; [ -n "$PEER_DIR" ] && echo peer; return 0; }
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     "(+$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c .) uncommitted paths)"
   echo "machine: $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "peer: ${BENCH_PEER_SRC:-none}"
+  echo "peer: $([ -n "${BENCH_PEER_SRC:-}" ] && basename "$BENCH_PEER_SRC" || echo none)"
 } >"$OUT/env.txt"
 
 start_nats
