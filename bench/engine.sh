@@ -138,7 +138,7 @@ servers() { echo gw; [ -n "$PEER_DIR" ] && echo peer; return 0; }
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     "(+$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -c .) uncommitted paths)"
   echo "machine: $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "peer: ${BENCH_PEER_SRC:-none}"
+  echo "peer: $([ -n "${BENCH_PEER_SRC:-}" ] && basename "$BENCH_PEER_SRC" || echo none)"
 } >"$OUT/env.txt"
 
 start_nats
@@ -195,7 +195,7 @@ if step idle; then
   for s in $(servers); do
     if [ "$s" = gw ]; then stop_gw; start_gw; else stop_peer; start_peer; fi
     run idle "$s" --conns "$IDLE_CONNS" --boards $(((IDLE_CONNS + 99) / 100)) --drawers 0 \
-      --duration 0 --idle 10 --drain 0 --connect-rate 2000
+      --duration 0 --idle 10 --drain 0 --connect-rate 2000 --connect-timeout 180
   done
 fi
 
