@@ -186,7 +186,8 @@ def test_env_names_and_defaults_agree_with_env_sh(compose, env_defaults):
     for f in ("traefik/traefik.template.yml", "traefik/acme.template.yml", "traefik/dynamic.yml",
               "scripts/svc/traefik.sh"):
         known |= set(re.findall(r"(WB_[A-Z0-9_]+)", (ROOT / f).read_text()))
-    used = set(re.findall(r"(WB_[A-Z0-9_]+)", text))
+    code = "\n".join(line.split(" #", 1)[0] for line in text.splitlines() if not line.lstrip().startswith("#"))
+    used = set(re.findall(r"(WB_[A-Z0-9_]+)", code))
     assert used <= known, f"unknown WB_* names in docker-compose.yml: {sorted(used - known)}"
     # 3. the services listen where the native stack does
     s = compose["services"]
