@@ -33,6 +33,7 @@ LIBS_JSON  := $(shell pkg-config --libs jansson 2>/dev/null)
 LIBS_PB    := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
 LIBS_PQ    := $(shell pkg-config --libs libpq 2>/dev/null)
 LIBS_UV    := $(or $(shell pkg-config --libs libuv 2>/dev/null),-luv)
+LIBS_CRYPTO := $(or $(shell pkg-config --libs libcrypto 2>/dev/null),-lcrypto)
 LDFLAGS += -pthread $(SANFLAGS)
 # Generated protobuf-c code is not ours: compile it without -Werror.
 GEN_CFLAGS := -std=gnu11 -O2 -g -MMD -MP -I$(GEN) $(SANFLAGS) $(shell pkg-config --cflags libprotobuf-c 2>/dev/null)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const g_errnames[WB_E__COUNT] = {
-    "", "bad_json", "bad_message", "too_large", "rate_limited", "unavailable",
+    "", "bad_json", "bad_message", "too_large", "rate_limited", "unavailable", "forbidden",
 };
 
 const char *wb_errcode_name(wb_errcode e)
@@ -139,6 +139,8 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
         m->type = WB_C_CURSOR;
     else if (!strcmp(t, "ping"))
         m->type = WB_C_PING;
+    else if (!strcmp(t, "viewport"))
+        m->type = WB_C_VIEWPORT;
     else
         FAIL("unknown message type \"%.32s\"", t);
 
@@ -172,6 +174,18 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
             !get_num(json_object_get(obj, "y"), &m->y))
             FAIL("cursor x and y must be finite numbers within +-1e7");
         return WB_E_NONE;
+    case WB_C_VIEWPORT: {
+        if (!get_num(json_object_get(obj, "x"), &m->x) ||
+            !get_num(json_object_get(obj, "y"), &m->y))
+            FAIL("viewport x and y must be finite numbers within +-1e7");
+        if (!get_num(json_object_get(obj, "scale"), &m->scale) || m->scale < WB_MIN_SCALE ||
+            m->scale > WB_MAX_SCALE)
+            FAIL("viewport scale must be a number within [%g, %g]", WB_MIN_SCALE, WB_MAX_SCALE);
+        const json_t *lead = json_object_get(obj, "lead");
+        if (lead && !json_is_boolean(lead)) FAIL("viewport lead must be true or false");
+        m->lead = json_is_true(lead);
+        return WB_E_NONE;
+    }
     case WB_C_PING: {
         json_t *ts = json_object_get(obj, "ts");
         m->ts = ts ? json_incref(ts) : NULL;
@@ -252,6 +266,7 @@ int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const
     Wb__V1__Live l = WB__V1__LIVE__INIT;
     Wb__V1__Stroke st;
     Wb__V1__Cursor cur = WB__V1__CURSOR__INIT;
+    Wb__V1__Viewport vp = WB__V1__VIEWPORT__INIT;
     l.board = (char *)board;
     l.gateway = (char *)gateway;
     l.from = (char *)client_id;
@@ -266,6 +281,13 @@ int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const
         cur.y = m->y;
         l.body_case = WB__V1__LIVE__BODY_CURSOR;
         l.cursor = &cur;
+    } else if (m->type == WB_C_VIEWPORT) {
+        vp.x = m->x;
+        vp.y = m->y;
+        vp.scale = m->scale;
+        vp.lead = m->lead;
+        l.body_case = WB__V1__LIVE__BODY_VIEWPORT;
+        l.viewport = &vp;
     } else {
         return -1;
     }
@@ -330,6 +352,14 @@ int wb_jw_live(wb_jw *w, const Wb__V1__Live *l)
         wb_jw_double(w, l->cursor->x);
         wb_jw_lit(w, ",\"y\":");
         wb_jw_double(w, l->cursor->y);
+    } else if (l->body_case == WB__V1__LIVE__BODY_VIEWPORT && l->viewport) {
+        wb_jw_lit(w, "{\"t\":\"viewport\",\"x\":");
+        wb_jw_double(w, l->viewport->x);
+        wb_jw_lit(w, ",\"y\":");
+        wb_jw_double(w, l->viewport->y);
+        wb_jw_lit(w, ",\"scale\":");
+        wb_jw_double(w, l->viewport->scale);
+        if (l->viewport->lead) wb_jw_lit(w, ",\"lead\":true");
     } else {
         return -1;
     }
@@ -341,7 +371,8 @@ int wb_jw_live(wb_jw *w, const Wb__V1__Live *l)
     return 0;
 }
 
-void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const char *color)
+void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const char *color,
+                           const char *role)
 {
     wb_jw_lit(w, "{\"id\":");
     wb_jw_cstr(w, id);
@@ -349,6 +380,8 @@ void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const cha
     wb_jw_cstr(w, name);
     wb_jw_lit(w, ",\"color\":");
     wb_jw_cstr(w, color);
+    wb_jw_lit(w, ",\"role\":");
+    wb_jw_lit(w, role && !strcmp(role, "viewer") ? "\"viewer\"" : "\"editor\"");
     wb_jw_char(w, '}');
 }
 

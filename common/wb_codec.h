@@ -23,6 +23,7 @@ typedef enum {
     WB_C_DRAFT,
     WB_C_CURSOR,
     WB_C_PING,
+    WB_C_VIEWPORT,
 } wb_ctype;
 
 /* Error codes (docs/protocol.md §3 "Errors"). */
@@ -33,6 +34,7 @@ typedef enum {
     WB_E_TOO_LARGE,
     WB_E_RATE_LIMITED,
     WB_E_UNAVAILABLE,
+    WB_E_FORBIDDEN, /* docs/protocol.md §9: a view-only connection sent a durable op or a draft */
     WB_E__COUNT
 } wb_errcode;
 
@@ -58,8 +60,10 @@ typedef struct wb_cmsg {
     wb_cstroke stroke; /* STROKE, DRAFT */
     char **ids;        /* ERASE, RESTORE: malloc'd strings */
     size_t nids;
-    double x, y; /* CURSOR, relayed as sent (finite, within +-1e7) */
-    json_t *ts;  /* PING: the value to echo (a reference) */
+    double x, y;  /* CURSOR, VIEWPORT: relayed as sent (finite, within +-1e7) */
+    double scale; /* VIEWPORT: zoom, within [WB_MIN_SCALE, WB_MAX_SCALE] */
+    bool lead;    /* VIEWPORT: "follow me" (optional boolean, default false) */
+    json_t *ts;   /* PING: the value to echo (a reference) */
 } wb_cmsg;
 
 /* Parses one message object. Returns WB_E_NONE, or WB_E_BAD_JSON (not an
@@ -73,7 +77,7 @@ void wb_cmsg_clear(wb_cmsg *m);
 int wb_op_pack(const wb_cmsg *m, const char *board, const char *client_id, const char *gateway,
                int64_t time_ms, uint8_t **out, size_t *outlen);
 
-/* Packs a Live message for a draft or cursor. */
+/* Packs a Live message for a draft, cursor or viewport. */
 int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const char *client_id,
                  const char *name, int64_t time_ms, uint8_t **out, size_t *outlen);
 
@@ -81,13 +85,16 @@ int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const
 void wb_jw_stroke(wb_jw *w, const Wb__V1__Stroke *s);
 /* {"t":"ev","seq":S,"op":..,"from":..,"kind":..,...} */
 void wb_jw_ev(wb_jw *w, uint64_t seq, const Wb__V1__Op *op);
-/* {"t":"draft",...} or {"t":"cursor",...} (not presence). Returns -1 if the body is neither. */
+/* {"t":"draft",...}, {"t":"cursor",...} or {"t":"viewport",...} (not presence).
+ * Returns -1 if the body is none of them. */
 int wb_jw_live(wb_jw *w, const Wb__V1__Live *l);
 
 const char *wb_kind_name(Wb__V1__Kind k);
 
-/* One presence entry: {"id":..,"name":..,"color":..}. */
-void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const char *color);
+/* One presence entry: {"id":..,"name":..,"color":..,"role":..}; role NULL or
+ * empty: "editor". */
+void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const char *color,
+                           const char *role);
 
 /* Checks an unpacked Op from the wire (it may come from any NATS publisher):
  * ids, kind, stroke shape. Returns 0 if usable. */

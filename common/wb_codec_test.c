@@ -207,13 +207,71 @@ static void test_live(void **st)
     wb_cmsg_clear(&m);
 }
 
+/* Section 7: viewport parsing, relay form, the lead flag and its bounds;
+ * presence roles; the forbidden error code. */
+static void test_viewport(void **st)
+{
+    wb_cmsg m;
+    const char *good[] = {
+        "{\"t\":\"viewport\",\"x\":-120.25,\"y\":40,\"scale\":1.5}",
+        "{\"t\":\"viewport\",\"x\":0,\"y\":0,\"scale\":0.001,\"lead\":true}",
+    };
+    const char *want[] = {
+        "{\"t\":\"viewport\",\"x\":-120.25,\"y\":40,\"scale\":1.5,\"from\":\"c1\",\"name\":\"n\"}",
+        "{\"t\":\"viewport\",\"x\":0,\"y\":0,\"scale\":0.001,\"lead\":true,\"from\":\"c1\","
+        "\"name\":\"n\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(parse(good[i], &m), WB_E_NONE);
+        assert_int_equal(m.type, WB_C_VIEWPORT);
+        assert_false(wb_ctype_durable(m.type));
+        uint8_t *data;
+        size_t len;
+        assert_int_equal(wb_live_pack(&m, "b", "gw-1", "c1", "n", 5, &data, &len), 0);
+        wb_cmsg_clear(&m);
+        Wb__V1__Live *l = wb__v1__live__unpack(NULL, len, data);
+        free(data);
+        assert_non_null(l);
+        wb_jw w;
+        wb_jw_init(&w, 0, 16);
+        assert_int_equal(wb_jw_live(&w, l), 0);
+        wb_jw_char(&w, 0);
+        assert_string_equal(wb_jw_text(&w), want[i]);
+        wb_jw_free(&w);
+        wb__v1__live__free_unpacked(l, NULL);
+    }
+    const char *bad[] = {
+        "{\"t\":\"viewport\",\"x\":1,\"y\":2}",
+        "{\"t\":\"viewport\",\"x\":1,\"y\":2,\"scale\":0}",
+        "{\"t\":\"viewport\",\"x\":1,\"y\":2,\"scale\":1001}",
+        "{\"t\":\"viewport\",\"x\":1e8,\"y\":2,\"scale\":1}",
+        "{\"t\":\"viewport\",\"x\":1,\"y\":\"2\",\"scale\":1}",
+        "{\"t\":\"viewport\",\"x\":1,\"y\":2,\"scale\":1,\"lead\":1}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(parse(bad[i], &m), WB_E_BAD_MESSAGE);
+        wb_cmsg_clear(&m);
+    }
+    assert_string_equal(wb_errcode_name(WB_E_FORBIDDEN), "forbidden");
+    wb_jw w;
+    wb_jw_init(&w, 0, 16);
+    wb_jw_presence_client(&w, "c1", "n", "#112233", "viewer");
+    wb_jw_char(&w, ',');
+    wb_jw_presence_client(&w, "c2", "m", "#112233", NULL);
+    wb_jw_char(&w, 0);
+    assert_string_equal(wb_jw_text(&w),
+                        "{\"id\":\"c1\",\"name\":\"n\",\"color\":\"#112233\",\"role\":\"viewer\"},"
+                        "{\"id\":\"c2\",\"name\":\"m\",\"color\":\"#112233\",\"role\":\"editor\"}");
+    wb_jw_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_id),     cmocka_unit_test(test_color),
         cmocka_unit_test(test_clean_name),   cmocka_unit_test(test_jw),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_live),
+        cmocka_unit_test(test_live),         cmocka_unit_test(test_viewport),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #define WB_ID_MAX 64        /* board ids, stroke ids, op ids: 1..64 chars */
 #define WB_MAX_POINTS 20000 /* numbers in a stroke's flat points array */
 #define WB_MAX_COORD 1e7
+#define WB_MIN_SCALE 1e-3 /* viewport zoom bounds (the client keeps within them) */
+#define WB_MAX_SCALE 1e3
 #define WB_MAX_WIDTH 200.0
 #define WB_MAX_IDS 10000 /* ids in one erase/restore */
 #define WB_NAME_MAX 64   /* display name, bytes */

@@ -4,7 +4,7 @@ GW_OBJS := $(GW_SRCS:%.c=$(BUILD)/%.o)
 PROGRAMS += $(BUILD)/wb-gateway $(BUILD)/wb-decode
 
 $(BUILD)/wb-gateway: $(GW_OBJS) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_UV) $(COMMON_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_UV) $(LIBS_CRYPTO) $(COMMON_LIBS) -lm
 
 $(BUILD)/wb-decode: $(BUILD)/gateway/wb_decode.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_PB) -lm

@@ -20,7 +20,8 @@
  *   client -> board, ack, commit, conn, nats;  ack -> commit, sync, conn, metrics
  *   board -> presence, sync, nats, conn;  presence -> conn, nats;  commit -> nats
  *   sync -> snap, nats, queue;  nats -> queue;  conn -> sendq -> buf
- *   leaves: queue, buf, snap, util (ids), metrics. */
+ *   ws, client, board, presence, sync, http, nats, main -> view (view-only links)
+ *   leaves: queue, buf, snap, util (ids), metrics, view. */
 #ifndef GW_H
 #define GW_H
 
@@ -34,6 +35,7 @@
 
 #include "gw_sendq.h"
 #include "wb_clock.h"
+#include "gw_view.h"
 #include "wb_codec.h"
 #include "wb_map.h"
 #include "wb_prom.h"
@@ -62,6 +64,7 @@ typedef struct gw_config {
     long long commit_pending_bytes; /* ops waiting for a round, bytes */
     long long nats_evloop;          /* 1: the NATS socket on the gateway's loop */
     long long stream_replicas;
+    const char *view_secret_file;   /* "": the view-link secret comes from the WB_VIEWS bucket */
     const char *log_level;
 } gw_config;
 
@@ -72,7 +75,9 @@ typedef struct gw_conn {
     gw_conn_kind kind;
     struct lws *wsi;
     uint64_t serial;
-    char board_id[WB_ID_MAX + 1];
+    char board_id[WB_ID_MAX + 1];  /* the real board ("" while a viewer's view id resolves) */
+    bool viewer;                   /* joined by a view id: durable ops and drafts are forbidden */
+    char view_id[GW_VIEW_LEN + 1]; /* a viewer's view id (what it is told the board is) */
     gw_board *board;
     struct gw_conn *bnext, *bprev; /* board's list */
     char client_id[16];
@@ -146,6 +151,7 @@ typedef enum {
     GW_EV_FILL,      /* ops that fill a board's gap */
     GW_EV_NATS,      /* connection state changed */
     GW_EV_BATCH,     /* JetStream answered an atomic batch */
+    GW_EV_RESOLVED,  /* a viewer's view id was looked up */
 } gw_event_type;
 
 typedef struct gw_ev_op {
@@ -210,8 +216,16 @@ typedef struct gw_ev_join {
 typedef struct gw_ev_api {
     uint64_t conn;
     int err;
+    bool not_found; /* the id is a view id nobody handed out */
     gw_buf *body;
 } gw_ev_api;
+
+typedef struct gw_ev_resolved {
+    uint64_t conn;
+    char board[WB_ID_MAX + 1]; /* the view's board */
+    int err;                   /* 0 ok, else a wb_errcode (lookup failed: retry) */
+    bool not_found;            /* no such view id */
+} gw_ev_resolved;
 
 typedef struct gw_ev_fill {
     char board[WB_ID_MAX + 1];
@@ -239,6 +253,7 @@ typedef struct gw_event {
         gw_ev_fill fill;
         gw_ev_nats nats;
         gw_ev_batch batch;
+        gw_ev_resolved resolved;
     } u;
 } gw_event;
 
@@ -276,7 +291,10 @@ int gw_sync_start(int threads);
 void gw_sync_stop(void);
 /* Loop thread: queue one task each. */
 void gw_sync_join(const char *board, uint64_t conn, bool has_since, uint64_t since, uint64_t gen);
-void gw_sync_api(const char *board, uint64_t conn);
+/* id: a board or a view id; has_at: the board as of at (history). */
+void gw_sync_api(const char *id, uint64_t conn, bool has_at, uint64_t at);
+/* A viewer's view id -> its board (answer: GW_EV_RESOLVED). */
+void gw_sync_resolve(const char *view, uint64_t conn);
 void gw_sync_fill(const char *board, uint64_t from, uint64_t to);
 /* Checks whether seq holds this board's op (see GW_EV_REPUBLISH). */
 void gw_sync_dupcheck(const char *board, const char *op_id, uint64_t seq);
@@ -390,6 +408,8 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
                    size_t len);
 /* End of a loop turn: one write per connection that got frames this turn. */
 void gw_ws_flush(void);
+/* A viewer's view id was looked up: join its board, or refuse. */
+void gw_ws_on_resolved(const gw_ev_resolved *e);
 int gw_http_request(struct lws *wsi, gw_conn *c, const char *path);
 int gw_http_writeable(struct lws *wsi, gw_conn *c);
 void gw_http_on_api(const gw_ev_api *e);

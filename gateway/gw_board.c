@@ -245,12 +245,24 @@ static void serve_join(gw_conn *c, const gw_ev_join *e)
         gw_conn_close(c, 1013, "join failed");
         return;
     }
-    gw_buf *wel =
-        gw_buf_printf(GW_BUF_CTL,
-                      "{\"t\":\"welcome\",\"board\":\"%s\",\"client\":\"%s\",\"gateway\":\"%s\","
-                      "\"seq\":%llu,\"resumed\":%s}",
-                      c->board_id, c->client_id, gw.cfg.gateway_id, (unsigned long long)e->seq,
-                      e->resumed ? "true" : "false");
+    /* docs/protocol.md §9: a viewer is told its view id as the board, never
+     * the board id; an editor gets the view id (one per batch, computed once). */
+    static char last_board[WB_ID_MAX + 1], last_view[GW_VIEW_LEN + 1];
+    char view[GW_VIEW_LEN + 1] = "";
+    if (!c->viewer) {
+        if (strcmp(last_board, c->board_id) || !last_view[0]) {
+            gw_view_id(c->board_id, last_view);
+            snprintf(last_board, sizeof last_board, "%s", c->board_id);
+        }
+        memcpy(view, last_view, sizeof view);
+    }
+    gw_buf *wel = gw_buf_printf(
+        GW_BUF_CTL,
+        "{\"t\":\"welcome\",\"board\":\"%s\",\"client\":\"%s\",\"gateway\":\"%s\","
+        "\"seq\":%llu,\"resumed\":%s,\"role\":\"%s\"%s%s%s}",
+        c->viewer ? c->view_id : c->board_id, c->client_id, gw.cfg.gateway_id,
+        (unsigned long long)e->seq, e->resumed ? "true" : "false", c->viewer ? "viewer" : "editor",
+        view[0] ? ",\"view\":\"" : "", view, view[0] ? "\"" : "");
     gw_conn_start(c, wel, e->snapshot, e->evs, e->nevs, e->seq, e->resumed);
     gw_buf_unref(wel);
     gw_board *b = c->board;

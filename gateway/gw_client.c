@@ -37,6 +37,13 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         wb_cmsg_clear(&m);
         return;
     }
+    if (c->viewer && (wb_ctype_durable(m.type) || m.type == WB_C_DRAFT)) {
+        /* docs/protocol.md §9: checked before anything is published, so a
+         * viewer's op or draft is never stored and never relayed. */
+        gw_conn_send_error(c, WB_E_FORBIDDEN, m.op, "view-only link: drawing is not allowed");
+        wb_cmsg_clear(&m);
+        return;
+    }
     switch (m.type) {
     case WB_C_PING: {
         char *ts = m.ts ? json_dumps(m.ts, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
@@ -65,7 +72,8 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         break;
     }
     case WB_C_DRAFT:
-    case WB_C_CURSOR: {
+    case WB_C_CURSOR:
+    case WB_C_VIEWPORT: { /* viewports are relayed like cursors (not coalesced with them) */
         uint8_t *data = NULL;
         size_t len = 0;
         if (!c->board || wb_live_pack(&m, c->board_id, gw.cfg.gateway_id, c->client_id, c->name,

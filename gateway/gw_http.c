@@ -1,7 +1,8 @@
 /* gw_http: the gateway's plain HTTP routes (loop thread only):
- * /healthz, /metrics, /api/boards/{board} (answered later, when the sync
- * pool has built the snapshot), and the client's static files with an SPA
- * fallback to index.html. Owns nothing beyond the response being written. */
+ * /healthz, /metrics, /api/boards/{board}[?at=SEQ] (answered later, when
+ * the sync pool has built the snapshot; {board} may be a view id), and the client's static files
+ * with an SPA fallback to index.html. Owns nothing beyond the response being written. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,10 +143,22 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
             return respond_json_error(wsi, 400, "bad_board", "invalid board id");
         if (!gw_nats_ok())
             return respond_json_error(wsi, 503, "unavailable", "NATS is unavailable");
+        char arg[64];
+        bool has_at = false;
+        unsigned long long at = 0;
+        const char *av = lws_get_urlarg_by_name(wsi, "at=", arg, sizeof arg);
+        if (av) {
+            char *end;
+            errno = 0;
+            at = strtoull(av, &end, 10);
+            if (end == av || *end || errno || *av < '0' || *av > '9')
+                return respond_json_error(wsi, 400, "bad_at", "at must be a seq (0 or more)");
+            has_at = true;
+        }
         c->serial = ++gw.next_serial;
         c->http_wait = true;
         gw_conn_register(c);
-        gw_sync_api(b, c->serial);
+        gw_sync_api(b, c->serial, has_at, at);
         return 0;
     }
     if (!strncmp(path, "/ws/", 4) || !strcmp(path, "/ws")) {
@@ -164,7 +177,11 @@ void gw_http_on_api(const gw_ev_api *e)
     gw_conn *c = gw_conn_find(e->conn);
     if (!c || c->kind != GW_CONN_HTTP || !c->http_wait) return;
     c->http_wait = false;
-    if (e->err || !e->body) {
+    if (e->not_found) {
+        c->http_status = 404;
+        c->http_body =
+            gw_buf_printf(GW_BUF_CTL, "{\"error\":\"not_found\",\"msg\":\"unknown view link\"}");
+    } else if (e->err || !e->body) {
         c->http_status = 503;
         c->http_body = gw_buf_printf(
             GW_BUF_CTL, "{\"error\":\"unavailable\",\"msg\":\"snapshot unavailable; retry\"}");

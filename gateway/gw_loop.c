@@ -55,6 +55,9 @@ static void dispatch(gw_event *e)
     case GW_EV_API:
         gw_http_on_api(&e->u.api);
         break;
+    case GW_EV_RESOLVED:
+        gw_ws_on_resolved(&e->u.resolved);
+        break;
     case GW_EV_FILL:
         gw_board_on_fill(&e->u.fill);
         break;

@@ -63,6 +63,8 @@ static const wb_cfg_item g_cfg[] = {
      "1: the NATS socket on the gateway's libuv loop (nats.c adapter); 0: nats.c's threads"},
     {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &gw.cfg.stream_replicas,
      "WB_OPS replicas (3 on a 3-node NATS cluster)"},
+    {"view-secret-file", "WB_VIEW_SECRET_FILE", WB_CFG_STR, "", 0, 0, &gw.cfg.view_secret_file,
+     "secret for view-only link ids (empty: shared through the WB_VIEWS bucket)"},
     {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &gw.cfg.log_level,
      "debug|info|warn|error"},
 };
@@ -177,6 +179,7 @@ int main(int argc, char **argv)
             lws_get_library_version(), nats_GetVersion(), jansson_version_str(),
             protobuf_c_version());
     raise_nofile();
+    if (gw_view_init(gw.cfg.view_secret_file) < 0) return 2;
     /* Frames are built on NATS and sync threads and freed on the loop thread:
      * fewer malloc arenas keep that memory reusable instead of stranded. */
     mallopt(M_ARENA_MAX, 2);
@@ -204,6 +207,7 @@ out:
     if (g_stop_thread_started) pthread_join(g_stop_thread, NULL);
     gw_sync_stop();
     gw_nats_stop();
+    gw_view_shutdown();
     gw_loop_destroy();
     wb_info("exit %d", rc);
     return rc;

@@ -137,7 +137,8 @@ static void *ensure_main(void *arg)
         while (!atomic_load(&g_stop)) {
             if (atomic_load(&g_connected) &&
                 wb_nats_stream_ensure(g_js, gw.cfg.stream_max_age_s, (int)gw.cfg.stream_replicas) ==
-                    0) {
+                    0 &&
+                gw_view_ensure(g_js, (int)gw.cfg.stream_replicas) == 0) {
                 stream_allow_atomic();
                 atomic_store(&g_stream_ok, true);
                 push_state(1); /* resync boards: ops may have been missed */
@@ -197,7 +198,8 @@ static char *presence_fragment(const Wb__V1__Presence *p)
         const Wb__V1__PresenceClient *c = p->clients[i];
         if (!c->id || !wb_valid_id(c->id, strlen(c->id))) continue;
         if (w.len) wb_jw_char(&w, ',');
-        wb_jw_presence_client(&w, c->id, c->name ? c->name : "", c->color ? c->color : "#888888");
+        wb_jw_presence_client(&w, c->id, c->name ? c->name : "", c->color ? c->color : "#888888",
+                              c->role);
     }
     if (w.oom) {
         wb_jw_free(&w);

@@ -30,6 +30,7 @@ void gw_presence_publish(gw_board *b, bool leaving)
         items[n].id = c->client_id;
         items[n].name = c->name;
         items[n].color = c->color;
+        items[n].role = c->viewer ? "viewer" : "editor";
         ptrs[n] = &items[n];
         n++;
     }
@@ -64,7 +65,7 @@ static void send_local(gw_board *b)
         if (!c->synced || c->closing) continue;
         if (!first) wb_jw_char(&w, ',');
         first = false;
-        wb_jw_presence_client(&w, c->client_id, c->name, c->color);
+        wb_jw_presence_client(&w, c->client_id, c->name, c->color, c->viewer ? "viewer" : "editor");
     }
     for (size_t i = 0; i < b->nremotes; i++) {
         if (!b->remotes[i].clients_json || !*b->remotes[i].clients_json) continue;

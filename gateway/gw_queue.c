@@ -35,6 +35,8 @@ static size_t body_size(gw_event_type t)
         return sizeof(gw_ev_nats);
     case GW_EV_BATCH:
         return sizeof(gw_ev_batch);
+    case GW_EV_RESOLVED:
+        return sizeof(gw_ev_resolved);
     }
     return sizeof(((gw_event *)0)->u);
 }
@@ -80,6 +82,7 @@ void gw_event_free(gw_event *e)
     case GW_EV_REPUBLISH:
     case GW_EV_NATS:
     case GW_EV_BATCH:
+    case GW_EV_RESOLVED:
         break;
     }
     free(e);

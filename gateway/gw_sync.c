@@ -2,7 +2,10 @@
  * the loop thread never waits on the network:
  *   JOIN  flush (the board subscription is live on the server), then either
  *         replay (since, E] from the stream, or build a snapshot as of E;
- *   API   a snapshot for GET /api/boards/{board};
+ *   API   a snapshot for GET /api/boards/{board} (or {view}), as of ?at=SEQ
+ *         when asked: the worker's history snapshot as of min(SEQ, S),
+ *         merged with a replay of (S, SEQ] from the stream;
+ *   RESOLVE  a viewer's view id -> its board (the WB_VIEWS bucket);
  *   FILL  replay (from, to] to fill a gap in a board's live feed.
  * Snapshot = the worker's snapshot as of S (all ops <= S persisted) merged
  * with a replay of (S, E] from the stream (wb_fold), E read AFTER the
@@ -21,7 +24,13 @@
 
 /* One task per kind, each with its own fields (loop thread builds, a pool
  * thread runs and frees). */
-typedef enum { GW_TASK_JOIN = 1, GW_TASK_API, GW_TASK_FILL, GW_TASK_DUPCHECK } gw_task_type;
+typedef enum {
+    GW_TASK_JOIN = 1,
+    GW_TASK_API,
+    GW_TASK_FILL,
+    GW_TASK_DUPCHECK,
+    GW_TASK_RESOLVE
+} gw_task_type;
 
 typedef struct gw_task_join {
     uint64_t conn; /* 0: the board's batch */
@@ -32,7 +41,13 @@ typedef struct gw_task_join {
 
 typedef struct gw_task_api {
     uint64_t conn;
+    bool has_at; /* history: the board as of at */
+    uint64_t at;
 } gw_task_api;
+
+typedef struct gw_task_resolve {
+    uint64_t conn;
+} gw_task_resolve;
 
 typedef struct gw_task_fill {
     uint64_t from, to; /* to 0: the board's last seq */
@@ -52,6 +67,7 @@ typedef struct gw_task {
         gw_task_api api;
         gw_task_fill fill;
         gw_task_dupcheck dupcheck;
+        gw_task_resolve resolve;
     } u;
 } gw_task;
 
@@ -94,11 +110,19 @@ void gw_sync_join(const char *board, uint64_t conn, bool has_since, uint64_t sin
     enqueue(k);
 }
 
-void gw_sync_api(const char *board, uint64_t conn)
+void gw_sync_api(const char *id, uint64_t conn, bool has_at, uint64_t at)
 {
-    gw_task *k = task_new(GW_TASK_API, board);
+    gw_task *k = task_new(GW_TASK_API, id);
     if (!k) return;
-    k->u.api.conn = conn;
+    k->u.api = (gw_task_api){conn, has_at, at};
+    enqueue(k);
+}
+
+void gw_sync_resolve(const char *view, uint64_t conn)
+{
+    gw_task *k = task_new(GW_TASK_RESOLVE, view);
+    if (!k) return;
+    k->u.resolve.conn = conn;
     enqueue(k);
 }
 
@@ -247,9 +271,10 @@ static int fold_op(void *ctx, uint64_t seq, Wb__V1__Op *op)
     return gw_snap_op(ctx, seq, op);
 }
 
-/* Asks a worker for the board's snapshot. Returns 1 if a worker answered
- * (fold filled, *S set), 0 if no worker is there, -1 on error. */
-static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
+/* Asks a worker for the board's snapshot (as of at, if at > 0). Returns 1
+ * if a worker answered (fold filled, *S set), 0 if no worker is there, -1 on
+ * error. */
+static int worker_snapshot(const char *board, uint64_t at, wb_fold *f, uint64_t *S)
 {
     natsConnection *nc = gw_nats_conn();
     char inbox[128];
@@ -262,6 +287,7 @@ static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
     if (natsConnection_SubscribeSync(&sub, nc, inbox) != NATS_OK) return -1;
     Wb__V1__SnapshotRequest req = WB__V1__SNAPSHOT_REQUEST__INIT;
     req.board = (char *)board;
+    req.at = at;
     uint8_t buf[128];
     size_t n = wb__v1__snapshot_request__pack(&req, buf);
     natsStatus s = natsConnection_PublishRequest(nc, WB_SUBJ_SNAPSHOT, inbox, buf, (int)n);
@@ -289,6 +315,12 @@ static int worker_snapshot(const char *board, wb_fold *f, uint64_t *S)
             wb_warn("snapshot board=%s: undecodable chunk", board);
             goto out;
         }
+        if (at && ch->seq > at) { /* a worker that does not know `at` */
+            wb_warn("snapshot board=%s: asked as of %llu, the worker answered %llu", board,
+                    (unsigned long long)at, (unsigned long long)ch->seq);
+            wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
+            goto out;
+        }
         const char *why = NULL;
         int r = gw_snap_chunk(f, ch, want, S, &why);
         if (r < 0) {
@@ -306,11 +338,12 @@ out:
     return rc;
 }
 
-/* Builds the board's visible state as of E (returned in *E) into f. */
-static int build_snapshot(const char *board, wb_fold *f, uint64_t *E)
+/* Builds the board's visible state as of E (returned in *E) into f; with
+ * at > 0, as of min(at, the board's last seq) (history). */
+static int build_snapshot(const char *board, uint64_t at, wb_fold *f, uint64_t *E)
 {
     uint64_t S = 0, first = 0;
-    int w = worker_snapshot(board, f, &S);
+    int w = worker_snapshot(board, at, f, &S);
     if (w < 0) return -1;
     if (w == 0) {
         /* No worker: fold from the stream, if it still holds everything. */
@@ -323,6 +356,8 @@ static int build_snapshot(const char *board, wb_fold *f, uint64_t *E)
         S = 0;
     }
     if (board_last_seq(board, E) < 0) return -1;
+    if (at && *E > at) *E = at;
+    if (at) return replay(board, S, *E < S ? S : *E, fold_op, f);
     if (*E < S) *E = S;
     return replay(board, S, *E, fold_op, f);
 }
@@ -337,6 +372,7 @@ static void run_join(gw_task *k)
     e->conn = t->conn;
     e->gen = t->gen;
     e->err = WB_E_UNAVAILABLE;
+    gw_view_register(k->board); /* so that the view id in the welcome resolves */
     if (natsConnection_FlushTimeout(gw_nats_conn(), 3000) != NATS_OK) goto out;
     if (t->has_since) {
         uint64_t E = 0, first = 0;
@@ -361,7 +397,7 @@ static void run_join(gw_task *k)
     wb_fold f;
     wb_fold_init(&f);
     uint64_t E = 0;
-    if (build_snapshot(k->board, &f, &E) == 0) {
+    if (build_snapshot(k->board, 0, &f, &E) == 0) {
         e->snapshot = gw_snap_render(false, k->board, &f, E);
         e->seq = E;
         e->err = e->snapshot ? 0 : WB_E_UNAVAILABLE;
@@ -376,16 +412,43 @@ static void run_api(gw_task *k)
     gw_event *ev = gw_event_new(GW_EV_API);
     if (!ev) return;
     gw_ev_api *e = &ev->u.api;
-    e->conn = k->u.api.conn;
+    const gw_task_api *t = &k->u.api;
+    e->conn = t->conn;
     e->err = WB_E_UNAVAILABLE;
     wb_fold f;
     wb_fold_init(&f);
     uint64_t E = 0;
-    if (build_snapshot(k->board, &f, &E) == 0) {
-        e->body = gw_snap_render(true, k->board, &f, E);
-        e->err = e->body ? 0 : WB_E_UNAVAILABLE;
+    /* A view id answers its board's snapshot under the view id's name. */
+    char board[WB_ID_MAX + 1];
+    snprintf(board, sizeof board, "%s", k->board);
+    if (gw_view_is_view(k->board, strlen(k->board))) {
+        int r = gw_view_resolve(k->board, board);
+        if (r <= 0) {
+            e->not_found = r == 0;
+            goto out;
+        }
     }
+    if (t->has_at && t->at == 0) {
+        E = 0; /* as of seq 0: nothing was drawn yet */
+    } else if (build_snapshot(board, t->has_at ? t->at : 0, &f, &E) < 0) {
+        goto out;
+    }
+    e->body = gw_snap_render(true, k->board, &f, E);
+    e->err = e->body ? 0 : WB_E_UNAVAILABLE;
+out:
     wb_fold_free(&f);
+    gw_queue_push(ev);
+}
+
+static void run_resolve(gw_task *k)
+{
+    gw_event *ev = gw_event_new(GW_EV_RESOLVED);
+    if (!ev) return;
+    gw_ev_resolved *e = &ev->u.resolved;
+    e->conn = k->u.resolve.conn;
+    int r = gw_view_resolve(k->board, e->board);
+    e->err = r < 0 ? WB_E_UNAVAILABLE : 0;
+    e->not_found = r == 0;
     gw_queue_push(ev);
 }
 
@@ -468,6 +531,9 @@ static void *sync_main(void *arg)
             break;
         case GW_TASK_FILL:
             run_fill(k);
+            break;
+        case GW_TASK_RESOLVE:
+            run_resolve(k);
             break;
         case GW_TASK_DUPCHECK:
             run_dupcheck(k);

@@ -22,7 +22,8 @@ static const char *const g_palette[] = {"#e03131", "#2f9e44", "#1971c2", "#f08c0
                                         "#9c36b5", "#0c8599", "#e8590c", "#5c940d",
                                         "#3b5bdb", "#c2255c", "#099268", "#6741d9"};
 
-/* Parses "/ws/{board}" and the since/name arguments into c. Returns 0 or -1. */
+/* Parses "/ws/{board}" (or "/ws/{view}": a viewer, whose board is looked up
+ * later) and the since/name arguments into c. Returns 0 or -1. */
 static int parse_ws_uri(struct lws *wsi, gw_conn *c)
 {
     char uri[256], arg[128];
@@ -33,6 +34,12 @@ static int parse_ws_uri(struct lws *wsi, gw_conn *c)
     if (b[bl] == '/' || !wb_valid_id(b, bl)) return -1;
     memcpy(c->board_id, b, bl);
     c->board_id[bl] = 0;
+    c->viewer = gw_view_is_view(b, bl);
+    if (c->viewer) {
+        memcpy(c->view_id, b, bl);
+        c->view_id[bl] = 0;
+        c->board_id[0] = 0;
+    }
     c->has_since = false;
     const char *v = lws_get_urlarg_by_name(wsi, "since=", arg, sizeof arg);
     if (v) {
@@ -46,6 +53,43 @@ static int parse_ws_uri(struct lws *wsi, gw_conn *c)
     const char *nm = lws_get_urlarg_by_name(wsi, "name=", arg, sizeof arg);
     if (nm) wb_clean_name(nm, strlen(nm), c->name);
     return 0;
+}
+
+/* Attaches the client to its board and starts its join. */
+static void start_join(gw_conn *c)
+{
+    gw_board *b = gw_board_get(c->board_id, true);
+    if (!b) {
+        c->synced = true;
+        gw_conn_send_error(c, WB_E_UNAVAILABLE, NULL, "cannot subscribe to the board; retry");
+        gw_conn_close(c, 1013, "subscribe failed");
+        return;
+    }
+    gw_board_attach(b, c);
+    if (c->has_since)
+        gw_sync_join(c->board_id, c->serial, true, c->since, 0);
+    else
+        gw_board_join_wait(b, c);
+}
+
+void gw_ws_on_resolved(const gw_ev_resolved *e)
+{
+    gw_conn *c = gw_conn_find(e->conn);
+    if (!c || c->kind != GW_CONN_WS || c->closing || c->board) return;
+    c->synced = true; /* let the error and the close frame out */
+    if (atomic_load(&gw.draining)) {
+        gw_conn_close(c, 1001, "gateway shutting down");
+    } else if (e->not_found) {
+        gw_conn_send_error(c, WB_E_FORBIDDEN, NULL, "unknown view link");
+        gw_conn_close(c, 1008, "unknown view id");
+    } else if (e->err) {
+        gw_conn_send_error(c, WB_E_UNAVAILABLE, NULL, "cannot look the view link up; retry");
+        gw_conn_close(c, 1013, "view lookup failed");
+    } else {
+        c->synced = false;
+        snprintf(c->board_id, sizeof c->board_id, "%s", e->board);
+        start_join(c);
+    }
 }
 
 static void on_established(struct lws *wsi, gw_conn *c)
@@ -65,18 +109,11 @@ static void on_established(struct lws *wsi, gw_conn *c)
     gw_conn_register(c);
     atomic_fetch_add(&gw_m.conns, 1);
     atomic_fetch_add(&gw_m.conns_total, 1);
-    gw_board *b = gw_board_get(c->board_id, true);
-    if (!b) {
-        c->synced = true;
-        gw_conn_send_error(c, WB_E_UNAVAILABLE, NULL, "cannot subscribe to the board; retry");
-        gw_conn_close(c, 1013, "subscribe failed");
+    if (c->viewer && !gw_view_cached(c->view_id, c->board_id)) {
+        gw_sync_resolve(c->view_id, c->serial); /* then gw_ws_on_resolved() */
         return;
     }
-    gw_board_attach(b, c);
-    if (c->has_since)
-        gw_sync_join(c->board_id, c->serial, true, c->since, 0);
-    else
-        gw_board_join_wait(b, c);
+    start_join(c);
 }
 
 static void on_closed(gw_conn *c)

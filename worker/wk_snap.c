@@ -6,7 +6,9 @@
  * chunk per thread whatever the board size.
  * Consistency: S = the consumer's ack floor, read BEFORE the database, so
  * every op <= S is committed; the database may hold more (the gateway merges
- * the snapshot with a replay of (S, E], the fold is order-independent). */
+ * the snapshot with a replay of (S, E], the fold is order-independent).
+ * History (request.at > 0): the board as of min(at, S): strokes with
+ * add_seq <= that seq, their visibility from the op log (wk_history). */
 #include "wk_snap.h"
 
 #include <arpa/inet.h>
@@ -23,6 +25,7 @@
 #include "whiteboard.pb-c.h"
 #include "wk_batch.h"
 #include "wk_db.h"
+#include "wk_history.h"
 #include "wk_metrics.h"
 #include "wk_nats.h"
 
@@ -152,28 +155,55 @@ static void drain(PGconn *c)
         PQclear(r);
 }
 
-/* Streams the board's strokes into chunks. Returns NULL or an error text. */
+/* Streams the board's strokes into chunks: the current board, or with hist
+ * the board as of seq. exact (history only): nothing after seq will be
+ * merged, so strokes hidden by a clear as of seq are left out (they cannot
+ * come back in this answer); otherwise every added stroke is sent. Returns
+ * NULL or an error text. */
 static const char *stream_board(snap_thread *t, const char *reply, const char *board, uint64_t seq,
-                                size_t budget, chunk *c, uint64_t *max_clear)
+                                size_t budget, chunk *c, uint64_t *max_clear,
+                                const wk_history *hist, bool exact)
 {
     PGconn *conn = wk_db_conn(t->db);
-    const char *vals[] = {board};
+    char seqbuf[24], clearbuf[24];
+    char *restored = NULL;
+    snprintf(seqbuf, sizeof seqbuf, "%llu", (unsigned long long)seq);
+    const char *vals[] = {board, seqbuf, clearbuf, NULL};
+    int nvals = hist ? 2 : 1;
+    PGresult *r;
     *max_clear = 0;
-    PGresult *r = PQexecParams(conn, "SELECT max_clear_seq FROM boards WHERE id = $1", 1, NULL,
-                               vals, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        wk_db_fail(t->db, r, "snapshot boards query");
+    if (hist) {
+        *max_clear = hist->max_clear;
+    } else {
+        r = PQexecParams(conn, "SELECT max_clear_seq FROM boards WHERE id = $1", 1, NULL, vals,
+                         NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            wk_db_fail(t->db, r, "snapshot boards query");
+            PQclear(r);
+            return "database unavailable";
+        }
+        if (PQntuples(r) == 1) *max_clear = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
-        return "database unavailable";
     }
-    if (PQntuples(r) == 1) *max_clear = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    if (!PQsendQueryParams(conn,
-                           "SELECT stroke_id, add_seq, color, width, points, author, vis_seq, "
-                           "vis_hidden FROM strokes WHERE board = $1 AND add_seq IS NOT NULL "
-                           "ORDER BY add_seq",
-                           1, NULL, vals, NULL, NULL, 1) ||
-        !PQsetSingleRowMode(conn)) {
+    const char *sql = hist ? "SELECT stroke_id, add_seq, color, width, points, author, 0::bigint, "
+                             "false FROM strokes WHERE board = $1 AND add_seq IS NOT NULL "
+                             "AND add_seq <= $2 ORDER BY add_seq"
+                           : "SELECT stroke_id, add_seq, color, width, points, author, vis_seq, "
+                             "vis_hidden FROM strokes WHERE board = $1 AND add_seq IS NOT NULL "
+                             "ORDER BY add_seq";
+    if (hist && exact && hist->max_clear) {
+        /* Before the last clear only what a later restore showed again. */
+        snprintf(clearbuf, sizeof clearbuf, "%llu", (unsigned long long)hist->max_clear);
+        if (!(restored = wk_history_restored_after(hist, hist->max_clear))) return "out of memory";
+        vals[3] = restored;
+        nvals = 4;
+        sql = "SELECT stroke_id, add_seq, color, width, points, author, 0::bigint, false "
+              "FROM strokes WHERE board = $1 AND add_seq IS NOT NULL AND add_seq <= $2 "
+              "AND (add_seq > $3 OR stroke_id = ANY($4::text[])) ORDER BY add_seq";
+    }
+    int sent = PQsendQueryParams(conn, sql, nvals, NULL, vals, NULL, NULL, 1);
+    free(restored);
+    if (!sent || !PQsetSingleRowMode(conn)) {
         wk_db_fail(t->db, NULL, "snapshot strokes query");
         drain(conn);
         return "database unavailable";
@@ -187,6 +217,11 @@ static const char *stream_board(snap_thread *t, const char *reply, const char *b
             if (!it) {
                 err = "bad stroke row";
             } else {
+                const wk_vis *hv = hist ? wk_history_get(hist, it->st.id) : NULL;
+                if (hv) {
+                    it->ss.vis_seq = hv->seq;
+                    it->ss.vis_hidden = hv->hidden;
+                }
                 size_t sz = wb__v1__snap_stroke__get_packed_size(&it->ss) + 6;
                 if (c->n && c->bytes + sz > budget) {
                     if (publish_chunk(t, reply, board, seq, c, false, *max_clear, NULL) < 0)
@@ -257,12 +292,19 @@ static void handle(snap_thread *t, natsMsg *msg)
         err = "database unavailable";
         goto out;
     }
-    err = stream_board(t, reply, board, seq, budget, &c, &max_clear);
-    if (err && c.index == 0 && !wk_db_connected(t->db) && wk_db_connect(t->db) == 0) {
+    if (req->at && req->at < seq) seq = req->at; /* history: as of at (<= the ack floor) */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        wk_history h;
+        wk_history_init(&h);
+        err = req->at ? wk_history_load(&h, t->db, board, seq) : NULL;
+        if (!err)
+            err = stream_board(t, reply, board, seq, budget, &c, &max_clear, req->at ? &h : NULL,
+                               seq == req->at);
+        wk_history_free(&h);
         /* A stale connection (PostgreSQL restarted since the last request):
-         * nothing was sent yet, so try once more on a fresh one. */
+         * if nothing was sent yet, try once more on a fresh one. */
+        if (!err || c.index != 0 || wk_db_connected(t->db) || wk_db_connect(t->db) < 0) break;
         chunk_clear(&c);
-        err = stream_board(t, reply, board, seq, budget, &c, &max_clear);
     }
     if (!err && publish_chunk(t, reply, board, seq, &c, true, max_clear, NULL) < 0)
         err = "publish failed";

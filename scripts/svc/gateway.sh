@@ -12,6 +12,14 @@ port=$(wb_gw_port "${BASH_REMATCH[1]}")
 export WB_GATEWAY_ID=$id WB_PORT=$port
 ulimit -n 65536 2>/dev/null || true
 mkdir -p "$WB_RUN_DIR"
+# The view-only link secret: one per run dir, shared by every gateway of it,
+# kept across restarts. Created atomically (ln fails if another gateway won).
+if [ -n "$WB_VIEW_SECRET_FILE" ] && [ ! -s "$WB_VIEW_SECRET_FILE" ]; then
+  tmp=$(mktemp "$WB_VIEW_SECRET_FILE.XXXXXX")
+  head -c 32 /dev/urandom | base64 > "$tmp"
+  ln "$tmp" "$WB_VIEW_SECRET_FILE" 2>/dev/null || true
+  rm -f "$tmp"
+fi
 if [ -e "$WB_RUN_DIR/$id.down" ]; then
   # taken down by scripts/takedown.sh MODE=kill: hold the supervisor's slot empty
   echo "gateway.sh: $id stays down while $WB_RUN_DIR/$id.down exists (make bringback GW=$id)" >&2

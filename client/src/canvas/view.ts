@@ -250,6 +250,11 @@ export class BoardView implements InputHost {
     this.vp.zoomAt(factor, cx, cy);
   }
 
+  /** Shows exactly this view transform (follow, docs/protocol.md §9). */
+  setView(ox: number, oy: number, scale: number): void {
+    this.vp.set(ox, oy, scale);
+  }
+
   zoomBy(factor: number): void {
     this.vp.zoomBy(factor);
   }

@@ -56,6 +56,15 @@ export class Viewport {
     this.changed(false);
   }
 
+  /** Shows this transform (following someone's view); the scale is kept in range. */
+  set(ox: number, oy: number, scale: number): void {
+    this.scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, scale));
+    this.ox = ox;
+    this.oy = oy;
+    this.lastZoomAt = -1e9;
+    this.changed(true);
+  }
+
   reset(): void {
     this.scale = 1;
     this.ox = 0;

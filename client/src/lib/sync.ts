@@ -12,7 +12,7 @@
 import { Backoff } from './backoff';
 import { BoardState, type BoardChange } from './board';
 import { Outbox, type KVStorage } from './outbox';
-import type { DurableOp, EvMsg, PresenceClient, ServerMsg, Stroke } from './types';
+import type { DurableOp, EvMsg, PresenceClient, Role, ServerMsg, Stroke, ViewportMsg } from './types';
 
 export interface SocketLike {
   readonly readyState: number;
@@ -63,6 +63,7 @@ export interface SyncListener {
   status?(): void;
   draft?(msg: { stroke: Stroke; from?: string; name?: string }): void;
   cursor?(msg: { x: number; y: number; from?: string; name?: string }): void;
+  viewport?(msg: ViewportMsg): void;
   presence?(clients: PresenceClient[]): void;
   rejected?(op: DurableOp, code: string, msg?: string): void;
   error?(code: string, msg?: string): void;
@@ -83,6 +84,9 @@ export class SyncClient {
   state: ConnState = 'connecting';
   gateway = '';
   clientId = '';
+  /** docs/protocol.md §9: this connection's role, and (editors) the board's view id */
+  role: Role = 'editor';
+  viewId = '';
   rtt: number | null = null;
   /** when the next reconnect attempt happens (ms, same clock as `now`) */
   nextRetryAt = 0;
@@ -289,7 +293,9 @@ export class SyncClient {
   }
 
   /** Ephemeral messages (draft, cursor): sent only while connected, never queued. */
-  sendEphemeral(msg: { t: 'draft'; stroke: Stroke } | { t: 'cursor'; x: number; y: number }): boolean {
+  sendEphemeral(
+    msg: { t: 'draft'; stroke: Stroke } | { t: 'cursor'; x: number; y: number } | { t: 'viewport'; x: number; y: number; scale: number; lead?: boolean },
+  ): boolean {
     if (!this.isSynced) return false;
     return this.sendRaw(msg);
   }
@@ -329,6 +335,8 @@ export class SyncClient {
         }
         this.gateway = String(m.gateway ?? '');
         this.clientId = String(m.client ?? '');
+        this.role = m.role === 'viewer' ? 'viewer' : 'editor';
+        if (typeof m.view === 'string') this.viewId = m.view;
         this.backoff.reset();
         this.awaitSeq = typeof m.seq === 'number' ? m.seq : 0;
         this.needSnapshot = !m.resumed;
@@ -401,6 +409,9 @@ export class SyncClient {
         break;
       case 'cursor':
         this.emit('cursor', m);
+        break;
+      case 'viewport':
+        if (Number.isFinite(m.x) && Number.isFinite(m.y) && m.scale > 0) this.emit('viewport', m);
         break;
       case 'presence':
         if (Array.isArray(m.clients)) this.emit('presence', m.clients);

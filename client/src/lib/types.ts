@@ -34,6 +34,24 @@ export interface WelcomeMsg {
   gateway: string;
   seq: number;
   resumed: boolean;
+  /** docs/protocol.md §9: "editor" or "viewer" (absent from old servers: editor) */
+  role?: Role;
+  /** an editor's welcome: the board's view-only id */
+  view?: string;
+}
+
+export type Role = 'editor' | 'viewer';
+
+/** docs/protocol.md §9: a user's view, the world point at its top-left and the zoom */
+export interface ViewportMsg {
+  t: 'viewport';
+  x: number;
+  y: number;
+  scale: number;
+  /** "follow me": the sender asks everyone to follow its view */
+  lead?: boolean;
+  from?: string;
+  name?: string;
 }
 
 export interface SnapshotMsg {
@@ -46,6 +64,7 @@ export interface PresenceClient {
   id: string;
   name: string;
   color: string;
+  role?: Role;
 }
 
 export type ServerMsg =
@@ -55,6 +74,7 @@ export type ServerMsg =
   | { t: 'ack'; op: string; seq: number }
   | { t: 'draft'; stroke: Stroke; from?: string; name?: string }
   | { t: 'cursor'; x: number; y: number; from?: string; name?: string }
+  | ViewportMsg
   | { t: 'presence'; clients: PresenceClient[] }
   | { t: 'pong'; ts: number }
   | { t: 'error'; code: string; msg?: string; op?: string };

@@ -3,9 +3,12 @@ import { colorFor, type Tool } from '../canvas/view';
 import { setUserName, userName } from '../lib/prefs';
 import type { PresenceClient } from '../lib/types';
 import { navigate } from './App';
-import { IconDownload, IconEraser, IconHand, IconHome, IconLink, IconPen, IconRedo, IconTrash, IconUndo } from './icons';
+import { HistoryPanel } from './HistoryPanel';
+import { IconDownload, IconEraser, IconHand, IconHome, IconPen, IconRedo, IconTrash, IconUndo } from './icons';
+import { ShareMenu } from './ShareMenu';
 import { StatusBar } from './StatusBar';
 import { useBoardEngine } from './useBoardEngine';
+import { useFollow } from './useFollow';
 
 const COLORS = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8', '#c2255c', '#868e96'];
 const WIDTHS = [2, 4, 8, 16];
@@ -40,6 +43,7 @@ export function Board({ id }: { id: string }) {
   const [toast, setToast] = useState<string>('');
   const [confirmClear, setConfirmClear] = useState(false);
   const [editingName, setEditingName] = useState(false);
+  const [historyOpen, setHistoryOpen] = useState(false);
   const toastTimer = useRef(0);
 
   const say = (msg: string) => {
@@ -54,6 +58,17 @@ export function Board({ id }: { id: string }) {
     rejected: (code) => say(`The server refused a change (${code}).`),
   });
 
+  const role = eng?.sync.role ?? 'editor';
+  const viewer = role === 'viewer';
+  const fol = useFollow(eng?.view, eng?.sync);
+  // a viewer's page (docs/protocol.md §9): no drawing tools, the hand tool only
+  useEffect(() => {
+    if (!eng || !viewer) return;
+    eng.view.tool = 'hand';
+    eng.view.requestRender();
+    bump();
+  }, [eng, viewer]);
+
   // keyboard shortcuts
   useEffect(() => {
     if (!eng) return;
@@ -63,6 +78,7 @@ export function Board({ id }: { id: string }) {
       if (typing(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
       const k = e.key.toLowerCase();
+      if (eng.sync.role === 'viewer' && (mod || k === 'p' || k === 'e')) return;
       if (mod && k === 'z') {
         e.preventDefault();
         if (e.shiftKey) view.redo();
@@ -115,9 +131,8 @@ export function Board({ id }: { id: string }) {
     bump();
   };
 
-  const share = async () => {
-    const url = `${location.origin}/b/${id}`;
-    say((await copyText(url)) ? 'Link copied. Anyone with it can draw.' : url);
+  const copyLink = async (url: string, what: string) => {
+    say((await copyText(url)) ? `${what} copied.` : url);
   };
 
   const exportPng = async () => {
@@ -154,24 +169,35 @@ export function Board({ id }: { id: string }) {
           <IconHome />
         </button>
         <span className="sep" />
-        <button className="tool" id="undo" title="Undo (Ctrl+Z)" disabled={!view?.history.canUndo} onClick={() => view?.undo()}>
-          <IconUndo />
-        </button>
-        <button className="tool" id="redo" title="Redo (Ctrl+Shift+Z)" disabled={!view?.history.canRedo} onClick={() => view?.redo()}>
-          <IconRedo />
-        </button>
-        <span className="sep" />
-        <button className="tool" id="clear" title="Clear board" onClick={() => setConfirmClear(true)}>
-          <IconTrash />
-        </button>
+        {!viewer && (
+          <>
+            <button className="tool" id="undo" title="Undo (Ctrl+Z)" disabled={!view?.history.canUndo} onClick={() => view?.undo()}>
+              <IconUndo />
+            </button>
+            <button className="tool" id="redo" title="Redo (Ctrl+Shift+Z)" disabled={!view?.history.canRedo} onClick={() => view?.redo()}>
+              <IconRedo />
+            </button>
+            <span className="sep" />
+            <button className="tool" id="clear" title="Clear board" onClick={() => setConfirmClear(true)}>
+              <IconTrash />
+            </button>
+          </>
+        )}
         <button className="tool" id="export" title="Export as PNG" onClick={exportPng}>
           <IconDownload />
         </button>
-        <button id="share" className="btn small" onClick={share} title={`Copy the share link (board ${id})`}>
-          <IconLink /> <span className="label">Share</span>
+        <button className={`btn small ${historyOpen ? 'on' : ''}`} data-history-open title="Board history" onClick={() => setHistoryOpen(!historyOpen)}>
+          History
         </button>
+        <ShareMenu routeId={id} role={role} viewId={sync?.viewId ?? ''} copy={copyLink} />
+        {viewer && (
+          <span className="chip view-only" data-view-only title="This is a view-only link">
+            View only
+          </span>
+        )}
       </div>
 
+      {!viewer && (
       <div className="toolbar panel" role="toolbar" aria-label="Drawing tools">
         <button className={`tool ${tool === 'pen' ? 'on' : ''}`} data-tool="pen" title="Pen (P)" aria-pressed={tool === 'pen'} onClick={() => setTool('pen')}>
           <IconPen />
@@ -204,16 +230,34 @@ export function Board({ id }: { id: string }) {
           </button>
         ))}
       </div>
+      )}
 
       <div className={`topbar right panel ${sync?.state === 'connected' ? '' : 'stale'}`} id="presence" data-count={presence.length}>
         <ul className="avatars">
           {presence.slice(0, 8).map((p) => (
-            <li key={p.id} title={p.id === me ? `${p.name} (you)` : p.name} style={{ background: p.color || colorFor(p.id) }} data-client={p.id}>
+            <li
+              key={p.id}
+              title={p.id === me ? `${p.name} (you)` : `${p.name}${p.role === 'viewer' ? ' (viewing)' : ''}: click to follow their view`}
+              style={{ background: p.color || colorFor(p.id) }}
+              className={`${fol.following === p.id ? 'followed' : ''} ${p.role === 'viewer' ? 'viewer' : ''}`}
+              data-client={p.id}
+              data-role={p.role ?? 'editor'}
+              onClick={() => (p.id === me ? null : fol.following === p.id ? fol.stop() : fol.follow(p.id))}
+            >
               {(p.name || '?').slice(0, 1).toUpperCase()}
             </li>
           ))}
           {presence.length > 8 && <li className="more">+{presence.length - 8}</li>}
         </ul>
+        {fol.following ? (
+          <button className="btn small" data-unfollow onClick={fol.stop} title="Stop following">
+            Stop following
+          </button>
+        ) : (
+          <button className={`btn small ${fol.leading ? 'on' : ''}`} data-follow-me={fol.leading ? '1' : '0'} onClick={() => fol.setLeading(!fol.leading)} title="Ask everyone on the board to follow your view">
+            {fol.leading ? 'Stop presenting' : 'Follow me'}
+          </button>
+        )}
         {editingName ? (
           <input
             className="name-input"
@@ -235,10 +279,12 @@ export function Board({ id }: { id: string }) {
           <summary>{presence.length} here</summary>
           <ul>
             {presence.map((p) => (
-              <li key={p.id}>
+              <li key={p.id} data-client={p.id} data-role={p.role ?? 'editor'} onClick={() => p.id !== me && fol.follow(p.id)}>
                 <span className="dot" style={{ background: p.color || colorFor(p.id) }} />
                 {p.name || 'guest'}
+                {p.role === 'viewer' && <span className="muted"> (viewing)</span>}
                 {p.id === me && <span className="muted"> (you)</span>}
+                {fol.following === p.id && <span className="muted"> · following</span>}
               </li>
             ))}
           </ul>
@@ -257,7 +303,9 @@ export function Board({ id }: { id: string }) {
         </button>
       </div>
 
-      {sync && <StatusBar sync={sync} />}
+      {sync && <StatusBar sync={sync} following={fol.following} />}
+
+      {historyOpen && sync && view && <HistoryPanel routeId={id} sync={sync} view={view} canRestore={!viewer} say={say} onClose={() => setHistoryOpen(false)} />}
 
       {confirmClear && (
         <div className="modal-backdrop" onClick={() => setConfirmClear(false)}>

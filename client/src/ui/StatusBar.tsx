@@ -10,7 +10,7 @@ function pageProtocol(): string {
   }
 }
 
-export function StatusBar({ sync }: { sync: SyncClient }) {
+export function StatusBar({ sync, following = null }: { sync: SyncClient; following?: string | null }) {
   const [, setNow] = useState(0);
   const [protocol] = useState(pageProtocol);
   const state = sync.state;
@@ -39,11 +39,23 @@ export function StatusBar({ sync }: { sync: SyncClient }) {
       data-seq={sync.board.seq}
       data-rtt={sync.rtt ?? ''}
       data-synced={sync.isSynced ? '1' : '0'}
+      data-role={sync.role}
+      data-following={following ?? undefined}
       role="status"
       aria-live="polite"
     >
       <span className="dot" />
       <span className="state-label">{label}</span>
+      {sync.role === 'viewer' && (
+        <span className="chip" title="Opened with a view-only link: you can watch, not draw">
+          view only
+        </span>
+      )}
+      {following && (
+        <span className="chip" title="Your view follows this person's view; pan to stop">
+          following
+        </span>
+      )}
       {sync.gateway && (
         <span className="chip" title="Gateway serving this tab">
           {sync.gateway}

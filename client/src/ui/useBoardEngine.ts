@@ -139,6 +139,13 @@ export function useBoardEngine(
       get client() {
         return sync.clientId;
       },
+      /** docs/protocol.md §9: "editor" or "viewer", and (editors) the view id */
+      get role() {
+        return sync.role;
+      },
+      get viewId() {
+        return sync.viewId;
+      },
       get unacked() {
         return sync.unacked;
       },
