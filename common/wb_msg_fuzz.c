@@ -24,7 +24,7 @@ static void one(const json_t *obj)
             if (!back) abort(); /* what we write must be JSON */
             json_decref(back);
             wb__v1__op__free_unpacked(op, NULL);
-        } else if ((m.type == WB_C_DRAFT || m.type == WB_C_CURSOR) &&
+        } else if ((m.type == WB_C_DRAFT || m.type == WB_C_CURSOR || m.type == WB_C_VIEWPORT) &&
                    wb_live_pack(&m, "board", "gw-1", "client", "name", 1, &data, &len) == 0) {
             Wb__V1__Live *l = wb__v1__live__unpack(NULL, len, data);
             if (!l || wb_jw_live(&w, l) != 0) abort();
