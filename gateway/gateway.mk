@@ -12,6 +12,6 @@ $(BUILD)/wb-decode: $(BUILD)/gateway/wb_decode.o $(COMMON_LIB)
 GW_TESTS := $(patsubst gateway/%_test.c,$(BUILD)/tests/gateway_%_test,$(wildcard gateway/*_test.c))
 TEST_BINS += $(GW_TESTS)
 $(BUILD)/tests/gateway_%_test: $(BUILD)/gateway/%_test.o $(BUILD)/gateway/gw_buf.o \
-		$(BUILD)/gateway/gw_sendq.o $(BUILD)/gateway/gw_snap.o $(COMMON_LIB)
+		$(BUILD)/gateway/gw_sendq.o $(BUILD)/gateway/gw_snap.o $(BUILD)/gateway/gw_view.o $(COMMON_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(COMMON_LIBS) -lcmocka -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_CRYPTO) $(COMMON_LIBS) -lcmocka -lm
