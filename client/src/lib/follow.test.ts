@@ -55,6 +55,16 @@ describe('FollowState', () => {
     expect(f.onRemote({ from: 'ann', x: 1, y: 2, scale: 1, lead: true })).toBeNull();
   });
 
+  it('a view that clamps the leader\'s zoom keeps following', () => {
+    const f = mk();
+    f.follow('ann');
+    f.onRemote({ from: 'ann', x: 0, y: 0, scale: 500 });
+    const shown = { ox: -0, oy: -0, scale: 32 }; // this client's zoom limit
+    f.noteApplied(shown);
+    expect(f.checkMoved(shown)).toBe(false);
+    expect(f.following).toBe('ann');
+  });
+
   it('stops following someone who left', () => {
     const f = mk();
     f.follow('ann');
