@@ -20,7 +20,7 @@ conf=$WB_RUN_DIR/supervisor/supervisord.conf
 bash scripts/supervise.sh conf > "$conf.new"
 mv "$conf.new" "$conf"
 
-gws= nats= i
+gws= nats=
 for ((i = 1; i <= WB_GATEWAYS; i++)); do gws+=" http://127.0.0.1:$(wb_gw_port $i) (gw-$i)"; done
 for ((i = 1; i <= WB_NATS_NODES; i++)); do nats+=" http://$(wb_nats_host $i):$(wb_nats_monitor_port $i)"; done
 cat <<MSG
