@@ -15,16 +15,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+import drill
 from wbstack import ROOT, http_get
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import drill  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.destructive, pytest.mark.slow]
 
