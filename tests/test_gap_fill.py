@@ -86,6 +86,10 @@ async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connec
     for t in tasks:
         t.result()
 
+    fills = await asyncio.to_thread(gap_fills, st, "gw-2")
+    print(f"\nGAP FILL: {sum(len(v) for v in acked.values())} ops acked on {len(boards)} boards; "
+          f"nats slow consumers {slow0} -> {await asyncio.to_thread(slow_consumers, st)}; "
+          f"gw-2 gap fills {fills0:.0f} -> {fills:.0f}")
     for b in boards:
         want = sorted(acked[b])
         assert len(want) == len(set(want))
