@@ -15,6 +15,7 @@ import asyncio
 import json
 import random
 import signal
+import time
 
 import pytest
 
@@ -60,6 +61,7 @@ async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connec
     fills0 = await asyncio.to_thread(gap_fills, st, "gw-2")
     slow0 = await asyncio.to_thread(slow_consumers, st)
     tasks = [asyncio.create_task(write(b, c, hash((b, i)))) for b in boards for i, c in enumerate(writers[b])]
+    t = {"start": time.monotonic()}
     try:
         await asyncio.sleep(0.5)
         st.send_signal("gw-2", signal.SIGSTOP)
@@ -74,22 +76,26 @@ async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connec
                                     "as a slow consumer", 0.5)
         finally:
             st.send_signal("gw-2", signal.SIGCONT)
+            t["cut off"] = time.monotonic()
         # keep writing while gw-2 reconnects and fills (ops arriving meanwhile are held)
         await asyncio.to_thread(wait_until, lambda: gap_fills(st, "gw-2") > fills0, 60,
                                 "gw-2 to fill the gap (wb_gateway_gap_fills_total)", 0.2)
+        t["filled"] = time.monotonic()
         seen = {b: len(acked[b]) for b in boards}
         await asyncio.to_thread(wait_until, lambda: all(len(acked[b]) >= seen[b] + 10 for b in boards), 60,
                                 "10 more ops per board after the fill", 0.1)
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-    for t in tasks:
-        t.result()
+    for task in tasks:
+        task.result()
+    t["stopped"] = time.monotonic()
 
     fills = await asyncio.to_thread(gap_fills, st, "gw-2")
     print(f"\nGAP FILL: {sum(len(v) for v in acked.values())} ops acked on {len(boards)} boards; "
           f"nats slow consumers {slow0} -> {await asyncio.to_thread(slow_consumers, st)}; "
-          f"gw-2 gap fills {fills0:.0f} -> {fills:.0f}")
+          f"gw-2 gap fills {fills0:.0f} -> {fills:.0f}; seconds: "
+          + ", ".join(f"{k} {v - t['start']:.1f}" for k, v in t.items()))
     for b in boards:
         want = sorted(acked[b])
         assert len(want) == len(set(want))
