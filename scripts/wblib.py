@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import base64
 import http.client
+import importlib.util
 import random
 import re
 import secrets
 import socket
 import ssl
 import string
+import subprocess
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ALNUM = string.ascii_letters + string.digits + "_-"
 
@@ -64,6 +70,25 @@ def pct(xs, p):
     xs = sorted(xs)
     k = min(len(xs) - 1, max(0, int(round(p / 100.0 * (len(xs) - 1)))))
     return xs[k]
+
+
+def load_pb2():
+    """The generated protobuf module (build/gen/py/whiteboard_pb2.py), made
+    with `make` first when it is missing or older than proto/whiteboard.proto."""
+    if "whiteboard_pb2" in sys.modules:
+        return sys.modules["whiteboard_pb2"]
+    gen = ROOT / "build" / "gen" / "py" / "whiteboard_pb2.py"
+    proto = ROOT / "proto" / "whiteboard.proto"
+    if not gen.exists() or gen.stat().st_mtime < proto.stat().st_mtime:
+        r = subprocess.run(["make", "-C", str(ROOT), "build/gen/py/whiteboard_pb2.py"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"make build/gen/py/whiteboard_pb2.py failed:\n{r.stdout}\n{r.stderr}")
+    spec = importlib.util.spec_from_file_location("whiteboard_pb2", gen)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    sys.modules["whiteboard_pb2"] = mod
+    return mod
 
 
 # --------------------------------------------------------------------------

@@ -13,7 +13,6 @@ WB_TEST_KEEP=1 keeps the run dir (it is always kept when a test fails).
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import random
 import shutil
@@ -30,7 +29,7 @@ import psycopg
 import pytest
 
 import wbfold
-from wblib import free_port, http_get, metric, sanitizer_reports, wait_until
+from wblib import free_port, http_get, load_pb2, metric, sanitizer_reports, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SVC = ROOT / "scripts" / "svc"
@@ -41,21 +40,7 @@ pytestmark = pytest.mark.timeout(900) if hasattr(pytest.mark, "timeout") else []
 # --------------------------------------------------------------------------
 # protobuf module
 
-def _wk_load_pb2():
-    gen = ROOT / "build" / "gen" / "py" / "whiteboard_pb2.py"
-    proto = ROOT / "proto" / "whiteboard.proto"
-    if not gen.exists() or gen.stat().st_mtime < proto.stat().st_mtime:
-        out = Path(tempfile.mkdtemp(prefix="wk-pb2-"))
-        subprocess.run(["protoc", f"--proto_path={proto.parent}", f"--python_out={out}", str(proto)],
-                       check=True)
-        gen = out / "whiteboard_pb2.py"
-    spec = importlib.util.spec_from_file_location("wk_whiteboard_pb2", gen)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-pb = _wk_load_pb2()
+pb = load_pb2()
 
 
 # --------------------------------------------------------------------------
