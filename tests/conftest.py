@@ -14,7 +14,9 @@ Fixtures (all prefixed wb_ to stay clear of other plugins' names):
   wb_traefik   session  the same stack with Traefik started too (base_url).
   wb_board     function a fresh random board id.
   wb_connect   function async factory: `c = await wb_connect("gw-1", board,
-                        name="ann", since=None)` -> wbclient.WBClient.
+                        name="ann", since=None)` -> wbclient.WBClient
+                        (expect_problems=True: this client may record
+                        protocol problems without failing the test).
   wb_pb2       session  the generated Python protobuf module (build/gen/py).
   wb_nats_url  session  the stack's NATS URL (start nats-py connections from it).
 

@@ -339,6 +339,5 @@ async def test_websocket_through_traefik_survives_idle(wb_traefik):
     idle = float(os.environ.get("WB_TEST_WS_IDLE_S", "65"))
     await asyncio.sleep(idle)
     assert not c.closed.is_set(), f"closed after idling {idle}s: code {c.close_code}"
-    pong = await c.ping(timeout=5)
-    assert pong["t"] == "pong"
+    await c.ping(timeout=5)  # fails unless the pong with our ts arrives
     await c.stroke(wait=True)
