@@ -17,8 +17,9 @@ free-port set-up as tests/test_worker.py), then:
    ack, -> commit): the worker's own share of the lag. The publisher's ack
    latency (publish -> JetStream ack) is measured too.
 
-Usage (from the project root, after `make`):
-    .venv/bin/python bench/worker_bench.py [--ops 100000] [--rate 1000] [--duration 20]
+Usage (from the project root, after `make`; PYTHONPATH=scripts for the
+shared modules tests/test_worker.py imports, as pytest.ini's pythonpath does):
+    PYTHONPATH=scripts .venv/bin/python bench/worker_bench.py [--ops 100000] [--rate 1000] [--duration 20]
         [--batch 500] [--batch-wait-ms 100] [--points 30] [--boards 50] [--json out.json]
 WB_WORKER_BIN=build/san/wb-worker selects another binary.
 """
@@ -185,10 +186,10 @@ def main() -> int:
             res["db_size_mb"] = round(c.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20, 1)
         assert n == a.ops, f"{n} rows for {a.ops} ops"
         m = st.metrics()
-        res["batch_size_mean"] = round(T.wk_metric(m, "wb_worker_batch_size_sum") /
-                                       max(1, T.wk_metric(m, "wb_worker_batch_size_count")), 1)
-        res["commit_ms_mean"] = round(1000 * T.wk_metric(m, "wb_worker_commit_seconds_sum") /
-                                      max(1, T.wk_metric(m, "wb_worker_commit_seconds_count")), 2)
+        res["batch_size_mean"] = round(T.metric(m, "wb_worker_batch_size_sum") /
+                                       max(1, T.metric(m, "wb_worker_batch_size_count")), 1)
+        res["commit_ms_mean"] = round(1000 * T.metric(m, "wb_worker_commit_seconds_sum") /
+                                      max(1, T.metric(m, "wb_worker_commit_seconds_count")), 2)
         print(f"throughput: {a.ops} ops persisted in {drain:.2f}s = {a.ops / drain:.0f} ops/s "
               f"(mean batch {res['batch_size_mean']}, mean commit {res['commit_ms_mean']} ms, "
               "worker start included)", flush=True)

@@ -169,10 +169,10 @@ static void on_rp_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
     if (wb_subj_board(natsMsg_GetSubject(msg), board) < 0 || !seq) goto done;
     op = wb__v1__op__unpack(NULL, (size_t)natsMsg_GetDataLength(msg),
                             (const uint8_t *)natsMsg_GetData(msg));
-    if (!op || wb_op_check(op) < 0) {
-        wb_warn("dropping undecodable op seq=%llu board=%s", (unsigned long long)seq, board);
-        /* Still advance the board's sequence so no gap fill loops on it. */
-    }
+    bool bad = !op || wb_op_check(op) < 0;
+    if (bad)
+        wb_warn("undecodable op seq=%llu board=%s: filling it from the stream",
+                (unsigned long long)seq, board);
     wb_jw w;
     wb_jw_init(&w, GW_BUF_HEAD, 256);
     if (op && wb_op_check(op) == 0) wb_jw_ev(&w, seq, op);
@@ -182,7 +182,11 @@ static void on_rp_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
     }
     snprintf(e->u.op.board, sizeof e->u.op.board, "%s", board);
     e->u.op.seq = seq;
-    e->u.op.prev = hdr_u64(msg, "Nats-Last-Sequence");
+    /* An op that does not decode here (e.g. damaged in transit around a
+     * reconnect) is a gap ending at seq: the board fills (last, seq] from the
+     * stream, where a stored op that really does not decode is skipped, so the
+     * fill always ends and never loops. */
+    e->u.op.prev = bad ? seq : hdr_u64(msg, "Nats-Last-Sequence");
     e->u.op.buf = w.len ? gw_buf_from_jw(&w, GW_BUF_EV, seq) : (wb_jw_free(&w), NULL);
     gw_queue_push(e);
 done:

@@ -26,8 +26,6 @@ import collections
 import json
 import os
 import random
-import ssl
-import string
 import subprocess
 import sys
 import time
@@ -39,31 +37,9 @@ import websockets
 from websockets.asyncio.client import connect as ws_connect
 
 from wbfold import Fold  # the board-state rule (scripts/wbfold.py, next to this file)
+from wblib import pct, rid, ssl_ctx
 
 ROOT = Path(__file__).resolve().parent.parent
-_ALNUM = string.ascii_letters + string.digits + "_-"
-
-
-def rid(n=12, prefix=""):
-    return prefix + "".join(random.choice(_ALNUM) for _ in range(n))
-
-
-def pct(xs, p):
-    if not xs:
-        return None
-    xs = sorted(xs)
-    k = min(len(xs) - 1, max(0, int(round(p / 100.0 * (len(xs) - 1)))))
-    return xs[k]
-
-
-def ssl_ctx(cafile: str | None):
-    if cafile:
-        ctx = ssl.create_default_context(cafile=cafile)
-    else:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def http_json(url: str, cafile: str | None, timeout: float = 5.0):

@@ -19,7 +19,12 @@ for t in msg op; do
   fi
   corpus=build/fuzz/corpus-$t
   mkdir -p "$corpus"
-  cp -n tests/fuzz-seeds/$t/* "$corpus"/ 2>/dev/null || true
+  seeds=tests/fuzz-seeds/$t
+  if ! compgen -G "$seeds/*" > /dev/null; then
+    echo "fuzz: $t has no seed corpus ($seeds/ is missing or empty): add seeds, see tests/fuzz-seeds/README.md" >&2
+    exit 1
+  fi
+  cp -n "$seeds"/* "$corpus"/
   echo "fuzz: $t for ${secs}s"
   rc=0
   "$bin" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 -artifact_prefix="$out/" "$corpus" > "$out/$t.log" 2>&1 || rc=$?

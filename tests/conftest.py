@@ -14,13 +14,17 @@ Fixtures (all prefixed wb_ to stay clear of other plugins' names):
   wb_traefik   session  the same stack with Traefik started too (base_url).
   wb_board     function a fresh random board id.
   wb_connect   function async factory: `c = await wb_connect("gw-1", board,
-                        name="ann", since=None)` -> wbclient.WBClient.
+                        name="ann", since=None)` -> wbclient.WBClient
+                        (expect_problems=True: this client may record
+                        protocol problems without failing the test).
   wb_pb2       session  the generated Python protobuf module (build/gen/py).
   wb_nats_url  session  the stack's NATS URL (start nats-py connections from it).
 
-Async tests: `async def test_...` functions are run with asyncio.run() by the
-pytest_pyfunc_call hook below (no plugin needed); every WBClient opened during
-the test is closed before the loop ends.
+Async tests: `async def test_...` functions run under pytest-asyncio
+(asyncio_mode = auto, one loop per test). Every WBClient opened during the
+test is closed before the loop ends, and any problem a client recorded
+(wbclient.WBClient.problems) fails the test unless that client was opened
+with expect_problems=True.
 
 After a test that used wb_stack, services the test killed (or restarted with
 test-specific env) are restarted, so a destructive test never breaks the next
@@ -33,53 +37,79 @@ attached to the report ("wb log: <service>" sections).
 Attach mode: with WB_TEST_BASE_URL set (and optionally WB_TEST_GW1_URL,
 WB_TEST_GW2_URL, WB_TEST_NATS_URL, WB_TEST_PG_URL, WB_TEST_NATS_MONITOR_URL,
 WB_TEST_WORKER_URL), no process is started; tests that must kill or restart a
-service are skipped with that reason.
+service are skipped with that reason, and a run with skipped tests fails
+unless WB_TEST_ALLOW_SKIPS=1 is set (a skip is never counted as a pass).
 
 WB_TEST_KEEP=1 keeps the temporary run dir (logs, data) after the session.
 """
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import inspect
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import wbclient  # noqa: E402
-from wbstack import BACKEND, ROOT, AttachedStack, Stack, StackError  # noqa: E402
+import wbclient
+import wblib
+from wbstack import BACKEND, AttachedStack, Stack, StackError
 
 _STACK: Stack | None = None      # the session stack, for the report hook
 _STACK_ERROR: str | None = None  # a failed start fails every later test at once
 
 
 # --------------------------------------------------------------------------
-# async tests without a plugin
+# async tests (pytest-asyncio, asyncio_mode = auto in pytest.ini)
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    fn = pyfuncitem.obj
-    if not inspect.iscoroutinefunction(fn):
-        return None
-    argnames = pyfuncitem._fixtureinfo.argnames
-    kwargs = {a: pyfuncitem.funcargs[a] for a in argnames}
+@pytest.fixture
+async def _wb_clients():
+    """Closes every WBClient an async test opened, then fails the test if any
+    of them recorded a protocol problem (wbclient.WBClient.problems: duplicate
+    or out-of-order ev, non-JSON frame, first message not welcome, reader
+    crash...). A client opened with expect_problems=True is exempt."""
+    wbclient.OPEN_CLIENTS.clear()
+    yield
+    clients = await wbclient.close_all()
+    bad = wbclient.unexpected_problems(clients)
+    if bad:
+        pytest.fail(f"{len(bad)} protocol problem(s) recorded by the test's clients:\n"
+                    + "\n".join(bad[:20]), pytrace=False)
 
-    async def main():
-        try:
-            await fn(**kwargs)
-        finally:
-            await wbclient.close_all()
 
-    asyncio.run(main())
-    return True
+@pytest.fixture(autouse=True)
+def _wb_async_test(request):
+    if inspect.iscoroutinefunction(getattr(request.node, "obj", None)):
+        request.getfixturevalue("_wb_clients")
+
+
+# --------------------------------------------------------------------------
+# a skip is not a pass
+
+_SKIPPED: list = []  # (nodeid, reason) of every skipped test
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _SKIPPED.append((report.nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A run that skipped any test fails (exit status 1): a layer that cannot
+    run must be fixed, not silently left out. WB_TEST_ALLOW_SKIPS=1 accepts
+    skips (attach mode against a stack you run yourself, local work)."""
+    if _SKIPPED and exitstatus == 0 and os.environ.get("WB_TEST_ALLOW_SKIPS") != "1":
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _SKIPPED and os.environ.get("WB_TEST_ALLOW_SKIPS") != "1":
+        terminalreporter.section("skipped tests fail the run", sep="=", red=True, bold=True)
+        for nodeid, reason in _SKIPPED[:50]:
+            terminalreporter.line(f"SKIPPED {nodeid}: {reason}")
+        terminalreporter.line("Fix what made them skip, or set WB_TEST_ALLOW_SKIPS=1 to accept skips.")
 
 
 # --------------------------------------------------------------------------
@@ -115,13 +145,16 @@ def _wb_stack_obj():
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, prev)
         orphans = st.stop_all()
-        if os.environ.get("WB_TEST_KEEP") == "1":
+        problems = list(st.stop_problems)
+        if orphans:
+            problems.append(f"stack teardown found orphan processes (killed): {orphans}")
+        if os.environ.get("WB_TEST_KEEP") == "1" or problems:
             print(f"\nwb stack run dir kept: {st.run_dir}")
         else:
             # postgres leaves files owned by the postgres user: rm as root is fine
             shutil.rmtree(st.run_dir, ignore_errors=True)
-        if orphans:
-            raise RuntimeError(f"stack teardown found orphan processes (killed): {orphans}")
+        if problems:
+            raise RuntimeError("stack teardown:\n" + "\n".join(problems))
 
 
 def _start(st: Stack, names) -> None:
@@ -171,27 +204,21 @@ def wb_connect(wb_stack):
     """async factory for protocol clients on gw-1 / gw-2 / 'traefik'."""
     async def connect(gw: str, board: str, *, name: str | None = None, since=None,
                       subprotocol: str | None = wbclient.SUBPROTOCOL, wait_snapshot: bool = False,
-                      timeout: float = 10) -> wbclient.WBClient:
+                      timeout: float = 10, expect_problems: bool = False) -> wbclient.WBClient:
         url = wb_stack.ws_url(gw, board, since=since, name=name)
         return await wbclient.WBClient.open(url, subprotocol=subprotocol, wait_snapshot=wait_snapshot,
-                                            timeout=timeout, label=f"{name or 'anon'}@{gw}")
+                                            timeout=timeout, label=f"{name or 'anon'}@{gw}",
+                                            expect_problems=expect_problems)
     return connect
 
 
 @pytest.fixture(scope="session")
 def wb_pb2():
     """build/gen/py/whiteboard_pb2.py, generated by `make` (built here if missing)."""
-    path = ROOT / "build" / "gen" / "py" / "whiteboard_pb2.py"
-    if not path.exists():
-        r = subprocess.run(["make", "-C", str(ROOT), "build/gen/py/whiteboard_pb2.py"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            pytest.fail(f"make build/gen/py/whiteboard_pb2.py failed:\n{r.stdout}\n{r.stderr}", pytrace=False)
-    spec = importlib.util.spec_from_file_location("whiteboard_pb2", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    sys.modules.setdefault("whiteboard_pb2", mod)
-    return mod
+    try:
+        return wblib.load_pb2()
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 # --------------------------------------------------------------------------
@@ -206,21 +233,33 @@ def _wb_guard(request):
     if st.attached:
         yield
         return
-    request.node._wb_log_offsets = st.log_offsets()
+    offsets = request.node._wb_log_offsets = st.log_offsets()
+    st.bad_exits()  # only exits from now on count for this test
     yield
     # a service that died without the test asking for it is a bug: report it
     crashed = st.crashed()
-    logs = {n: st.log_since(n, request.node._wb_log_offsets.get(n, 0), 40) for n in crashed}
+    logs = {n: st.log_since(n, offsets.get(n, 0), 40) for n in crashed}
     try:
         st.ensure_up()
     except StackError as e:
         global _STACK_ERROR
         _STACK_ERROR = f"could not restore the stack after {request.node.nodeid}: {e}"
         raise
+    # every graceful stop (by the test or by ensure_up) must exit 0, and no log
+    # may hold a sanitizer report
+    bad = st.bad_exits()
+    san = st.sanitizer_since(offsets)
+    msgs = []
     if crashed:
-        pytest.fail("service(s) died during the test (restarted since): "
+        msgs.append("service(s) died during the test (restarted since): "
                     + ", ".join(f"{n} exit status {rc}" for n, rc in crashed.items()) + "\n"
-                    + "\n".join(f"--- {n} ---\n{t}" for n, t in logs.items()), pytrace=False)
+                    + "\n".join(f"--- {n} ---\n{t}" for n, t in logs.items()))
+    if bad:
+        msgs.append("unclean exit(s): " + "; ".join(bad))
+    for n, reps in san.items():
+        msgs.append(f"{n}: {len(reps)} sanitizer report(s) in {st.log_path(n)}:\n{reps[0]}")
+    if msgs:
+        pytest.fail("\n".join(msgs), pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -20,16 +20,13 @@ import os
 import random
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from wbstack import ROOT, Stack, StackError, http_get
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import drill  # noqa: E402
+import drill  # scripts/drill.py (pytest.ini pythonpath)
+from wbstack import ROOT, Stack, StackError, http_get  # noqa: F401
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.destructive, pytest.mark.slow]
 

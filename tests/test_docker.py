@@ -23,7 +23,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -291,7 +290,6 @@ def test_acme_resolver_accepted_by_traefik(tmp_path):
     leaves this machine (a real certificate needs a public DNS name and port 443)."""
     traefik = ROOT / ".tools" / "bin" / "traefik"
     assert traefik.exists(), "Traefik binary missing: make deps"
-    sys.path.insert(0, str(ROOT / "tests"))
     from wbstack import free_port, http_get
     https, http_port, dash = free_port(udp_too=True), free_port(), free_port()
     (tmp_path / "tls").mkdir()

@@ -35,11 +35,9 @@ from pathlib import Path
 
 import pytest
 
+import drill  # scripts/drill.py (pytest.ini pythonpath)
 import wbclient
 from wbstack import ROOT, free_port, http_get
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import drill  # noqa: E402
 
 # The first test pays for the images (cold: minutes; warm: seconds) and the start.
 pytestmark = [pytest.mark.timeout(1500), pytest.mark.slow]

@@ -47,9 +47,18 @@ async def test_kill9_gateway_while_drawing(wb_stack, wb_connect, wb_board):
 
     tasks = [asyncio.create_task(draw(c)) for c in drawers]
     await asyncio.sleep(1.0)
+    before = {c.label: len(sent[c.label]) for c in drawers}
+    assert all(n > 0 for n in before.values()), before
     rc = await asyncio.to_thread(wb_stack.kill, "gw-1")
     assert rc == -9
-    await asyncio.sleep(1.5)
+    # every drawer reconnects (to gw-2) and draws a few more ops there; no
+    # bound on how fast, only that it happens (generous limit)
+    deadline = asyncio.get_running_loop().time() + 30
+    while not all(len(c.welcomes) >= 2 and len(sent[c.label]) >= before[c.label] + 5 for c in drawers):
+        assert asyncio.get_running_loop().time() < deadline, \
+            f"not every drawer reconnected and drew again within 30 s: reconnects {reconnects}"
+        assert not any(t.done() for t in tasks), [t.exception() for t in tasks if t.done()]
+        await asyncio.sleep(0.05)
     stop.set()
     await asyncio.gather(*tasks)
     assert len(reconnects) == len(drawers), reconnects

@@ -283,8 +283,10 @@ def test_chromium_loads_app_over_h3_and_websocket_works(wb_traefik):
 def test_chromium_alt_svc_with_trusted_ca_open_question(wb_traefik):
     """DESIGN.md section 8, open question: with the stack CA trusted in the NSS
     store (what `mkcert -install` does) and NO force flags, does Chromium switch
-    to h3 through Alt-Svc alone? Prints what happened; asserts only that the
-    page loads over a secure connection without certificate errors."""
+    to h3 through Alt-Svc alone? Prints what happened; asserts that the page
+    loads without certificate errors (the CA is trusted, errors are not
+    ignored), that the first load of a fresh profile is h2 (nothing told the
+    browser about h3 yet) and that later loads are h2 or h3."""
     sync_playwright = _chromium_or_fail()
     st = wb_traefik
     if not shutil.which("certutil"):
@@ -319,7 +321,8 @@ def test_chromium_alt_svc_with_trusted_ca_open_question(wb_traefik):
                 if protos[-1] == "h3":
                     break
         print(f"\nALT-SVC OPEN QUESTION: trusted local CA, no force flags -> nextHopProtocol per load: {protos}")
-        assert protos and protos[0] in ("h2", "h3", "http/1.1")
+        assert protos and protos[0] == "h2", f"first load of a fresh profile over {protos[0]!r}, not h2"
+        assert all(p in ("h2", "h3") for p in protos), protos
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -336,6 +339,5 @@ async def test_websocket_through_traefik_survives_idle(wb_traefik):
     idle = float(os.environ.get("WB_TEST_WS_IDLE_S", "65"))
     await asyncio.sleep(idle)
     assert not c.closed.is_set(), f"closed after idling {idle}s: code {c.close_code}"
-    pong = await c.ping(timeout=5)
-    assert pong["t"] == "pong"
+    await c.ping(timeout=5)  # fails unless the pong with our ts arrives
     await c.stroke(wait=True)

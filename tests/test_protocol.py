@@ -47,7 +47,7 @@ async def test_welcome_fields(wb_stack, wb_connect, wb_board):
 async def test_no_subprotocol_is_still_served(wb_stack, wb_connect, wb_board):
     c = await wb_connect("gw-1", wb_board, subprotocol=None)
     assert c.welcome["board"] == wb_board
-    assert (await c.ping())["t"] == "pong"
+    await c.ping()  # fails unless the pong with our ts arrives
 
 
 async def test_welcome_seq_is_newest_known(wb_stack, wb_connect, wb_board):
@@ -393,7 +393,7 @@ async def test_unknown_type_error_and_stays_open(wb_stack, wb_connect, wb_board)
     e = await c.wait_error(start)
     assert e["code"] in ("bad_message",), e
     assert isinstance(e.get("msg"), str)
-    assert (await c.ping())["t"] == "pong"
+    await c.ping()  # fails unless the pong with our ts arrives
     await c.wait_ack(await c.stroke())
     assert not c.closed.is_set()
 

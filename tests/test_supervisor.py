@@ -16,17 +16,14 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+import drill  # scripts/drill.py (pytest.ini pythonpath)
 from wbstack import BUILD_DIR, ROOT, free_port, http_get
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import drill  # noqa: E402
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.destructive, pytest.mark.slow]
 

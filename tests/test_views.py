@@ -19,12 +19,11 @@ import json
 import re
 
 import nats
+import psycopg
 import pytest
 
 from wbclient import make_stroke, reduce_evs, rid, stroke_key
 from wbstack import http_get
-
-psycopg = pytest.importorskip("psycopg")
 
 pytestmark = pytest.mark.timeout(90)
 

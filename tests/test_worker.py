@@ -13,7 +13,6 @@ WB_TEST_KEEP=1 keeps the run dir (it is always kept when a test fails).
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import random
 import shutil
@@ -23,15 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+import nats
+import psycopg
 import pytest
 
 import wbfold
-
-psycopg = pytest.importorskip("psycopg")
-nats = pytest.importorskip("nats")
+from wblib import free_port, http_get, load_pb2, metric, sanitizer_reports, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SVC = ROOT / "scripts" / "svc"
@@ -42,69 +40,11 @@ pytestmark = pytest.mark.timeout(900) if hasattr(pytest.mark, "timeout") else []
 # --------------------------------------------------------------------------
 # protobuf module
 
-def _wk_load_pb2():
-    gen = ROOT / "build" / "gen" / "py" / "whiteboard_pb2.py"
-    proto = ROOT / "proto" / "whiteboard.proto"
-    if not gen.exists() or gen.stat().st_mtime < proto.stat().st_mtime:
-        out = Path(tempfile.mkdtemp(prefix="wk-pb2-"))
-        subprocess.run(["protoc", f"--proto_path={proto.parent}", f"--python_out={out}", str(proto)],
-                       check=True)
-        gen = out / "whiteboard_pb2.py"
-    spec = importlib.util.spec_from_file_location("wk_whiteboard_pb2", gen)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-pb = _wk_load_pb2()
+pb = load_pb2()
 
 
 # --------------------------------------------------------------------------
 # processes
-
-def wk_free_port(taken: set) -> int:
-    while True:
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if p not in taken:
-            taken.add(p)
-            return p
-
-
-def wk_wait(cond, timeout: float, what: str, interval: float = 0.05):
-    end = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < end:
-        try:
-            v = cond()
-            if v:
-                return v
-        except AssertionError:
-            raise
-        except Exception as e:  # noqa: BLE001 - retried until the deadline
-            if type(e).__name__ == "WkDead":
-                raise AssertionError(str(e)) from None
-            last = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last})")
-
-
-def wk_http(url: str, timeout: float = 2.0) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def wk_metric(text: str, name: str) -> float:
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            return float(line.rsplit(" ", 1)[1])
-    raise KeyError(name)
-
 
 class WkStack:
     """nats + postgres + workers for one test."""
@@ -112,9 +52,9 @@ class WkStack:
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="wk-"))
         taken: set = set()
-        self.nats_port = wk_free_port(taken)
-        self.nats_mon = wk_free_port(taken)
-        self.pg_port = wk_free_port(taken)
+        self.nats_port = free_port(taken=taken)
+        self.nats_mon = free_port(taken=taken)
+        self.pg_port = free_port(taken=taken)
         self.worker_ports = {}
         self._taken = taken
         self.procs: dict[str, subprocess.Popen] = {}
@@ -160,7 +100,7 @@ class WkStack:
             assert p.poll() is None, f"nats-server exited {p.returncode}:\n{self.log('nats')[-2000:]}"
             socket.create_connection(("127.0.0.1", self.nats_port), 0.2).close()
             return "Server is ready" in self.log("nats")
-        wk_wait(ready, 15, "nats-server")
+        wait_until(ready, 15, "nats-server")
 
     def pg_connect(self, **kw):
         return psycopg.connect(self.pg_url, connect_timeout=2, **kw)
@@ -176,11 +116,11 @@ class WkStack:
                 d = c.execute("SELECT current_setting('data_directory')").fetchone()[0]
             assert Path(d).resolve() == (self.dir / "pg").resolve(), f"port {self.pg_port} is not ours: {d}"
             return True
-        wk_wait(ready, 60, "postgresql", 0.2)
+        wait_until(ready, 60, "postgresql", 0.2)
 
     def start_worker(self, name: str = "worker", env: dict | None = None, wait: bool = True):
         if name not in self.worker_ports:
-            self.worker_ports[name] = wk_free_port(self._taken)
+            self.worker_ports[name] = free_port(taken=self._taken)
         e = {"WB_WORKER_PORT": str(self.worker_ports[name]), "WB_WORKER_ID": name}
         bin_ = os.environ.get("WB_WORKER_BIN")
         if bin_:
@@ -197,11 +137,11 @@ class WkStack:
         def ok():
             p = self.procs[name]
             assert p.poll() is None, f"{name} exited {p.returncode}:\n{self.log(name)[-3000:]}"
-            return wk_http(self.worker_url(name) + "/healthz")[0] == 200
-        wk_wait(ok, timeout, f"{name} /healthz", 0.1)
+            return http_get(self.worker_url(name) + "/healthz").status == 200
+        wait_until(ok, timeout, f"{name} /healthz", 0.1)
 
     def metrics(self, name: str = "worker") -> str:
-        return wk_http(self.worker_url(name) + "/metrics")[1]
+        return http_get(self.worker_url(name) + "/metrics").text
 
     def send(self, name: str, sig: int):
         self.procs[name].send_signal(sig)
@@ -228,19 +168,23 @@ class WkStack:
         # Workers first (they hold PostgreSQL sessions), then PostgreSQL (fast
         # shutdown), then nats.
         order = [n for n in self.procs if n not in ("postgres", "nats")] + ["postgres", "nats"]
+        unclean = []  # a graceful stop must exit 0
         for n in order:
             if n in self.procs:
-                self.stop(n, signal.SIGINT if n == "postgres" else signal.SIGTERM, timeout=15)
-        sanitizer = [n for n in self.procs if n not in ("postgres", "nats") and any(
-            m in self.log(n) for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:"))]
-        if failed or sanitizer:
+                alive = self.procs[n].poll() is None
+                rc = self.stop(n, signal.SIGINT if n == "postgres" else signal.SIGTERM, timeout=15)
+                if alive and rc != 0:
+                    unclean.append(f"{n} exit status {rc}")
+        sanitizer = [n for n in self.procs if sanitizer_reports(self.log(n))]
+        if failed or sanitizer or unclean:
             for n in self.procs:
                 sys.stderr.write(f"\n----- {n}.log -----\n{self.log(n)[-4000:]}\n")
-        if os.environ.get("WB_TEST_KEEP") != "1" and not failed and not sanitizer:
+        if os.environ.get("WB_TEST_KEEP") != "1" and not failed and not sanitizer and not unclean:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             sys.stderr.write(f"kept {self.dir} (logs, data)\n")
         assert not sanitizer, f"sanitizer reports in {sanitizer}"
+        assert not unclean, f"unclean exit after SIGTERM/SIGINT: {unclean}"
 
 
 @pytest.fixture
@@ -325,7 +269,7 @@ async def wk_consumer_state(url: str):
     return ci
 
 
-class WkDead(Exception):
+class WkDead(AssertionError):
     pass
 
 
@@ -344,7 +288,7 @@ def wk_wait_drained(st: WkStack, last_seq: int, timeout: float = 300):
                          f"waiting={ci.num_waiting}")
         return ci.ack_floor.stream_seq >= last_seq and ci.num_pending == 0 and ci.num_ack_pending == 0
     try:
-        wk_wait(done, timeout, f"consumer ack floor >= {last_seq}", 0.2)
+        wait_until(done, timeout, f"consumer ack floor >= {last_seq}", 0.2)
     except AssertionError as e:
         metrics = {}
         for n in st.worker_ports:
@@ -448,9 +392,9 @@ def test_ops_persisted_once_in_order(wk_stack):
     assert [r[1] for r in rows] == [op.op_id for op, _, _ in sorted(res, key=lambda x: x[1])]
     assert wk_visible_db(st, board) == ["s-after"] == wk_reference([(o, s) for o, s, _ in res])
     m = st.metrics()
-    assert wk_metric(m, "wb_worker_ops_persisted_total") == len(ops)
-    assert wk_metric(m, "wb_worker_batch_size_count") >= 1
-    assert wk_metric(m, "wb_worker_persist_lag_seconds_count") == len(ops)
+    assert metric(m, "wb_worker_ops_persisted_total") == len(ops)
+    assert metric(m, "wb_worker_batch_size_count") >= 1
+    assert metric(m, "wb_worker_persist_lag_seconds_count") == len(ops)
     with st.pg_connect() as c:
         assert c.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 0
 
@@ -681,19 +625,18 @@ def test_postgres_restart_mid_stream(wk_stack, pg_signal):
             st.kill("postgres")
         else:
             st.stop("postgres", pg_signal)
-        await asyncio.sleep(1.5)
         # The worker notices (health 503) while PostgreSQL is away.
-        code = wk_http(st.worker_url() + "/healthz")[0]
+        await asyncio.to_thread(wait_until, lambda: http_get(st.worker_url() + "/healthz").status == 503,
+                                60, "worker /healthz 503 while PostgreSQL is down", 0.1)
         st.start_pg()
-        return await task, code
-    res, code_down = asyncio.run(run())
-    assert code_down == 503
+        return await task
+    res = asyncio.run(run())
     wk_wait_drained(st, max(s for _, s, _ in res))
     rows = wk_rows(st, board)
     assert [r[0] for r in rows] == sorted(s for _, s, _ in res)
     assert len({r[1] for r in rows}) == len(ops)
     st.wait_healthy()
-    assert wk_metric(st.metrics(), 'wb_worker_errors_total{kind="pg"}') >= 1
+    assert metric(st.metrics(), "wb_worker_errors_total", kind="pg") >= 1
     # Snapshots work at once after the restart (stale connections are replaced).
     for _ in range(4):
         chunks = asyncio.run(wk_snapshot(st.nats_url, board))
@@ -733,8 +676,8 @@ def test_two_workers_each_op_once(wk_stack):
         mine = [(o, s) for o, s, _ in res if o.board == b]
         assert [r[0] for r in wk_rows(st, b)] == sorted(s for _, s in mine)
         assert wk_visible_db(st, b) == wk_reference(mine), b
-    p1 = wk_metric(st.metrics("w1"), "wb_worker_ops_persisted_total")
-    p2 = wk_metric(st.metrics("w2"), "wb_worker_ops_persisted_total")
+    p1 = metric(st.metrics("w1"), "wb_worker_ops_persisted_total")
+    p2 = metric(st.metrics("w2"), "wb_worker_ops_persisted_total")
     assert p1 + p2 == len(ops)
     print(f"w1 persisted {p1:.0f}, w2 persisted {p2:.0f}")
 
@@ -849,7 +792,7 @@ def test_health_follows_nats_and_sigterm_with_pg_down(wk_stack):
     st = wk_stack
     st.start_worker()
     st.stop("nats")
-    wk_wait(lambda: wk_http(st.worker_url() + "/healthz")[0] == 503, 10, "503 while nats is down")
+    wait_until(lambda: http_get(st.worker_url() + "/healthz").status == 503, 10, "503 while nats is down")
     st.start_nats()
     st.wait_healthy(timeout=20)
     # PostgreSQL down with ops pending: SIGTERM still exits 0, and nothing is acked.

@@ -12,7 +12,8 @@ What it does for every test:
 - durable ops are applied to a `BoardState` in seq order; anything that breaks
   the ordering contract (an ev with a seq not greater than the last one, an ev
   at or below the snapshot's seq, a first message that is not `welcome`) is
-  appended to `c.problems` (tests assert it stays empty);
+  appended to `c.problems`; tests/conftest.py fails the test if any client
+  recorded a problem, unless it was opened with `expect_problems=True`;
 - ops sent with `send_op` are kept in `c.unacked` until acked and re-sent by
   `reconnect()` with the same op ids (the client duties of docs/protocol.md §5).
 
@@ -26,9 +27,7 @@ import base64
 import json
 import os
 import random
-import secrets
 import socket
-import string
 import struct
 import time
 import urllib.parse
@@ -38,45 +37,20 @@ from websockets.asyncio.client import connect as ws_connect
 
 from wbfold import Fold as BoardState  # noqa: F401 - the board-state rule (scripts/wbfold.py)
 from wbfold import reduce_evs  # noqa: F401
+from wblib import make_stroke, new_board, rid, stroke_key  # noqa: F401 - re-exported for the tests
 
 SUBPROTOCOL = "wb.v1"
-_ALNUM = string.ascii_letters + string.digits + "_-"
 
-# Every client opened during a test; conftest closes them before the loop ends.
+# Every client opened during a test; conftest closes them before the loop ends
+# and fails the test if any of them recorded a problem (unless it was opened
+# with expect_problems=True).
 OPEN_CLIENTS: list = []
 
 
-def rid(n: int = 12, prefix: str = "") -> str:
-    """A random id made of [A-Za-z0-9_-] (valid for boards, ops, strokes)."""
-    return prefix + "".join(random.choice(_ALNUM) for _ in range(n))
-
-
-def new_board() -> str:
-    """A fresh random board id (22 chars base64url, like the app's)."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
-
-
-def make_stroke(points=None, sid=None, color="#1e1e1e", width=4, n=3, by=None) -> dict:
-    if points is None:
-        x0 = random.randint(0, 1000)
-        y0 = random.randint(0, 1000)
-        points = []
-        for i in range(n):
-            points += [x0 + 10 * i, y0 + 5 * i]
-    s = {"id": sid or rid(10, "s"), "color": color, "width": width, "points": list(points)}
-    if by is not None:
-        s["by"] = by
-    return s
-
-
-def stroke_key(s: dict) -> tuple:
-    """What must survive a round trip (server may round coordinates to 0.1)."""
-    return (s["id"], s["color"].lower(), float(s["width"]),
-            tuple(round(float(v), 1) for v in s["points"]))
-
 
 class WBClient:
-    def __init__(self, url: str, *, subprotocol: str | None = SUBPROTOCOL, label: str = ""):
+    def __init__(self, url: str, *, subprotocol: str | None = SUBPROTOCOL, label: str = "",
+                 expect_problems: bool = False):
         self.url = url
         self.subprotocol = subprotocol
         self.label = label or url
@@ -96,6 +70,9 @@ class WBClient:
         self.presence: dict | None = None
         self.unacked: dict = {}        # op -> message, until acked
         self.problems: list = []
+        # False: any recorded problem fails the test (tests/conftest.py); only a
+        # test that provokes protocol violations on purpose sets it.
+        self.expect_problems = expect_problems
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.closed = asyncio.Event()
@@ -108,8 +85,9 @@ class WBClient:
     # ---- connection -----------------------------------------------------
     @classmethod
     async def open(cls, url: str, *, subprotocol: str | None = SUBPROTOCOL, wait_welcome: bool = True,
-                   wait_snapshot: bool = False, timeout: float = 10, label: str = "") -> "WBClient":
-        c = cls(url, subprotocol=subprotocol, label=label)
+                   wait_snapshot: bool = False, timeout: float = 10, label: str = "",
+                   expect_problems: bool = False) -> "WBClient":
+        c = cls(url, subprotocol=subprotocol, label=label, expect_problems=expect_problems)
         await c._connect(url, timeout)
         if wait_welcome:
             await c.wait_for("welcome", timeout=timeout)
@@ -402,10 +380,17 @@ def _short(m: dict) -> str:
     return s if len(s) < 160 else s[:160] + "..."
 
 
-async def close_all():
+async def close_all() -> list:
+    """Close every client opened since the last call; returns them."""
     cs = list(OPEN_CLIENTS)
     OPEN_CLIENTS.clear()
     await asyncio.gather(*(c.close() for c in cs), return_exceptions=True)
+    return cs
+
+
+def unexpected_problems(clients) -> list:
+    """"label: problem" for every problem of a client that did not expect any."""
+    return [f"{c.label}: {p}" for c in clients if not c.expect_problems for p in c.problems]
 
 
 # --------------------------------------------------------------------------

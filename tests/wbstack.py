@@ -29,11 +29,8 @@ A missing script or binary is an error, never a silent skip.
 """
 from __future__ import annotations
 
-import http.client
 import os
 import signal
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -43,6 +40,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from wblib import Resp, free_port, http_get, sanitizer_reports  # noqa: F401 - Resp, http_get re-exported
 
 ROOT = Path(__file__).resolve().parent.parent
 SVC_DIR = ROOT / "scripts" / "svc"
@@ -60,69 +59,6 @@ class StackError(RuntimeError):
 
 
 # --------------------------------------------------------------------------
-# small HTTP helper (no third-party dependency)
-
-_INSECURE = ssl.create_default_context()
-_INSECURE.check_hostname = False
-_INSECURE.verify_mode = ssl.CERT_NONE
-
-
-@dataclass
-class Resp:
-    status: int
-    headers: dict
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
-
-
-def http_get(url: str, timeout: float = 3.0, headers: dict | None = None) -> Resp:
-    """GET url; returns Resp for any HTTP status, raises OSError if no answer."""
-    u = urllib.parse.urlsplit(url)
-    if u.scheme == "https":
-        conn = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=timeout, context=_INSECURE)
-    else:
-        conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
-    try:
-        path = u.path or "/"
-        if u.query:
-            path += "?" + u.query
-        conn.request("GET", path, headers=headers or {})
-        r = conn.getresponse()
-        body = r.read()
-        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
-    finally:
-        conn.close()
-
-
-def free_port(udp_too: bool = False, taken: set | None = None) -> int:
-    """A TCP port on 127.0.0.1 that is free now (and UDP too if asked)."""
-    taken = taken if taken is not None else set()
-    for _ in range(200):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        try:
-            if port in taken:
-                continue
-            if udp_too:
-                u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                finally:
-                    u.close()
-            taken.add(port)
-            return port
-        finally:
-            s.close()
-    raise StackError("no free port")
-
-
-# --------------------------------------------------------------------------
 # services
 
 
@@ -137,6 +73,8 @@ class Service:
     extra_env: dict = field(default_factory=dict)
     starts: int = 0
     env: dict = field(default_factory=dict)   # this instance's own settings (worker id, port)
+    stop_sig: int | None = None        # the signal the stack (or a test) last sent to stop it
+    exit_seen: bool = False            # its exit has been reported (crashed() / bad_exits())
 
     @property
     def pid(self) -> int | None:
@@ -445,6 +383,8 @@ class Stack:
         log.close()
         svc.starts += 1
         svc.want_up = True
+        svc.stop_sig = None
+        svc.exit_seen = False
 
     def wait_ready(self, name: str, timeout: float = START_TIMEOUT) -> None:
         svc = self.services[name]
@@ -472,6 +412,7 @@ class Stack:
             raise StackError(f"{name} is not running")
         if sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGKILL):
             svc.want_up = False
+            svc.stop_sig = sig
         if group:
             os.killpg(svc.pid, sig)
         else:
@@ -483,6 +424,7 @@ class Stack:
         svc.want_up = False
         if not svc.alive():
             return svc.proc.returncode if svc.proc else 0
+        svc.stop_sig = signal.SIGKILL
         try:
             os.killpg(svc.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -494,11 +436,13 @@ class Stack:
     def terminate(self, name: str, timeout: float = 20, sig: int = signal.SIGTERM) -> int:
         """SIGTERM the service's main process, wait for it, SIGKILL if it hangs.
 
-        Returns the exit status (negative = killed by that signal)."""
+        Returns the exit status (negative = killed by that signal). A graceful
+        stop that does not exit 0 is reported by bad_exits()."""
         svc = self.services[name]
         svc.want_up = False
         if not svc.alive():
             return svc.proc.returncode if svc.proc else 0
+        svc.stop_sig = sig
         os.kill(svc.pid, sig)
         try:
             rc = svc.proc.wait(timeout)
@@ -519,8 +463,36 @@ class Stack:
 
     def crashed(self) -> dict:
         """Services that should be running but exited: name -> exit status."""
-        return {n: s.proc.returncode for n, s in self.services.items()
-                if s.want_up and s.proc is not None and s.proc.poll() is not None}
+        out = {n: s.proc.returncode for n, s in self.services.items()
+               if s.want_up and s.proc is not None and s.proc.poll() is not None}
+        for n in out:
+            self.services[n].exit_seen = True
+        return out
+
+    def bad_exits(self) -> list:
+        """Services stopped gracefully (SIGTERM/SIGINT, by terminate() or
+        send_signal()) that exited with a status other than 0, each reported
+        once: "name: exit status rc after SIGTERM"."""
+        out = []
+        for n, s in self.services.items():
+            if s.proc is None or s.exit_seen or s.proc.poll() is None:
+                continue
+            if s.stop_sig not in (signal.SIGTERM, signal.SIGINT):
+                continue
+            s.exit_seen = True
+            if s.proc.returncode != 0:
+                out.append(f"{n}: exit status {s.proc.returncode} after {signal.Signals(s.stop_sig).name} "
+                           f"(a graceful stop must exit 0)")
+        return out
+
+    def sanitizer_since(self, offsets: dict | None = None) -> dict:
+        """name -> sanitizer reports (ASan, LSan, UBSan...) its log has after offsets[name]."""
+        out = {}
+        for n in self.services:
+            reps = sanitizer_reports(self.log_since(n, (offsets or {}).get(n, 0), max_lines=10**9))
+            if reps:
+                out[n] = reps
+        return out
 
     def ensure_up(self) -> list:
         """Restart (in dependency order) every service that should be up but is
@@ -568,14 +540,20 @@ class Stack:
 
     def stop_all(self) -> list:
         """SIGTERM every service in reverse order, SIGKILL what hangs, then kill
-        any process still carrying this stack's id. Returns those orphan pids."""
+        any process still carrying this stack's id. Returns those orphan pids.
+        Afterwards `stop_problems` lists every service that hung, did not exit
+        0 or wrote a sanitizer report to its log during the whole session."""
+        self.stop_problems = []
         for name in reversed(self.order):
             svc = self.services[name]
             if svc.alive():
                 try:
                     self.terminate(name, timeout=15)
-                except StackError:
-                    pass
+                except StackError as e:
+                    self.stop_problems.append(str(e))
+        self.stop_problems += self.bad_exits()
+        for n, reps in self.sanitizer_since(None).items():
+            self.stop_problems.append(f"{n}: {len(reps)} sanitizer report(s) in {self.log_path(n)}:\n{reps[0]}")
         orphans = self.orphans()
         for pid in orphans:
             try:
@@ -662,6 +640,7 @@ class AttachedStack(Stack):
         return ""
 
     def stop_all(self):
+        self.stop_problems = []
         return []
 
     def orphans(self):

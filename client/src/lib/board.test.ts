@@ -82,12 +82,13 @@ describe('BoardState', () => {
     expect(bb.maxY).toBeGreaterThanOrEqual(55);
   });
 
-  it('handles 20,000 strokes quickly (O(1) amortised per op)', () => {
+  // Correctness at size only: speed is measured by the benchmark, never
+  // asserted here (a loaded CI machine must not fail a correct build).
+  it('applies 20,000 strokes then erases them all', () => {
     const b = new BoardState();
-    const t0 = performance.now();
     for (let i = 1; i <= 20000; i++) b.apply(ev(i, 'stroke', { stroke: s('s' + i, i) }));
+    expect(b.visibleCount).toBe(20000);
     for (let i = 1; i <= 20000; i++) b.apply(ev(20000 + i, 'erase', { ids: ['s' + i] }));
     expect(b.visibleCount).toBe(0);
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -1,0 +1,111 @@
+"""A gateway that misses live events still gives its clients every op, in order.
+
+gw-2 is stopped (SIGSTOP) while writers on gw-1 keep drawing on two boards,
+until nats-server gives up on gw-2's full socket and closes its connection as
+a slow consumer: the ops still queued for gw-2 are gone. After SIGCONT, gw-2
+must notice the gap (its next op's predecessor is not the last one it has, or
+its reconnect), hold the ops that arrive while it fills the gap from the
+stream, and deliver a gap-free sequence: each client's `ev` seqs are exactly
+the board's acked seqs, in order, each once (tests/wbclient.py records any
+repeat or reordering as a problem, which fails the test).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import time
+
+import pytest
+
+from wblib import http_get, metric_at, wait_until
+
+pytestmark = [pytest.mark.destructive, pytest.mark.slow, pytest.mark.timeout(300)]
+
+WRITERS_PER_BOARD = 2
+POINTS = 600  # per stroke: ~8 KB of JSON, ~3.5 KB of protobuf (random coordinates)
+
+
+def slow_consumers(st) -> int:
+    return json.loads(http_get(st.nats_monitor_url + "/varz", timeout=5).body)["slow_consumers"]
+
+
+def gap_fills(st, gw: str) -> float:
+    return metric_at(st.gw_url(gw) + "/metrics", "wb_gateway_gap_fills_total")
+
+
+def big_stroke(rnd: random.Random) -> dict:
+    pts = [round(rnd.uniform(0, 4000), 1) for _ in range(2 * POINTS)]
+    return {"id": "s" + "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12)),
+            "color": "#%06x" % rnd.randint(0, 0xFFFFFF), "width": 3, "points": pts}
+
+
+async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connect, wb_board):
+    st = wb_stack
+    boards = [wb_board, wb_board + "B"]
+    readers = {b: [await wb_connect("gw-2", b, name=f"r{i}", wait_snapshot=True) for i in range(2)]
+               + [await wb_connect("gw-1", b, name="r1", wait_snapshot=True)] for b in boards}
+    writers = {b: [await wb_connect("gw-1", b, name=f"w{i}", wait_snapshot=True)
+                   for i in range(WRITERS_PER_BOARD)] for b in boards}
+    acked = {b: [] for b in boards}
+    stop = asyncio.Event()
+
+    async def write(board, c, seed):
+        rnd = random.Random(seed)
+        while not stop.is_set():
+            op = await c.stroke(big_stroke(rnd))
+            acked[board].append(await c.wait_ack(op, timeout=60))
+            await asyncio.sleep(0.01)
+
+    fills0 = await asyncio.to_thread(gap_fills, st, "gw-2")
+    slow0 = await asyncio.to_thread(slow_consumers, st)
+    tasks = [asyncio.create_task(write(b, c, hash((b, i)))) for b in boards for i, c in enumerate(writers[b])]
+    t = {"start": time.monotonic()}
+    try:
+        await asyncio.sleep(0.5)
+        st.send_signal("gw-2", signal.SIGSTOP)
+        try:
+            # wait (no timing judged) until nats-server has dropped gw-2 as a slow consumer
+            def cut_off():
+                for t in tasks:
+                    if t.done():
+                        t.result()  # a writer failed: raise its error
+                return slow_consumers(st) > slow0
+            await asyncio.to_thread(wait_until, cut_off, 150, "nats-server to drop stopped gw-2 "
+                                    "as a slow consumer", 0.5)
+        finally:
+            st.send_signal("gw-2", signal.SIGCONT)
+            t["cut off"] = time.monotonic()
+        # keep writing while gw-2 reconnects and fills (ops arriving meanwhile are held)
+        await asyncio.to_thread(wait_until, lambda: gap_fills(st, "gw-2") > fills0, 60,
+                                "gw-2 to fill the gap (wb_gateway_gap_fills_total)", 0.2)
+        t["filled"] = time.monotonic()
+        seen = {b: len(acked[b]) for b in boards}
+        await asyncio.to_thread(wait_until, lambda: all(len(acked[b]) >= seen[b] + 10 for b in boards), 60,
+                                "10 more ops per board after the fill", 0.1)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        task.result()
+    t["stopped"] = time.monotonic()
+
+    fills = await asyncio.to_thread(gap_fills, st, "gw-2")
+    print(f"\nGAP FILL: {sum(len(v) for v in acked.values())} ops acked on {len(boards)} boards; "
+          f"nats slow consumers {slow0} -> {await asyncio.to_thread(slow_consumers, st)}; "
+          f"gw-2 gap fills {fills0:.0f} -> {fills:.0f}; seconds: "
+          + ", ".join(f"{k} {v - t['start']:.1f}" for k, v in t.items()))
+    for b in boards:
+        want = sorted(acked[b])
+        assert len(want) == len(set(want))
+        ref = readers[b][-1]  # on gw-1, never cut off
+        await ref.wait_seq(want[-1], timeout=60)
+        for c in readers[b]:
+            await c.wait_seq(want[-1], timeout=60)
+            got = c.ev_seqs()
+            start = c.snapshot["seq"]
+            missing = sorted(set(s for s in want if s > start) - set(got))
+            assert got == [s for s in want if s > start], \
+                f"{c.label} on {b}: {len(missing)} ops missing (first {missing[:5]}), {len(got)} evs"
+            assert c.visible_keys() == ref.visible_keys()
