@@ -3,8 +3,9 @@
  *   wb-worker [--option=value ...]          run (migrate, then persist + snapshots)
  *   wb-worker migrate [--option=value ...]  apply pending migrations and exit
  *
- * Main thread: start-up, then the persistence loop: fetch up to WB_BATCH ops
- * (or wait WB_BATCH_WAIT_MS) from the durable pull consumer `wb-worker`,
+ * Main thread: start-up, then the persistence loop: pull up to WB_BATCH ops
+ * (or wait WB_BATCH_WAIT_MS) from the durable pull consumer `wb-worker` (the
+ * JetStream pull protocol on core NATS, wk_nats_pull),
  * write them with one wb_apply_batch() call (one transaction), and only after
  * the commit ack every message. A failed write is retried (reconnecting with
  * backoff, keeping the messages in progress); nothing is acked unwritten.
@@ -29,6 +30,7 @@
 #include "wb_config.h"
 #include "wb_log.h"
 #include "wb_nats.h"
+#include "wk_ackmeta.h"
 #include "wk_batch.h"
 #include "wk_db.h"
 #include "wk_http.h"
@@ -48,17 +50,16 @@ typedef struct wk_worker {
     wk_nats pn;           /* persistence connection */
     wk_nats sn;           /* snapshot + stats connection */
     atomic_bool sn_ready; /* sn usable by the http thread */
-    natsSubscription *sub;
+    bool consumer_ok;     /* stream + consumer ensured */
     wk_db *db;
     wk_batch *batch, *single;
     wk_snap *snap;
     wk_http *http;
-    /* Per message of the fetched batch (sized per fetch: nats.c may return
-     * more than the batch asked for, e.g. late replies to earlier pulls). */
+    /* Per message of the pulled batch, cfg.batch entries each. */
+    natsMsg **msgs;     /* the messages (owned until the batch is done) */
     uint64_t *seqs;     /* stream seq (0: no metadata, skipped) */
     int64_t *time_ms;   /* Op.time_ms (0: dead letter) */
     int64_t *stored_ns; /* JetStream store time (ns since the epoch) */
-    size_t cap;         /* entries allocated in the three arrays */
     double last_pg_check;
 } wk_worker;
 
@@ -143,33 +144,30 @@ static int pg_start(wk_worker *w)
     return -1;
 }
 
-/* Stream + consumer + pull subscription, retried by the loop on failure. */
-static int subscribe(wk_worker *w)
+/* Stream + consumer, retried by the loop on failure (main thread). */
+static int ensure_consumer(wk_worker *w)
 {
     if (wb_nats_stream_ensure(w->pn.js, w->cfg.max_age_sec, (int)w->cfg.stream_replicas) < 0 ||
         wk_nats_consumer_ensure(w->pn.js, w->cfg.ack_wait_ms, w->cfg.max_ack_pending) < 0) {
         wk_metric_err(WK_ERR_CONSUMER);
         return -1;
     }
-    if (wk_nats_pull_subscribe(w->pn.js, &w->sub) < 0) {
-        wk_metric_err(WK_ERR_CONSUMER);
-        return -1;
-    }
+    w->consumer_ok = true;
     wb_info("persisting from %s/%s (batch %lld, wait %lld ms)", WB_STREAM, WK_CONSUMER,
             w->cfg.batch, w->cfg.batch_wait_ms);
     return 0;
 }
 
-/* ---- the persistence loop ---- */
+/* ---- the persistence loop (main thread) ---- */
 
 /* The batch was refused as data: write it message by message, dead-lettering
  * each message PostgreSQL refuses, so one poison op cannot block the stream. */
-static wk_db_rc write_split(wk_worker *w, natsMsgList *list, int from, int to, int *logged)
+static wk_db_rc write_split(wk_worker *w, int from, int to, int *logged)
 {
     const uint64_t *seqs = w->seqs;
     *logged = 0;
     for (int i = from; i < to; i++) {
-        natsMsg *m = list->Msgs[i];
+        natsMsg *m = w->msgs[i];
         if (!seqs[i]) continue;
         int n = 0;
         wk_batch_reset(w->single);
@@ -194,16 +192,16 @@ static wk_db_rc write_split(wk_worker *w, natsMsgList *list, int from, int to, i
     return WK_DB_OK;
 }
 
-/* Writes messages [from, to) in one transaction, retrying until it commits,
- * then acks them. Returns 0, or -1 when stopping with them unwritten (they
- * are nak'ed: back to the stream at once). */
-static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
+/* Writes messages [from, to) of the count pulled in one transaction,
+ * retrying until it commits, then acks them. Returns 0, or -1 when stopping
+ * with them unwritten (the caller naks them: back to the stream at once). */
+static int write_range(wk_worker *w, int from, int to, int count)
 {
     const uint64_t *seqs = w->seqs;
     wk_batch_reset(w->batch);
     int usable = 0;
     for (int i = from; i < to; i++) {
-        natsMsg *m = list->Msgs[i];
+        natsMsg *m = w->msgs[i];
         if (!seqs[i]) continue;
         wk_add_rc rc = wk_batch_add(w->batch, seqs[i], natsMsg_GetSubject(m), natsMsg_GetData(m),
                                     (size_t)natsMsg_GetDataLength(m), &w->time_ms[i]);
@@ -228,8 +226,7 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
         double a = wb_mono_s();
         wk_db_rc rc = WK_DB_RETRY;
         if (wk_db_connect(w->db) == 0) {
-            rc = split ? write_split(w, list, from, to, &logged)
-                       : wk_db_apply(w->db, w->batch, &logged);
+            rc = split ? write_split(w, from, to, &logged) : wk_db_apply(w->db, w->batch, &logged);
             if (rc == WK_DB_DATA && !split) {
                 wk_metric_err(WK_ERR_PG_DATA);
                 split = true;
@@ -249,8 +246,8 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
         delay = delay * 2 > 5000 ? 5000 : delay * 2;
         if (wb_mono_s() - last_progress > 10) {
             /* Keep the messages ours while PostgreSQL is away (resets the ack wait). */
-            for (int i = from; i < list->Count; i++)
-                natsMsg_InProgress(list->Msgs[i], NULL);
+            for (int i = from; i < count; i++)
+                if (w->seqs[i]) wk_nats_ack(w->pn.nc, w->msgs[i], "+WPI");
             last_progress = wb_mono_s();
         }
     }
@@ -259,7 +256,7 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
     int acked = 0;
     for (int i = from; i < to; i++) {
         if (!seqs[i]) continue;
-        if (natsMsg_Ack(list->Msgs[i], NULL) != NATS_OK)
+        if (wk_nats_ack(w->pn.nc, w->msgs[i], "+ACK") != NATS_OK)
             wk_metric_err(WK_ERR_ACK);
         else
             acked++;
@@ -278,53 +275,39 @@ static int write_range(wk_worker *w, natsMsgList *list, int from, int to)
     return 0;
 }
 
-/* One fetched batch: normally one transaction; split into several when the
- * payloads exceed WB_BATCH_MAX_BYTES (huge strokes), to bound memory. */
-static void process(wk_worker *w, natsMsgList *list)
+/* One pulled batch, w->msgs[0..count): normally one transaction; split into
+ * several when the payloads exceed WB_BATCH_MAX_BYTES (huge strokes), to
+ * bound memory. */
+static void process(wk_worker *w, int count)
 {
-    int count = list->Count;
-    assert(count > 0);
-    if ((size_t)count > w->cap) {
-        size_t cap = (size_t)count;
-        uint64_t *s = realloc(w->seqs, cap * sizeof *s);
-        if (s) w->seqs = s;
-        int64_t *t = realloc(w->time_ms, cap * sizeof *t);
-        if (t) w->time_ms = t;
-        int64_t *n = realloc(w->stored_ns, cap * sizeof *n);
-        if (n) w->stored_ns = n;
-        if (!s || !t || !n) {
-            wb_error("out of memory for a batch of %d", count);
-            return; /* not acked: redelivered after the ack wait */
-        }
-        w->cap = cap;
-    }
-    uint64_t *seqs = w->seqs;
+    assert(count > 0 && count <= w->cfg.batch);
+    natsMsg **msgs = w->msgs;
     for (int i = 0; i < count; i++) {
-        seqs[i] = 0;
-        jsMsgMetaData *meta = NULL;
+        wk_ackmeta meta;
+        w->seqs[i] = 0;
         w->time_ms[i] = 0;
         w->stored_ns[i] = 0;
-        if (natsMsg_GetMetaData(&meta, list->Msgs[i]) != NATS_OK) {
-            wb_warn("message on %s without JetStream metadata: skipped",
-                    natsMsg_GetSubject(list->Msgs[i]));
+        if (wk_ackmeta_parse(natsMsg_GetReply(msgs[i]), &meta) < 0) {
+            wb_warn("message on %s without JetStream metadata (reply %s): skipped",
+                    natsMsg_GetSubject(msgs[i]),
+                    natsMsg_GetReply(msgs[i]) ? natsMsg_GetReply(msgs[i]) : "none");
             continue;
         }
-        seqs[i] = meta->Sequence.Stream;
-        w->stored_ns[i] = meta->Timestamp;
-        jsMsgMetaData_Destroy(meta);
+        w->seqs[i] = meta.stream_seq;
+        w->stored_ns[i] = meta.timestamp_ns;
     }
     wb_hist_observe(&wk_m.batch_size, count);
     for (int from = 0; from < count;) {
         int to = from;
         size_t bytes = 0;
-        while (to < count && (to == from || bytes + (size_t)natsMsg_GetDataLength(list->Msgs[to]) <=
+        while (to < count && (to == from || bytes + (size_t)natsMsg_GetDataLength(msgs[to]) <=
                                                 (size_t)w->cfg.batch_max_bytes))
-            bytes += (size_t)natsMsg_GetDataLength(list->Msgs[to++]);
+            bytes += (size_t)natsMsg_GetDataLength(msgs[to++]);
         atomic_store(&wk_m.loop_ms, wb_mono_ms());
-        if (write_range(w, list, from, to) < 0) {
+        if (write_range(w, from, to, count) < 0) {
             /* Shutting down with ops unwritten: hand them back, never ack them. */
             for (int i = from; i < count; i++)
-                natsMsg_Nak(list->Msgs[i], NULL);
+                if (w->seqs[i]) wk_nats_ack(w->pn.nc, msgs[i], "-NAK");
             wb_warn("stopping with %d unwritten ops: returned to the stream", count - from);
             break;
         }
@@ -350,58 +333,36 @@ static void idle_pg_check(wk_worker *w)
 
 static void run(wk_worker *w)
 {
-    int fetch_errors = 0;
-    unsigned seen_reconnects = atomic_load(&wk_nats_reconnects);
+    int pull_errors = 0;
     while (!g_stop) {
-        unsigned rc = atomic_load(&wk_nats_reconnects);
-        if (rc != seen_reconnects && w->sub) {
-            /* Pull requests sent before a reconnect may still deliver into the
-             * old subscription, which makes nats.c 3.4.1's Fetch overrun its
-             * batch array: start over on a fresh subscription (the server
-             * redelivers anything unacked after the ack wait). */
-            natsSubscription_Destroy(w->sub);
-            w->sub = NULL;
-        }
-        seen_reconnects = rc;
-        if (!w->sub && subscribe(w) < 0) {
+        if (!w->consumer_ok && ensure_consumer(w) < 0) {
             nap(1000);
             continue;
         }
         atomic_store(&wk_m.loop_ms, wb_mono_ms());
-        natsMsgList list = {0};
-        jsErrCode jerr = 0;
-        /* Messages of earlier pulls that arrived after their Fetch returned
-         * wait in the subscription. nats.c 3.4.1's Fetch can then collect more
-         * than `batch` messages into an array of `batch` (seen here as heap
-         * corruption), so take exactly those first: Fetch then returns them
-         * without sending a new pull request. */
-        int pend = 0, want = (int)w->cfg.batch;
-        if (natsSubscription_GetPending(w->sub, &pend, NULL) == NATS_OK && pend > 0 && pend < want)
-            want = pend;
-        natsStatus s = natsSubscription_Fetch(&list, w->sub, want, w->cfg.batch_wait_ms, &jerr);
-        if (list.Count > want)
-            wb_warn("fetch returned %d messages for a batch of %d", list.Count, want);
-        if (list.Count > 0) {
-            fetch_errors = 0;
-            process(w, &list);
-        } else if (s == NATS_OK || s == NATS_TIMEOUT) {
-            fetch_errors = 0;
-            idle_pg_check(w);
-        } else {
-            wk_metric_err(WK_ERR_FETCH);
-            if (fetch_errors++ % 20 == 0)
-                wb_warn("fetch: %s (jetstream error %d)", natsStatus_GetText(s), (int)jerr);
-            idle_pg_check(w);
-            /* Connected yet failing (consumer or stream gone): set them up again. */
-            if (natsConnection_Status(w->pn.nc) == NATS_CONN_STATUS_CONNECTED &&
-                fetch_errors >= 5) {
-                natsSubscription_Destroy(w->sub);
-                w->sub = NULL;
-                fetch_errors = 0;
-            }
-            nap(200);
+        int count = 0;
+        char why[160];
+        natsStatus s = wk_nats_pull(w->pn.nc, (int)w->cfg.batch, w->cfg.batch_max_bytes,
+                                    w->cfg.batch_wait_ms, w->msgs, &count, why, sizeof why);
+        if (count > 0) {
+            process(w, count);
+            for (int i = 0; i < count; i++)
+                natsMsg_Destroy(w->msgs[i]);
         }
-        natsMsgList_Destroy(&list);
+        if (s == NATS_OK) {
+            pull_errors = 0;
+            if (count == 0) idle_pg_check(w);
+            continue;
+        }
+        wk_metric_err(WK_ERR_FETCH);
+        if (pull_errors++ % 20 == 0) wb_warn("pull %s/%s: %s", WB_STREAM, WK_CONSUMER, why);
+        idle_pg_check(w);
+        /* Connected yet failing (consumer or stream gone): set them up again. */
+        if (natsConnection_Status(w->pn.nc) == NATS_CONN_STATUS_CONNECTED && pull_errors >= 5) {
+            w->consumer_ok = false;
+            pull_errors = 0;
+        }
+        nap(200);
     }
 }
 
@@ -424,9 +385,9 @@ int main(int argc, char **argv)
         {"migrations", "WB_MIGRATIONS_DIR", WB_CFG_STR, "migrations", 0, 0, &c->migrations,
          "directory of NNNN_name.sql"},
         {"batch", "WB_BATCH", WB_CFG_INT, "500", 1, 10000, &c->batch,
-         "max ops per fetch/transaction"},
+         "max ops per pull/transaction"},
         {"batch-max-bytes", "WB_BATCH_MAX_BYTES", WB_CFG_INT, "8388608", 65536, 1LL << 30,
-         &c->batch_max_bytes, "max payload bytes per transaction (a bigger fetch is split)"},
+         &c->batch_max_bytes, "max payload bytes per transaction (a bigger pull is split)"},
         {"batch-wait-ms", "WB_BATCH_WAIT_MS", WB_CFG_INT, "100", 1, 60000, &c->batch_wait_ms,
          "max wait for a batch"},
         {"ack-wait-ms", "WB_ACK_WAIT_MS", WB_CFG_INT, "30000", 1000, 3600000, &c->ack_wait_ms,
@@ -469,7 +430,11 @@ int main(int argc, char **argv)
     w.db = wk_db_create(c->pg_url, "persist");
     w.batch = wk_batch_create();
     w.single = wk_batch_create();
-    if (!w.db || !w.batch || !w.single) {
+    w.msgs = calloc((size_t)c->batch, sizeof *w.msgs);
+    w.seqs = calloc((size_t)c->batch, sizeof *w.seqs);
+    w.time_ms = calloc((size_t)c->batch, sizeof *w.time_ms);
+    w.stored_ns = calloc((size_t)c->batch, sizeof *w.stored_ns);
+    if (!w.db || !w.batch || !w.single || !w.msgs || !w.seqs || !w.time_ms || !w.stored_ns) {
         wb_error("out of memory");
         goto out;
     }
@@ -507,7 +472,6 @@ out:
     atomic_store(&w.sn_ready, false);
     wk_http_destroy(w.http);
     wk_snap_destroy(w.snap);
-    if (w.sub) natsSubscription_Destroy(w.sub);
     /* The last acks; bounded, since NATS may be stopping at the same time. */
     if (w.pn.nc && natsConnection_Status(w.pn.nc) == NATS_CONN_STATUS_CONNECTED)
         natsConnection_FlushTimeout(w.pn.nc, 1000);
@@ -516,6 +480,7 @@ out:
     wk_db_destroy(w.db);
     wk_batch_destroy(w.batch);
     wk_batch_destroy(w.single);
+    free(w.msgs);
     free(w.seqs);
     free(w.time_ms);
     free(w.stored_ns);

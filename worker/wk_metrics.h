@@ -16,7 +16,7 @@
 typedef enum {
     WK_ERR_PG = 0,   /* a batch write failed (connection or statement) */
     WK_ERR_PG_DATA,  /* PostgreSQL refused the data (batch split, op dead-lettered) */
-    WK_ERR_FETCH,    /* natsSubscription_Fetch failed (not a timeout) */
+    WK_ERR_FETCH,    /* a pull failed (not an empty one: no responders, 409, ...) */
     WK_ERR_ACK,      /* natsMsg_Ack failed */
     WK_ERR_DECODE,   /* a stream message was not a valid Op (dead-lettered) */
     WK_ERR_SNAPSHOT, /* a snapshot request failed */
