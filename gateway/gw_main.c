@@ -59,8 +59,9 @@ static const wb_cfg_item g_cfg[] = {
      &gw.cfg.commit_batch_max, "durable ops per JetStream atomic batch (one fsync)"},
     {"commit-pending-bytes", "WB_COMMIT_PENDING_BYTES", WB_CFG_INT, "33554432", 65536, 1LL << 32,
      &gw.cfg.commit_pending_bytes, "durable ops waiting for a round, bytes; beyond: unavailable"},
-    {"nats-evloop", "WB_NATS_EVLOOP", WB_CFG_INT, "1", 0, 1, &gw.cfg.nats_evloop,
-     "1: the NATS socket on the gateway's libuv loop (nats.c adapter); 0: nats.c's threads"},
+    {"nats-evloop", "WB_NATS_EVLOOP", WB_CFG_INT, "0", 0, 1, &gw.cfg.nats_evloop,
+     "1: the NATS socket on the gateway's libuv loop (nats.c adapter; unsafe across reconnects "
+     "in nats.c 3.x, nats.c#1007); 0: nats.c's threads"},
     {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &gw.cfg.stream_replicas,
      "WB_OPS replicas (3 on a 3-node NATS cluster)"},
     {"view-secret-file", "WB_VIEW_SECRET_FILE", WB_CFG_STR, "", 0, 0, &gw.cfg.view_secret_file,
