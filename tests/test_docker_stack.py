@@ -212,6 +212,8 @@ def _attach_env(st: DockerStack) -> dict:
         "WB_TEST_NATS_URL": f"nats://{nats}:4222", "WB_TEST_NATS_MONITOR_URL": f"http://{nats}:8222",
         "WB_TEST_WORKER_URL": f"http://{worker}:9101",
         "WB_TEST_PG_URL": f"postgresql://postgres:whiteboard@{pg}:5433/whiteboard",
+        # clients that verify TLS (the default SSL context) trust the stack's CA
+        "SSL_CERT_FILE": st.cafile,
     })
     return e
 
