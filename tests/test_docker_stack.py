@@ -353,7 +353,7 @@ def test_persistence_across_down_and_up(dstack):
         c = await wbclient.WBClient.open(f"wss://127.0.0.1:{st.https}/ws/{board}", wait_snapshot=True)
         try:
             seqs = [await c.wait_ack(await c.stroke(), timeout=15) for _ in range(5)]
-            await c.wait_ack(await c.erase([c.state.order[0]]), timeout=15)
+            await c.wait_ack(await c.erase([c.state.visible_ids()[0]]), timeout=15)
             return seqs, list(c.state.visible_ids())
         finally:
             await wbclient.close_all()
