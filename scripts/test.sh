@@ -4,6 +4,8 @@
 #   2. libFuzzer targets, a bounded run (FUZZ_SECONDS, default 30 s each)
 #   3. client unit tests (vitest) and the production bundle
 #   4. pytest end to end against real processes (gateways built with ASan+UBSan)
+#      and the Docker layer: tests/test_docker_stack.py builds the images and runs the
+#      compose stack (scripts/docker/up.sh) under its own project on 127.0.0.1 ports
 # PYTEST_ARGS passes extra arguments to pytest (e.g. -k resume).
 # A layer that cannot run fails (no silent skips): missing tools, a skipped
 # test, no test collected, a fuzz target without seeds.

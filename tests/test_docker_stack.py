@@ -210,6 +210,8 @@ def _attach_env(st: DockerStack) -> dict:
         "WB_TEST_NATS_URL": f"nats://{nats}:4222", "WB_TEST_NATS_MONITOR_URL": f"http://{nats}:8222",
         "WB_TEST_WORKER_URL": f"http://{worker}:9101",
         "WB_TEST_PG_URL": f"postgresql://postgres:whiteboard@{pg}:5433/whiteboard",
+        # clients that verify TLS (the default SSL context) trust the stack's CA
+        "SSL_CERT_FILE": st.cafile,
     })
     return e
 
@@ -349,7 +351,7 @@ def test_persistence_across_down_and_up(dstack):
         c = await wbclient.WBClient.open(f"wss://127.0.0.1:{st.https}/ws/{board}", wait_snapshot=True)
         try:
             seqs = [await c.wait_ack(await c.stroke(), timeout=15) for _ in range(5)]
-            await c.wait_ack(await c.erase([c.state.order[0]]), timeout=15)
+            await c.wait_ack(await c.erase([c.state.visible_ids()[0]]), timeout=15)
             return seqs, list(c.state.visible_ids())
         finally:
             await wbclient.close_all()
