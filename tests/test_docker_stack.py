@@ -394,3 +394,51 @@ def test_persistence_across_down_and_up(dstack):
             await wbclient.close_all()
 
     asyncio.run(rejoin())
+
+
+# --------------------------------------------------------------------------
+# profile cluster: three NATS nodes, WB_OPS with 3 replicas
+
+def test_cluster_profile_r3_stream_and_drawing(dstack):
+    """make docker-up NATS_CLUSTER=1 as a second project (own volumes and ports): the three
+    nodes form one JetStream cluster, WB_OPS has 3 replicas, and a stroke drawn through
+    Traefik is acked and persisted. Then WIPE=1."""
+    cl = DockerStack()
+    cl.project += "c"
+    cl.env["WB_DOCKER_PROJECT"] = cl.project
+    cl.env["NATS_CLUSTER"] = "1"
+    try:
+        cl.up()
+        nodes = {}
+        for svc in ("nats", "nats-2", "nats-3"):
+            r = http_get(f"http://{cl.ip(svc)}:8222/jsz?streams=true&config=true", timeout=5)
+            nodes[svc] = json.loads(r.body)
+        streams = [s for n in nodes.values() for a in n.get("account_details", []) for s in a.get("stream_detail", [])
+                   if s["name"] == "WB_OPS"]
+        assert streams, nodes
+        assert all(s["config"]["num_replicas"] == 3 for s in streams), streams
+        cluster = streams[0]["cluster"]
+        assert cluster.get("leader") and len(cluster.get("replicas", [])) == 2, cluster
+
+        async def draw():
+            board = wbclient.new_board()
+            c = await wbclient.WBClient.open(f"wss://127.0.0.1:{cl.https}/ws/{board}", wait_snapshot=True)
+            try:
+                seq = await c.wait_ack(await c.stroke(), timeout=20)
+                return board, seq, c.state.visible_ids()
+            finally:
+                await wbclient.close_all()
+
+        board, seq, ids = asyncio.run(draw())
+        deadline = time.monotonic() + 60
+        while True:
+            r = http_get(f"{cl.base_url}/api/boards/{board}", timeout=5)
+            if r.status == 200 and json.loads(r.body)["seq"] >= seq:
+                break
+            assert time.monotonic() < deadline, f"not persisted: {r.status} {r.text[:200]}"
+            time.sleep(0.5)
+        assert [s["id"] for s in json.loads(r.body)["strokes"]] == ids
+        print(f"\ncluster profile: WB_OPS R3, leader {cluster['leader']}, stroke seq {seq} persisted")
+    finally:
+        cl.down(wipe=True)
+        shutil.rmtree(cl.run_dir, ignore_errors=True)
