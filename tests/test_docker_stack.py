@@ -234,8 +234,15 @@ def _run_attached(st: DockerStack, args: list, timeout: int = 900) -> dict:
     return counts
 
 
+# Deselected (named here, not skipped): they assert which gateway a "gw-1"/"gw-2" connection
+# reached, which a balancer in front cannot promise. Gateway identity through Traefik is
+# checked by test_through_traefik (both seen) and the drills below (welcome.gateway).
+PROTOCOL_DESELECT = ["tests/test_protocol.py::test_welcome_fields"]
+
+
 def test_protocol_suite_through_traefik(dstack):
-    counts = _run_attached(dstack, ["tests/test_protocol.py"])
+    counts = _run_attached(dstack, ["tests/test_protocol.py",
+                                    *(f"--deselect={t}" for t in PROTOCOL_DESELECT)])
     print(f"test_protocol.py against the compose stack: {counts}")
 
 
