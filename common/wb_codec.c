@@ -86,7 +86,8 @@ static wb_errcode parse_stroke(const json_t *s, wb_cstroke *st, bool draft, char
     const json_t *w = json_object_get(s, "width");
     if (w || !draft) {
         double d = json_is_number(w) ? json_number_value(w) : NAN;
-        if (!isfinite(d) || d <= 0 || d > WB_MAX_WIDTH)
+        /* Checked as the float it is stored as: 1e-50 would become 0. */
+        if (!isfinite(d) || d <= 0 || d > WB_MAX_WIDTH || (float)d <= 0.0f)
             FAIL("stroke.width must be a number in (0, 200]");
         st->width = (float)d;
     } else {
@@ -142,7 +143,8 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
     else if (!strcmp(t, "viewport"))
         m->type = WB_C_VIEWPORT;
     else
-        FAIL("unknown message type \"%.32s\"", t);
+        FAIL("unknown message type \"%.*s\"", (int)wb_utf8_prefix(t, json_string_length(tv), 32),
+             t);
 
     if (wb_ctype_durable(m->type) && !op_ok) FAIL("op must be 1..64 chars of [A-Za-z0-9_-]");
 

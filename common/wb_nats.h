@@ -11,7 +11,9 @@
 #define WB_SUBJ_EV_ALL "wb.board.*.ev"
 #define WB_SUBJ_SNAPSHOT "wb.snapshot"
 #define WB_SNAPSHOT_QUEUE "wb-workers"
-#define WB_DUP_WINDOW_SEC 600
+#define WB_DUP_WINDOW_SEC 600 /* default of the dedup window (dedup-window-s) */
+#define WB_OPIDS_STREAM "WB_OPIDS"
+#define WB_SUBJ_OPID_ALL "wb.opid.*.*"
 
 /* "wb.board.{board}.ev", "wb.board.{board}.live", "wb.rp.{board}". The board
  * id MUST have been validated (wb_valid_id) before a subject is built. */
@@ -22,11 +24,29 @@ void wb_subj_rp(char *out, size_t n, const char *board);
  * out[65]. Returns 0, or -1 if the subject is not one of ours. */
 int wb_subj_board(const char *subj, char *out);
 
+/* "wb.opid.{board}.{op}": the claim of an op id (its payload: the seq that
+ * first stored it, in decimal). Both ids MUST have been validated. */
+void wb_subj_opid(char *out, size_t n, const char *board, const char *op);
+
+/* The limits of stream WB_OPS (the same settings in gateway and worker). */
+typedef struct wb_stream_limits {
+    long long max_age_s;      /* 0: keep ops forever */
+    long long max_bytes;      /* 0: no byte limit */
+    long long max_msg_size;   /* bytes of one stored op */
+    long long dedup_window_s; /* JetStream duplicate window (Nats-Msg-Id) */
+    long long replicas;       /* 1, or 3 on a 3-node cluster (every program the same) */
+} wb_stream_limits;
+
 /* Creates or updates stream WB_OPS (file storage, RePublish to wb.rp.{board},
- * dedup window, direct get). max_age_sec 0 keeps ops forever; replicas is the
- * JetStream replica count (1, or 3 on a 3-node cluster; every program must
- * pass the same). Returns 0 or -1. */
-int wb_nats_stream_ensure(jsCtx *js, long long max_age_sec, int replicas);
+ * dedup window, direct get, the limits) and stream WB_OPIDS (one claim per
+ * op id, first writer wins, kept forever). Returns 0 or -1. */
+int wb_nats_stream_ensure(jsCtx *js, const wb_stream_limits *lim);
+
+/* The NATS user of this process (its role: gateway, worker) and the file
+ * holding its password. Called once at start, before any connection; an
+ * empty user connects without credentials. The password is read when a
+ * connection is set up and never logged. */
+void wb_nats_set_auth(const char *user, const char *password_file);
 
 /* Options shared by every connection: url (one URL, or a comma-separated list
  * of every cluster node's URL), name, endless reconnects every

@@ -28,14 +28,19 @@ static void roll(wb_bucket *b, int64_t now_us)
 
 bool wb_bucket_take(wb_bucket *b, int64_t now_us)
 {
+    return wb_bucket_take_n(b, 1.0, now_us);
+}
+
+bool wb_bucket_take_n(wb_bucket *b, double n, int64_t now_us)
+{
     if (now_us > b->last_us) {
         b->tokens += (double)(now_us - b->last_us) * b->rate / 1e6;
         if (b->tokens > b->burst) b->tokens = b->burst;
         b->last_us = now_us;
     }
     roll(b, now_us);
-    if (b->tokens >= 1.0) {
-        b->tokens -= 1.0;
+    if (b->tokens >= n) {
+        b->tokens -= n;
         return true;
     }
     b->refused_cur++;

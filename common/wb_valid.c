@@ -2,6 +2,7 @@
 #include "wb_valid.h"
 
 #include <stdio.h>
+#include <string.h>
 
 bool wb_valid_id(const char *s, size_t len)
 {
@@ -41,6 +42,58 @@ void wb_format_color(uint32_t rgb, char out[8])
     snprintf(out, 8, "#%06x", rgb & 0xffffffu);
 }
 
+size_t wb_utf8_seq(const char *s, size_t n)
+{
+    if (!n) return 0;
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80) return 1;
+    size_t len = (c >= 0xc2 && c <= 0xdf)   ? 2
+                 : (c >= 0xe0 && c <= 0xef) ? 3
+                 : (c >= 0xf0 && c <= 0xf4) ? 4
+                                            : 0;
+    if (!len || len > n) return 0;
+    for (size_t k = 1; k < len; k++)
+        if (((unsigned char)s[k] & 0xc0) != 0x80) return 0;
+    unsigned char c1 = (unsigned char)s[1];
+    if (c == 0xe0 && c1 < 0xa0) return 0;  /* overlong */
+    if (c == 0xed && c1 >= 0xa0) return 0; /* surrogate */
+    if (c == 0xf0 && c1 < 0x90) return 0;  /* overlong */
+    if (c == 0xf4 && c1 >= 0x90) return 0; /* above U+10FFFF */
+    return len;
+}
+
+size_t wb_utf8_prefix(const char *s, size_t n, size_t max)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t k = wb_utf8_seq(s + i, n - i);
+        if (!k || i + k > max) break;
+        i += k;
+    }
+    return i;
+}
+
+size_t wb_utf8_copy(const char *s, size_t n, char *out, size_t outsz)
+{
+    size_t o = 0;
+    if (!outsz) return 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = wb_utf8_seq(s + i, n - i);
+        if (!k) {
+            if (o + 1 >= outsz) break;
+            out[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + k >= outsz) break;
+        memcpy(out + o, s + i, k);
+        o += k;
+        i += k;
+    }
+    out[o] = 0;
+    return o;
+}
+
 size_t wb_clean_name(const char *in, size_t len, char *out)
 {
     size_t o = 0;
@@ -51,24 +104,13 @@ size_t wb_clean_name(const char *in, size_t len, char *out)
             i++;
             continue;
         }
-        size_t n = (c >= 0xf0 && c <= 0xf4) ? 4 : (c >= 0xe0) ? 3 : (c >= 0xc2 && c < 0xe0) ? 2 : 0;
-        if (n == 0 || i + n > len || o + n > WB_NAME_MAX) {
+        size_t n = wb_utf8_seq(in + i, len - i);
+        if (n == 0 || o + n > WB_NAME_MAX) {
             i++;
             continue;
         }
-        bool ok = true;
-        for (size_t k = 1; k < n; k++)
-            if (((unsigned char)in[i + k] & 0xc0) != 0x80) ok = false;
-        if (ok && n == 3 && c == 0xe0 && (unsigned char)in[i + 1] < 0xa0) ok = false;
-        if (ok && n == 3 && c == 0xed && (unsigned char)in[i + 1] >= 0xa0) ok = false;
-        if (ok && n == 4 && c == 0xf0 && (unsigned char)in[i + 1] < 0x90) ok = false;
-        if (ok && n == 4 && c == 0xf4 && (unsigned char)in[i + 1] >= 0x90) ok = false;
-        if (!ok) {
-            i++;
-            continue;
-        }
-        for (size_t k = 0; k < n; k++)
-            out[o++] = in[i + k];
+        memcpy(out + o, in + i, n);
+        o += n;
         i += n;
     }
     out[o] = 0;

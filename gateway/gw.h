@@ -17,7 +17,8 @@
  *   main -> loop, nats, sync, board, presence, conn
  *   loop -> ws, http, board, ack, commit, presence, queue
  *   ws -> client, http, board, conn, sync, nats;  http -> board, conn, sync, nats, metrics
- *   client -> board, ack, commit, conn, nats;  ack -> commit, sync, conn, metrics
+ *   client -> board, ack, opid, commit, conn, nats;  ack -> commit, sync, conn, metrics
+ *   opid -> nats, queue
  *   board -> presence, sync, nats, conn;  presence -> conn, nats;  commit -> nats
  *   sync -> snap, nats, queue;  nats -> queue;  conn -> sendq -> buf
  *   ws, client, board, presence, sync, http, nats, main -> view (view-only links)
@@ -37,8 +38,10 @@
 #include "wb_clock.h"
 #include "gw_view.h"
 #include "wb_codec.h"
+#include "wb_frame.h"
 #include "wb_map.h"
 #include "wb_prom.h"
+#include "wb_nats.h"
 #include "wb_ratelimit.h"
 
 /* ---- configuration (gw_main.c owns the table) ---- */
@@ -47,23 +50,33 @@ typedef struct gw_config {
     const char *bind;
     long long port;
     const char *nats_url;
+    const char *nats_user, *nats_password_file;
     const char *static_dir;
     long long max_frame;
     long long rate;
     long long burst;
-    long long abuse_refusals; /* refusals within ~5 s that close with 1008 */
-    long long sendq_max;      /* queued messages per client before 1013 */
-    long long sendq_bytes;    /* queued bytes per client before 1013 */
+    long long abuse_refusals;     /* refusals within ~5 s that close with 1008 */
+    long long byte_rate;          /* client frame bytes per second */
+    long long byte_burst;         /* client frame bytes burst (>= max_frame) */
+    long long max_points;         /* numbers in one stroke */
+    long long max_ids;            /* ids in one erase/restore */
+    long long sendq_max;          /* queued messages per client before 1013 */
+    long long sendq_bytes;        /* queued bytes per client before 1013 */
+    long long replay_chunk_bytes; /* a resume's replay is read this much at a time */
+    long long idle_timeout_s;     /* a client that does not read for this long is closed */
+    long long ping_interval_s;    /* server pings on idle connections */
+    long long max_conns_per_ip;   /* WebSocket connections per client address */
+    const char *trusted_proxies;  /* peers whose X-Forwarded-For names the client */
+    long long api_max_inflight;   /* REST snapshots being built at once */
     long long shutdown_grace_ms;
     long long snapshot_timeout_ms;
     long long sync_threads;
     long long presence_interval_ms;
-    long long stream_max_age_s;
+    wb_stream_limits stream;        /* WB_OPS limits (the worker has the same settings) */
     long long commit_batch_min;     /* fewer pending ops: plain publishes */
     long long commit_batch_max;     /* ops per atomic batch (nats-server allows 1000) */
     long long commit_pending_bytes; /* ops waiting for a round, bytes */
     long long nats_evloop;          /* 1: the NATS socket on the gateway's loop */
-    long long stream_replicas;
     const char *view_secret_file;   /* "": the view-link secret comes from the WB_VIEWS bucket */
     const char *log_level;
 } gw_config;
@@ -93,8 +106,11 @@ typedef struct gw_conn {
     gw_sendq q;        /* all accounting in gw_sendq.c */
     bool dirty;        /* on the list of connections to write at the end of the turn */
     struct gw_conn *dnext, *dprev;
-    wb_bucket rl;
-    int64_t rl_last_err_us;
+    wb_frame_in fin;      /* rate limits and caps of the frame path (wb_frame.c) */
+    bool replaying;       /* a paced replay is still catching up: live evs wait for it */
+    bool replay_inflight; /* its next chunk is being read */
+    int64_t progress_us;  /* last write, or when the queue became non-empty */
+    char ip[48];          /* the client's address (per-IP cap) */
     unsigned char *rx;
     size_t rxlen, rxcap;
     bool rx_skip;
@@ -152,6 +168,7 @@ typedef enum {
     GW_EV_NATS,      /* connection state changed */
     GW_EV_BATCH,     /* JetStream answered an atomic batch */
     GW_EV_RESOLVED,  /* a viewer's view id was looked up */
+    GW_EV_OPID,      /* the op-id lookup answered (gw_opid.c) */
 } gw_event_type;
 
 typedef struct gw_ev_op {
@@ -239,6 +256,13 @@ typedef struct gw_ev_nats {
     bool up;
 } gw_ev_nats;
 
+typedef struct gw_ev_opid {
+    char board[WB_ID_MAX + 1];
+    char op_id[WB_ID_MAX + 1];
+    uint64_t seq; /* > 0: stored before with this seq; 0: never claimed */
+    int err;      /* 0 ok, else a wb_errcode */
+} gw_ev_opid;
+
 typedef struct gw_event {
     struct gw_event *next;
     gw_event_type type;
@@ -254,6 +278,7 @@ typedef struct gw_event {
         gw_ev_nats nats;
         gw_ev_batch batch;
         gw_ev_resolved resolved;
+        gw_ev_opid opid;
     } u;
 } gw_event;
 
@@ -399,6 +424,17 @@ void gw_ack_on_puback(const gw_ev_puback *e);
 void gw_ack_on_republish(const gw_ev_republish *e);
 /* Publishes unanswered for 10 s: tell the clients to resend. */
 void gw_ack_tick(int64_t now_us);
+/* The op-id lookup answered: ack with the stored seq, or commit the op now. */
+void gw_ack_on_opid(const gw_ev_opid *e);
+/* The op could not even be sent: its clients get the error now and the
+ * pending entry goes (no second error 10 s later). */
+void gw_ack_fail(const char *board, const char *op_id, int err);
+
+/* ---- op ids stored before the dedup window (gw_opid.c; loop thread) ---- */
+/* Asks whether the op id was stored before; the answer comes as GW_EV_OPID.
+ * Returns 0, or a wb_errcode to send the client now. */
+int gw_opid_check(const char *board, const char *op_id);
+void gw_opid_stop(void);
 
 /* ---- client messages: parse and act (gw_client.c; loop thread) ---- */
 void gw_client_frame(gw_conn *c, const char *buf, size_t len);
@@ -419,7 +455,7 @@ typedef struct gw_metrics {
     atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, coalesced,
         ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
         closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
-        commit_plain_ops;
+        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused;
     atomic_ullong errors[WB_E__COUNT];
     wb_hist pub_lat; /* publish -> ack latency, seconds */
 } gw_metrics;

@@ -1,8 +1,8 @@
 /* gw_client: what a client's WebSocket frame means (loop thread only):
- * JSON parsing (an object or an array of objects), the rate limit, and the
- * action for each message: durable ops are packed and published (the ack
- * waits in gw_ack.c), drafts and cursors are relayed to the board's other
- * local clients and published for the other gateways, pings answered. */
+ * the shared frame path (common/wb_frame.c: limits, JSON, validation, one
+ * error per frame) and the action for each valid message: durable ops are packed and published (the
+ * ack waits in gw_ack.c), drafts and cursors are relayed to the board's other local clients and
+ * published for the other gateways, pings answered. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,39 +10,17 @@
 #include "gw.h"
 #include "wb_log.h"
 
-static void handle_msg(gw_conn *c, const json_t *obj)
+/* One valid client message (wb_frame's sink). Returns false once the
+ * connection is closing, to stop the rest of its frame. */
+static bool handle_msg(void *ctx, const wb_cmsg *mp)
 {
-    wb_cmsg m;
-    char err[160];
-    int64_t now = wb_mono_us();
-    atomic_fetch_add(&gw_m.msgs_in, 1);
-    if (!wb_bucket_take(&c->rl, now)) {
-        /* Every refused durable op is named (the client must resend it);
-         * refused ephemeral messages get at most a few errors a second. */
-        const json_t *op = json_object_get(obj, "op");
-        bool named =
-            json_is_string(op) && wb_valid_id(json_string_value(op), json_string_length(op));
-        if (named || true) { /* docs/protocol.md §6: every dropped message gets an error */
-            c->rl_last_err_us = now;
-            gw_conn_send_error(c, WB_E_RATE_LIMITED, named ? json_string_value(op) : NULL,
-                               "rate limit exceeded: message dropped");
-        }
-        if (wb_bucket_refused(&c->rl, now, 0) > (uint32_t)gw.cfg.abuse_refusals)
-            gw_conn_close(c, 1008, "sustained rate-limit abuse");
-        return;
-    }
-    wb_errcode e = wb_cmsg_parse(obj, &m, err, sizeof err);
-    if (e) {
-        gw_conn_send_error(c, e, m.op, err);
-        wb_cmsg_clear(&m);
-        return;
-    }
+    gw_conn *c = ctx;
+    const wb_cmsg m = *mp; /* a shallow view: wb_frame owns and clears it */
     if (c->viewer && (wb_ctype_durable(m.type) || m.type == WB_C_DRAFT)) {
         /* docs/protocol.md §9: checked before anything is published, so a
          * viewer's op or draft is never stored and never relayed. */
         gw_conn_send_error(c, WB_E_FORBIDDEN, m.op, "view-only link: drawing is not allowed");
-        wb_cmsg_clear(&m);
-        return;
+        return !c->closing;
     }
     switch (m.type) {
     case WB_C_PING: {
@@ -63,12 +41,13 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         if (wb_op_pack(&m, c->board_id, c->client_id, gw.cfg.gateway_id, wb_wall_ms(), &data,
                        &len) == 0) {
             gw_ack_pending_add(c->board_id, m.op, c->serial, data, len);
-            rc = gw_commit_op(c->board_id, m.op, false, data, len);
-        }
-        free(data);
-        if (rc) {
+            /* Stored before (a resend after the dedup window)? Then committed (gw_ack.c). */
+            rc = gw_opid_check(c->board_id, m.op);
+            if (rc) gw_ack_fail(c->board_id, m.op, rc);
+        } else {
             gw_conn_send_error(c, (wb_errcode)rc, m.op, "the op was not accepted; resend it later");
         }
+        free(data);
         break;
     }
     case WB_C_DRAFT:
@@ -94,96 +73,21 @@ static void handle_msg(gw_conn *c, const json_t *obj)
         break;
     }
     }
-    wb_cmsg_clear(&m);
+    return !c->closing;
 }
 
-/* Replaces NaN / Infinity tokens outside strings by null, so that a frame
- * that is JSON apart from them is answered with bad_message. */
-static char *denan(const char *s, size_t n, size_t *outn)
+static void frame_error(void *ctx, wb_errcode code, const char *op, const char *msg)
 {
-    char *o = malloc(n * 2 + 1);
-    size_t k = 0;
-    bool instr = false, changed = false;
-    if (!o) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (instr) {
-            o[k++] = s[i];
-            if (s[i] == '\\' && i + 1 < n)
-                o[k++] = s[++i];
-            else if (s[i] == '"')
-                instr = false;
-            continue;
-        }
-        if (s[i] == '"') instr = true;
-        size_t skip = 0;
-        if (i + 3 <= n && !strncmp(s + i, "NaN", 3))
-            skip = 3;
-        else if (i + 8 <= n && !strncmp(s + i, "Infinity", 8))
-            skip = 8;
-        else if (i + 9 <= n && !strncmp(s + i, "-Infinity", 9))
-            skip = 9;
-        if (skip) {
-            memcpy(o + k, "null", 4);
-            k += 4;
-            i += skip - 1;
-            changed = true;
-            continue;
-        }
-        o[k++] = s[i];
-    }
-    if (!changed) {
-        free(o);
-        return NULL;
-    }
-    o[k] = 0;
-    *outn = k;
-    return o;
+    gw_conn_send_error(ctx, code, op, msg);
 }
 
+/* One complete frame through the shared frame path (common/wb_frame.c:
+ * message and byte rate limits, parsing, caps, one error per frame);
+ * sustained rate-limit abuse closes with 1008. */
 void gw_client_frame(gw_conn *c, const char *buf, size_t len)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(buf, len, 0, &jerr);
-    if (!root) {
-        size_t n2;
-        char *fixed = denan(buf, len, &n2);
-        if (fixed) {
-            json_t *r2 = json_loadb(fixed, n2, 0, &jerr);
-            free(fixed);
-            if (r2) {
-                json_decref(r2);
-                atomic_fetch_add(&gw_m.msgs_in, 1);
-                gw_conn_send_error(c, WB_E_BAD_MESSAGE, NULL,
-                                   "numbers must be finite (NaN/Infinity)");
-                return;
-            }
-        }
-        atomic_fetch_add(&gw_m.msgs_in, 1);
-        char msg[200];
-        snprintf(msg, sizeof msg, "not JSON: %s", jerr.text);
-        gw_conn_send_error(c, WB_E_BAD_JSON, NULL, msg);
-        return;
-    }
-    if (json_is_object(root)) {
-        handle_msg(c, root);
-    } else if (json_is_array(root)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(root, i, v)
-        {
-            if (c->closing) break;
-            if (!json_is_object(v)) {
-                atomic_fetch_add(&gw_m.msgs_in, 1);
-                gw_conn_send_error(c, WB_E_BAD_JSON, NULL,
-                                   "array elements must be message objects");
-                continue;
-            }
-            handle_msg(c, v);
-        }
-    } else {
-        atomic_fetch_add(&gw_m.msgs_in, 1);
-        gw_conn_send_error(c, WB_E_BAD_JSON, NULL,
-                           "a frame must hold a JSON object or an array of objects");
-    }
-    json_decref(root);
+    wb_frame_sink sink = {handle_msg, frame_error, c};
+    wb_frame_stats st = wb_frame_handle(&c->fin, buf, len, wb_mono_us(), &sink);
+    atomic_fetch_add(&gw_m.msgs_in, st.msgs);
+    if (st.abuse) gw_conn_close(c, 1008, "sustained rate-limit abuse");
 }

@@ -46,6 +46,9 @@ static void dispatch(gw_event *e)
     case GW_EV_BATCH:
         gw_commit_on_batch(&e->u.batch);
         break;
+    case GW_EV_OPID:
+        gw_ack_on_opid(&e->u.opid);
+        break;
     case GW_EV_REPUBLISH:
         gw_ack_on_republish(&e->u.republish);
         break;
@@ -202,6 +205,13 @@ int gw_loop_create(const struct lws_protocols *protocols)
     info.foreign_loops = foreign;
     info.max_http_header_pool = 1024;
     info.timeout_secs = 10;
+    /* Server pings after ping-interval-s without traffic; no valid traffic
+     * (a pong) within idle-timeout-s more: hang up. */
+    static lws_retry_bo_t idle;
+    memset(&idle, 0, sizeof idle);
+    idle.secs_since_valid_ping = (uint16_t)gw.cfg.ping_interval_s;
+    idle.secs_since_valid_hangup = (uint16_t)(gw.cfg.ping_interval_s + gw.cfg.idle_timeout_s);
+    info.retry_and_idle_policy = &idle;
     gw.ctx = lws_create_context(&info);
     if (!gw.ctx) {
         wb_error("lws_create_context failed (port %lld in use? lws uv event lib missing?)",

@@ -31,6 +31,10 @@ static const wb_cfg_item g_cfg[] = {
     {"port", "WB_PORT", WB_CFG_INT, "9001", 1, 65535, &gw.cfg.port, "HTTP/WebSocket port"},
     {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &gw.cfg.nats_url,
      "NATS server URL(s), comma-separated"},
+    {"nats-user", "WB_NATS_USER", WB_CFG_STR, "", 0, 0, &gw.cfg.nats_user,
+     "NATS user (role gateway; empty: no credentials)"},
+    {"nats-password-file", "WB_NATS_PASSWORD_FILE", WB_CFG_STR, "", 0, 0,
+     &gw.cfg.nats_password_file, "file holding the NATS user's password"},
     {"static-dir", "WB_STATIC_DIR", WB_CFG_STR, "client/dist", 0, 0, &gw.cfg.static_dir,
      "built client"},
     {"max-frame", "WB_MAX_FRAME", WB_CFG_INT, "262144", 1024, 64 << 20, &gw.cfg.max_frame,
@@ -39,10 +43,31 @@ static const wb_cfg_item g_cfg[] = {
     {"burst", "WB_BURST", WB_CFG_INT, "400", 1, 1000000, &gw.cfg.burst, "client message burst"},
     {"abuse-refusals", "WB_ABUSE_REFUSALS", WB_CFG_INT, "2000", 1, 100000000,
      &gw.cfg.abuse_refusals, "rate-limited messages within ~5 s that close with 1008"},
+    {"byte-rate", "WB_BYTE_RATE", WB_CFG_INT, "2097152", 1024, 1LL << 32, &gw.cfg.byte_rate,
+     "client frame bytes per second; over it: rate_limited"},
+    {"byte-burst", "WB_BYTE_BURST", WB_CFG_INT, "8388608", 1024, 1LL << 34, &gw.cfg.byte_burst,
+     "client frame bytes burst (at least max-frame)"},
+    {"max-points", "WB_MAX_POINTS", WB_CFG_INT, "20000", 2, 20000, &gw.cfg.max_points,
+     "numbers in one stroke's points (protocol maximum 20000)"},
+    {"max-ids", "WB_MAX_IDS", WB_CFG_INT, "1000", 1, 10000, &gw.cfg.max_ids,
+     "stroke ids in one erase/restore"},
     {"sendq-max", "WB_SENDQ_MAX", WB_CFG_INT, "8192", 16, 10000000, &gw.cfg.sendq_max,
      "queued messages per client before close 1013"},
     {"sendq-bytes", "WB_SENDQ_BYTES", WB_CFG_INT, "16777216", 65536, 1LL << 32, &gw.cfg.sendq_bytes,
      "queued bytes per client before close 1013"},
+    {"replay-chunk-bytes", "WB_REPLAY_CHUNK_BYTES", WB_CFG_INT, "1048576", 4096, 1LL << 30,
+     &gw.cfg.replay_chunk_bytes,
+     "a resume's replay is read this much at a time, as the client reads"},
+    {"idle-timeout-s", "WB_IDLE_TIMEOUT_S", WB_CFG_INT, "60", 2, 3600, &gw.cfg.idle_timeout_s,
+     "a client that reads nothing for this long is closed (1013; unanswered pings too)"},
+    {"ping-interval-s", "WB_PING_INTERVAL_S", WB_CFG_INT, "20", 1, 3600, &gw.cfg.ping_interval_s,
+     "server ping after this long without traffic"},
+    {"max-conns-per-ip", "WB_MAX_CONNS_PER_IP", WB_CFG_INT, "200", 1, 1000000,
+     &gw.cfg.max_conns_per_ip, "WebSocket connections per client address (more: 429)"},
+    {"trusted-proxies", "WB_TRUSTED_PROXIES", WB_CFG_STR, "127.0.0.1,::1", 0, 0,
+     &gw.cfg.trusted_proxies, "peers whose X-Forwarded-For names the client (Traefik)"},
+    {"api-max-inflight", "WB_API_MAX_INFLIGHT", WB_CFG_INT, "4", 1, 1024, &gw.cfg.api_max_inflight,
+     "REST snapshots built at once (more: 503)"},
     {"shutdown-grace-ms", "WB_SHUTDOWN_GRACE_MS", WB_CFG_INT, "1500", 0, 60000,
      &gw.cfg.shutdown_grace_ms, "503 on /healthz this long before closing clients"},
     {"snapshot-timeout-ms", "WB_SNAPSHOT_TIMEOUT_MS", WB_CFG_INT, "5000", 100, 60000,
@@ -52,7 +77,13 @@ static const wb_cfg_item g_cfg[] = {
     {"presence-interval-ms", "WB_PRESENCE_INTERVAL_MS", WB_CFG_INT, "1000", 100, 60000,
      &gw.cfg.presence_interval_ms, "presence heartbeat"},
     {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40,
-     &gw.cfg.stream_max_age_s, "WB_OPS max age (0: keep)"},
+     &gw.cfg.stream.max_age_s, "WB_OPS max age (0: keep); older ops: resume gets a snapshot"},
+    {"stream-max-bytes", "WB_STREAM_MAX_BYTES", WB_CFG_INT, "0", 0, 1LL << 50,
+     &gw.cfg.stream.max_bytes, "WB_OPS size limit, oldest ops dropped first (0: none)"},
+    {"stream-max-msg-size", "WB_STREAM_MAX_MSG_SIZE", WB_CFG_INT, "524288", 1024, 64 << 20,
+     &gw.cfg.stream.max_msg_size, "largest stored op (bytes)"},
+    {"dedup-window-s", "WB_DEDUP_WINDOW_S", WB_CFG_INT, "600", 1, 1LL << 30,
+     &gw.cfg.stream.dedup_window_s, "JetStream duplicate window for op ids"},
     {"commit-batch-min", "WB_COMMIT_BATCH_MIN", WB_CFG_INT, "8", 1, 1000000,
      &gw.cfg.commit_batch_min, "durable ops pending at a round: fewer go as plain publishes"},
     {"commit-batch-max", "WB_COMMIT_BATCH_MAX", WB_CFG_INT, "1000", 1, 1000,
@@ -62,7 +93,7 @@ static const wb_cfg_item g_cfg[] = {
     {"nats-evloop", "WB_NATS_EVLOOP", WB_CFG_INT, "0", 0, 1, &gw.cfg.nats_evloop,
      "1: the NATS socket on the gateway's libuv loop (nats.c adapter; unsafe across reconnects "
      "in nats.c 3.x, nats.c#1007); 0: nats.c's threads"},
-    {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &gw.cfg.stream_replicas,
+    {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &gw.cfg.stream.replicas,
      "WB_OPS replicas (3 on a 3-node NATS cluster)"},
     {"view-secret-file", "WB_VIEW_SECRET_FILE", WB_CFG_STR, "", 0, 0, &gw.cfg.view_secret_file,
      "secret for view-only link ids (empty: shared through the WB_VIEWS bucket)"},
@@ -86,6 +117,7 @@ static void publish_leaving(gw_board *b, void *arg)
 static void *stop_main(void *arg)
 {
     gw_sync_stop();
+    gw_opid_stop();
     gw_nats_stop();
     gw_loop_stop_async();
     return NULL;
@@ -174,11 +206,18 @@ int main(int argc, char **argv)
         wb_error("config gateway-id=%s: must match [A-Za-z0-9_-]{1,64}", gw.cfg.gateway_id);
         return 2;
     }
+    if (gw.cfg.byte_burst < gw.cfg.max_frame) {
+        wb_error("config byte-burst=%lld is below max-frame=%lld: the largest frame could never "
+                 "pass",
+                 gw.cfg.byte_burst, gw.cfg.max_frame);
+        return 2;
+    }
     wb_log_init(gw.cfg.gateway_id, gw.cfg.log_level);
     wb_config_print(g_cfg, NCFG);
     wb_info("libraries: libwebsockets=%s nats.c=%s jansson=%s protobuf-c=%s",
             lws_get_library_version(), nats_GetVersion(), jansson_version_str(),
             protobuf_c_version());
+    wb_nats_set_auth(gw.cfg.nats_user, gw.cfg.nats_password_file);
     raise_nofile();
     if (gw_view_init(gw.cfg.view_secret_file) < 0) return 2;
     /* Frames are built on NATS and sync threads and freed on the loop thread:

@@ -135,10 +135,8 @@ static void *ensure_main(void *arg)
         pthread_mutex_unlock(&g_ensure_lock);
         if (atomic_load(&g_stop)) break;
         while (!atomic_load(&g_stop)) {
-            if (atomic_load(&g_connected) &&
-                wb_nats_stream_ensure(g_js, gw.cfg.stream_max_age_s, (int)gw.cfg.stream_replicas) ==
-                    0 &&
-                gw_view_ensure(g_js, (int)gw.cfg.stream_replicas) == 0) {
+            if (atomic_load(&g_connected) && wb_nats_stream_ensure(g_js, &gw.cfg.stream) == 0 &&
+                gw_view_ensure(g_js, (int)gw.cfg.stream.replicas) == 0) {
                 stream_allow_atomic();
                 atomic_store(&g_stream_ok, true);
                 push_state(1); /* resync boards: ops may have been missed */

@@ -37,6 +37,8 @@ static size_t body_size(gw_event_type t)
         return sizeof(gw_ev_batch);
     case GW_EV_RESOLVED:
         return sizeof(gw_ev_resolved);
+    case GW_EV_OPID:
+        return sizeof(gw_ev_opid);
     }
     return sizeof(((gw_event *)0)->u);
 }
@@ -83,6 +85,7 @@ void gw_event_free(gw_event *e)
     case GW_EV_NATS:
     case GW_EV_BATCH:
     case GW_EV_RESOLVED:
+    case GW_EV_OPID:
         break;
     }
     free(e);

@@ -55,6 +55,58 @@ static int parse_ws_uri(struct lws *wsi, gw_conn *c)
     return 0;
 }
 
+/* ---- per-IP connection cap (loop thread; owns g_ips: address -> count) ---- */
+
+static wb_map g_ips;
+
+/* Is peer one of the comma-separated trusted proxies? */
+static bool trusted_peer(const char *peer)
+{
+    const char *p = gw.cfg.trusted_proxies;
+    size_t n = strlen(peer);
+    while (p && *p) {
+        size_t k = strcspn(p, ",");
+        if (k == n && !strncmp(p, peer, n)) return true;
+        p += k;
+        if (*p == ',') p++;
+    }
+    return false;
+}
+
+/* The client's address: the peer, or the last X-Forwarded-For entry when
+ * the peer is a trusted proxy (Traefik appends the address it saw). */
+static void client_ip(struct lws *wsi, char out[48])
+{
+    char raw[64] = "", xff[256];
+    lws_get_peer_simple(wsi, raw, sizeof raw);
+    /* lws reports IPv4 peers of a dual-stack socket as ::ffff:a.b.c.d */
+    const char *peer = strncmp(raw, "::ffff:", 7) ? raw : raw + 7;
+    snprintf(out, 48, "%.47s", peer);
+    if (!trusted_peer(peer) || lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) <= 0)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    size_t k = strcspn(last, " ");
+    if (k && k < 48) snprintf(out, 48, "%.*s", (int)k, last);
+}
+
+static intptr_t ip_count(const char *ip)
+{
+    return (intptr_t)wb_map_get(&g_ips, ip, strlen(ip));
+}
+
+static void ip_add(const char *ip, intptr_t d)
+{
+    if (!*ip) return;
+    intptr_t n = ip_count(ip) + d;
+    if (n > 0)
+        wb_map_put(&g_ips, ip, strlen(ip), (void *)n);
+    else
+        wb_map_del(&g_ips, ip, strlen(ip));
+}
+
 /* Attaches the client to its board and starts its join. */
 static void start_join(gw_conn *c)
 {
@@ -105,7 +157,18 @@ static void on_established(struct lws *wsi, gw_conn *c)
              g_palette[h % (sizeof g_palette / sizeof *g_palette)]);
     if (!c->name[0]) snprintf(c->name, sizeof c->name, "guest-%.4s", c->client_id);
     c->joined_us = wb_mono_us();
-    wb_bucket_init(&c->rl, (double)gw.cfg.rate, (double)gw.cfg.burst, c->joined_us);
+    client_ip(wsi, c->ip);
+    ip_add(c->ip, 1);
+    wb_frame_cfg fc = {
+        .rate = (double)gw.cfg.rate,
+        .burst = (double)gw.cfg.burst,
+        .byte_rate = (double)gw.cfg.byte_rate,
+        .byte_burst = (double)gw.cfg.byte_burst,
+        .abuse_refusals = (uint32_t)gw.cfg.abuse_refusals,
+        .max_points = (size_t)gw.cfg.max_points,
+        .max_ids = (size_t)gw.cfg.max_ids,
+    };
+    wb_frame_init(&c->fin, &fc, c->joined_us);
     gw_conn_register(c);
     atomic_fetch_add(&gw_m.conns, 1);
     atomic_fetch_add(&gw_m.conns_total, 1);
@@ -122,6 +185,7 @@ static void on_closed(gw_conn *c)
     gw_conn_forget(c);
     gw_board_detach(c);
     gw_conn_unregister(c);
+    ip_add(c->ip, -1);
     gw_sendq_free(&c->q);
     free(c->rx);
     c->rx = NULL;
@@ -304,6 +368,13 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         if (!gw_nats_ok()) {
             return refuse_upgrade(wsi, "503 Service Unavailable", "NATS unavailable; retry\n");
+        }
+        char ip[48];
+        client_ip(wsi, ip);
+        if (ip_count(ip) >= gw.cfg.max_conns_per_ip) {
+            atomic_fetch_add(&gw_m.ip_refused, 1);
+            return refuse_upgrade(wsi, "429 Too Many Requests",
+                                  "too many connections from this address\n");
         }
         return 0;
     }

@@ -74,11 +74,13 @@ class WkStack:
 
     @property
     def nats_url(self) -> str:
-        return self.env["WB_NATS_URL"]
+        from wbstack import nats_url_as
+        return nats_url_as(self.env["WB_NATS_URL"], self.dir, "admin")
 
     @property
     def pg_url(self) -> str:
-        return self.env["WB_PG_URL"]
+        from wbstack import pg_url_with_passfile
+        return pg_url_with_passfile(self.env["WB_PG_URL"], self.dir)
 
     def log(self, name: str) -> str:
         p = self.dir / f"{name}.log"

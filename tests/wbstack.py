@@ -59,6 +59,19 @@ class StackError(RuntimeError):
 
 
 # --------------------------------------------------------------------------
+def nats_url_as(url: str, run_dir: Path, user: str) -> str:
+    """url with the credentials of NATS user `user` of the stack in run_dir
+    (its password is made by scripts/svc/nats.sh in run_dir/secrets)."""
+    pw = (Path(run_dir) / "secrets" / f"nats-{user}").read_text().strip()
+    u = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((u.scheme, f"{user}:{pw}@{u.hostname}:{u.port}", u.path, "", ""))
+
+
+def pg_url_with_passfile(url: str, run_dir: Path) -> str:
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}passfile={Path(run_dir) / 'secrets' / 'pgpass'}"
+
+
 # services
 
 
@@ -91,7 +104,8 @@ def _ok(url: str, status: int = 200, timeout: float = 1.0) -> bool:
 def _pg_ready(st: "Stack") -> bool:
     import psycopg
     with psycopg.connect(host="127.0.0.1", port=st.ports["pg"], user=st.env["WB_PG_USER"],
-                         dbname="postgres", connect_timeout=1):
+                         dbname="postgres", connect_timeout=1,
+                         passfile=str(Path(st.run_dir) / "secrets" / "pgpass")):
         return True
 
 
@@ -293,7 +307,8 @@ class Stack:
 
     @property
     def nats_url(self) -> str:
-        return self.env["WB_NATS_URL"]
+        """NATS as user admin (scripts/svc/nats.sh: everything but wb.rp.>)."""
+        return nats_url_as(self.env["WB_NATS_URL"], self.run_dir, "admin")
 
     @property
     def nats_monitor_url(self) -> str:
@@ -301,7 +316,9 @@ class Stack:
 
     @property
     def pg_url(self) -> str:
-        return self.env["WB_PG_URL"]
+        """libpq URL; the password comes from the stack's password file
+        (scripts/svc/postgres.sh: scram-sha-256), never from the URL."""
+        return pg_url_with_passfile(self.env["WB_PG_URL"], self.run_dir)
 
     @property
     def worker_url(self) -> str:
@@ -606,6 +623,16 @@ class AttachedStack(Stack):
     @property
     def nats_monitor_url(self):
         return self._nats_mon
+
+    @property
+    def nats_url(self):
+        """WB_TEST_NATS_URL as given (with the admin user's credentials in it)."""
+        return self.env["WB_NATS_URL"]
+
+    @property
+    def pg_url(self):
+        """WB_TEST_PG_URL as given (libpq finds the password through PGPASSFILE)."""
+        return self.env["WB_PG_URL"]
 
     @property
     def worker_url(self):

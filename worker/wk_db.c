@@ -4,6 +4,7 @@
 #include "wk_db.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +179,20 @@ wk_db_rc wk_db_apply(wk_db *db, wk_batch *b, int *logged)
         return rc;
     }
     if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) *logged = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return WK_DB_OK;
+}
+
+wk_db_rc wk_db_prune(wk_db *db, unsigned long long floor, long *deleted)
+{
+    char v[24];
+    const char *values[1] = {v};
+    snprintf(v, sizeof v, "%llu", floor);
+    *deleted = 0;
+    PGresult *r = PQexecParams(wk_db_conn(db), "SELECT wb_prune_placeholders($1::bigint)", 1, NULL,
+                               values, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) return wk_db_fail(db, r, "wb_prune_placeholders");
+    *deleted = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return WK_DB_OK;
 }

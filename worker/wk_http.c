@@ -1,7 +1,8 @@
 /* wk_http: /healthz and /metrics on a blocking socket.
  * Thread "http" (started here) owns the listening socket and runs the tick
  * hook about once per second (poll timeout). Requests are tiny and local, so
- * one at a time is enough; a client that stalls is cut off after 2 s. */
+ * one at a time is enough; a request that has not fully arrived 2 s after
+ * the connection was accepted is cut off. */
 #include "wk_http.h"
 
 #include <arpa/inet.h>
@@ -61,15 +62,22 @@ static void respond(wk_http *h, int fd, int code, const char *ctype, const char 
     send_all(fd, h->out.p, h->out.len);
 }
 
+/* The whole request must arrive within REQUEST_TIMEOUT_S (not each recv:
+ * a client trickling one byte a second would hold the only HTTP thread). */
+#define REQUEST_TIMEOUT_S 2.0
+
 static void serve(wk_http *h, int fd)
 {
     struct timeval tv = {2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     char req[2048];
     size_t n = 0;
+    double deadline = wb_mono_s() + REQUEST_TIMEOUT_S;
     while (n < sizeof req - 1) {
-        ssize_t r = recv(fd, req + n, sizeof req - 1 - n, 0);
+        int left_ms = (int)((deadline - wb_mono_s()) * 1000);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left_ms <= 0 || poll(&p, 1, left_ms) <= 0) break;
+        ssize_t r = recv(fd, req + n, sizeof req - 1 - n, MSG_DONTWAIT);
         if (r <= 0) break;
         n += (size_t)r;
         req[n] = 0;

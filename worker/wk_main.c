@@ -32,6 +32,7 @@
 #include "wb_nats.h"
 #include "wk_ackmeta.h"
 #include "wk_batch.h"
+#include "wk_claim.h"
 #include "wk_db.h"
 #include "wk_http.h"
 #include "wk_metrics.h"
@@ -40,9 +41,11 @@
 #include "wk_snap.h"
 
 typedef struct wk_cfg {
-    const char *id, *nats_url, *pg_url, *host, *migrations, *log_level;
+    const char *id, *nats_url, *nats_user, *nats_password_file, *pg_url, *host, *migrations,
+        *log_level;
     long long port, batch, batch_max_bytes, batch_wait_ms, ack_wait_ms, max_ack_pending,
-        snap_threads, chunk_bytes, max_age_sec, stream_replicas;
+        snap_threads, chunk_bytes;
+    wb_stream_limits stream;
 } wk_cfg;
 
 typedef struct wk_worker {
@@ -61,6 +64,8 @@ typedef struct wk_worker {
     int64_t *time_ms;   /* Op.time_ms (0: dead letter) */
     int64_t *stored_ns; /* JetStream store time (ns since the epoch) */
     double last_pg_check;
+    double last_prune;
+    unsigned long long pruned_floor; /* placeholders pruned up to this seq */
 } wk_worker;
 
 static volatile sig_atomic_t g_stop;
@@ -147,7 +152,7 @@ static int pg_start(wk_worker *w)
 /* Stream + consumer, retried by the loop on failure (main thread). */
 static int ensure_consumer(wk_worker *w)
 {
-    if (wb_nats_stream_ensure(w->pn.js, w->cfg.max_age_sec, (int)w->cfg.stream_replicas) < 0 ||
+    if (wb_nats_stream_ensure(w->pn.js, &w->cfg.stream) < 0 ||
         wk_nats_consumer_ensure(w->pn.js, w->cfg.ack_wait_ms, w->cfg.max_ack_pending) < 0) {
         wk_metric_err(WK_ERR_CONSUMER);
         return -1;
@@ -252,6 +257,9 @@ static int write_range(wk_worker *w, int from, int to, int count)
         }
     }
     w->last_pg_check = wb_mono_s();
+    /* Committed: claim the op ids (before the acks, so a crash in between
+     * claims them again on redelivery). */
+    wk_claim_publish(w->pn.nc, w->msgs, w->seqs, from, to);
     int64_t now = wb_wall_ms();
     int acked = 0;
     for (int i = from; i < to; i++) {
@@ -331,6 +339,25 @@ static void idle_pg_check(wk_worker *w)
     atomic_store(&wk_m.pg_up, ok ? 1 : 0);
 }
 
+/* When idle, at most every few seconds: drop placeholder rows that no add
+ * can claim any more (everything up to the consumer's ack floor is
+ * committed). Never between busy fetches: time spent there lets late
+ * deliveries of an expired pull pile up (the nats.c 3.4.1 Fetch overrun). */
+static void prune_placeholders(wk_worker *w)
+{
+    double now = wb_mono_s();
+    int64_t floor = atomic_load(&wk_m.consumer_ack_floor);
+    if (now - w->last_prune < 2.0 || floor <= 0 || (unsigned long long)floor <= w->pruned_floor)
+        return;
+    w->last_prune = now;
+    long n = 0;
+    if (wk_db_connect(w->db) == 0 &&
+        wk_db_prune(w->db, (unsigned long long)floor, &n) == WK_DB_OK) {
+        w->pruned_floor = (unsigned long long)floor;
+        if (n) wb_info("pruned %ld placeholder strokes up to seq %lld", n, (long long)floor);
+    }
+}
+
 static void run(wk_worker *w)
 {
     int pull_errors = 0;
@@ -351,7 +378,10 @@ static void run(wk_worker *w)
         }
         if (s == NATS_OK) {
             pull_errors = 0;
-            if (count == 0) idle_pg_check(w);
+            if (count == 0) {
+                idle_pg_check(w);
+                prune_placeholders(w);
+            }
             continue;
         }
         wk_metric_err(WK_ERR_FETCH);
@@ -377,6 +407,10 @@ int main(int argc, char **argv)
         {"id", "WB_WORKER_ID", WB_CFG_STR, "worker", 0, 0, &c->id, "instance name (logs, NATS)"},
         {"nats-url", "WB_NATS_URL", WB_CFG_STR, "nats://127.0.0.1:4222", 0, 0, &c->nats_url,
          "NATS server URL(s), comma-separated"},
+        {"nats-user", "WB_NATS_USER", WB_CFG_STR, "", 0, 0, &c->nats_user,
+         "NATS user (role worker; empty: no credentials)"},
+        {"nats-password-file", "WB_NATS_PASSWORD_FILE", WB_CFG_STR, "", 0, 0,
+         &c->nats_password_file, "file holding the NATS user's password"},
         {"pg-url", "WB_PG_URL", WB_CFG_STR, "postgresql://postgres@127.0.0.1:5433/whiteboard", 0, 0,
          &c->pg_url, "PostgreSQL URL (database created if missing)"},
         {"host", "WB_WORKER_HOST", WB_CFG_STR, "127.0.0.1", 0, 0, &c->host, "HTTP listen address"},
@@ -398,9 +432,15 @@ int main(int argc, char **argv)
          "snapshot responder threads"},
         {"snapshot-chunk-bytes", "WB_SNAPSHOT_CHUNK_BYTES", WB_CFG_INT, "524288", 4096, 4000000,
          &c->chunk_bytes, "snapshot chunk budget"},
-        {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40, &c->max_age_sec,
-         "WB_OPS max age, as the gateways use (0: keep)"},
-        {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &c->stream_replicas,
+        {"stream-max-age-s", "WB_STREAM_MAX_AGE_S", WB_CFG_INT, "0", 0, 1LL << 40,
+         &c->stream.max_age_s, "WB_OPS max age, as the gateways use (0: keep)"},
+        {"stream-max-bytes", "WB_STREAM_MAX_BYTES", WB_CFG_INT, "0", 0, 1LL << 50,
+         &c->stream.max_bytes, "WB_OPS size limit, as the gateways use (0: none)"},
+        {"stream-max-msg-size", "WB_STREAM_MAX_MSG_SIZE", WB_CFG_INT, "524288", 1024, 64 << 20,
+         &c->stream.max_msg_size, "largest stored op, as the gateways use"},
+        {"dedup-window-s", "WB_DEDUP_WINDOW_S", WB_CFG_INT, "600", 1, 1LL << 30,
+         &c->stream.dedup_window_s, "JetStream duplicate window, as the gateways use"},
+        {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &c->stream.replicas,
          "WB_OPS replicas, as the gateways use"},
         {"log-level", "WB_LOG_LEVEL", WB_CFG_STR, "info", 0, 0, &c->log_level,
          "debug|info|warn|error"},
@@ -418,6 +458,7 @@ int main(int argc, char **argv)
     wb_config_print(items, nitems);
     wb_info("libraries: nats.c=%s libpq=%d.%d protobuf-c=%s", nats_GetVersion(),
             PQlibVersion() / 10000, PQlibVersion() % 10000, protobuf_c_version());
+    wb_nats_set_auth(c->nats_user, c->nats_password_file);
     wk_metrics_init();
 
     struct sigaction sa = {.sa_handler = on_signal};

@@ -6,6 +6,10 @@
 # $WB_RUN_DIR/gw-N.down exists (scripts/takedown.sh) it starts no gateway.
 set -euo pipefail
 . "$(dirname "$0")/../env.sh"
+# NATS role "gateway" (scripts/svc/nats.sh lists what it may do)
+: "${WB_NATS_USER:=gateway}"
+: "${WB_NATS_PASSWORD_FILE:=$(wb_secret_file nats-gateway)}"
+export WB_NATS_USER WB_NATS_PASSWORD_FILE
 id=${1:?usage: gateway.sh gw-N}
 [[ $id =~ ^gw-([1-9][0-9]*)$ ]] || { echo "gateway.sh: unknown gateway '$id' (want gw-N)" >&2; exit 2; }
 port=$(wb_gw_port "${BASH_REMATCH[1]}")

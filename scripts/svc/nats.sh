@@ -14,6 +14,18 @@ node=${1:-1}
 [[ $node =~ ^[0-9]+$ ]] && [ "$node" -ge 1 ] && [ "$node" -le "$WB_NATS_NODES" ] ||
   { echo "nats.sh: node must be 1..$WB_NATS_NODES (WB_NATS_NODES), got '$node'" >&2; exit 2; }
 
+pw() { cat "$(wb_secret_file "nats-$1")"; }
+# One user per role (README "Security"):
+#   gateway   publishes ops, live messages, snapshot requests and JetStream API
+#             calls; subscribes to republished ops, live messages, its inboxes
+#   worker    JetStream API and acks, op-id claims, snapshot replies
+#   observer  read-only (the nats CLI): subscribe to wb.>, stream/consumer info
+#   admin     operators and tests: everything except wb.rp.>
+# Nobody may publish wb.rp.>: only JetStream republishes stored ops there.
+# Nobody but admin may delete or purge streams. Every node has the same users
+# (the passwords are in $WB_SECRETS_DIR). The config holds them: mode 0600.
+umask 077
+
 # nats_conf NODE: the whole server configuration on stdout.
 nats_conf() {
   local n=$1 dir i routes=
@@ -23,6 +35,24 @@ listen: $(wb_nats_host "$n"):$(wb_nats_port "$n")
 http: $(wb_nats_host "$n"):$(wb_nats_monitor_port "$n")
 server_name: $([ "$WB_NATS_NODES" = 1 ] && echo wb-nats || echo "wb-nats-$n")
 max_payload: 4MB
+authorization {
+  users = [
+    {user: gateway, password: "$(pw gateway)", permissions: {
+      publish: {allow: ["wb.board.*.ev", "wb.board.*.live", "wb.snapshot", "\$JS.API.>", "\$JS.FC.>"],
+                deny: ["wb.rp.>", "\$JS.API.STREAM.DELETE.>", "\$JS.API.STREAM.PURGE.>", "\$JS.API.STREAM.MSG.DELETE.>"]}
+      subscribe: {allow: ["wb.rp.*", "wb.board.*.live", "_INBOX.>"]}}}
+    {user: worker, password: "$(pw worker)", permissions: {
+      publish: {allow: ["\$JS.API.>", "\$JS.ACK.WB_OPS.>", "wb.opid.*.*", "_INBOX.>"],
+                deny: ["wb.rp.>", "\$JS.API.STREAM.DELETE.>", "\$JS.API.STREAM.PURGE.>", "\$JS.API.STREAM.MSG.DELETE.>"]}
+      subscribe: {allow: ["wb.snapshot", "_INBOX.>"]}}}
+    {user: observer, password: "$(pw observer)", permissions: {
+      publish: {allow: ["\$JS.API.INFO", "\$JS.API.STREAM.INFO.*", "\$JS.API.STREAM.NAMES", "\$JS.API.STREAM.LIST",
+                        "\$JS.API.CONSUMER.INFO.*.*", "\$JS.API.CONSUMER.NAMES.*", "\$JS.API.CONSUMER.LIST.*",
+                        "\$JS.API.DIRECT.GET.>", "\$JS.API.STREAM.MSG.GET.*"]}
+      subscribe: {allow: ["wb.>", "_INBOX.>"]}}}
+    {user: admin, password: "$(pw admin)", permissions: {publish: {deny: ["wb.rp.>"]}}}
+  ]
+}
 jetstream {
   store_dir: "$dir/js"
   sync_interval: always

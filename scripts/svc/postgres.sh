@@ -2,7 +2,9 @@
 # Runs PostgreSQL in the foreground for the native stack: data dir
 # $WB_RUN_DIR/pg (initdb on first use, owned by the `postgres` user: the
 # server refuses root), TCP on 127.0.0.1:$WB_PG_PORT only (no unix socket),
-# trust auth (local tests), fsync and synchronous_commit left on. Creates
+# scram-sha-256 password auth (the password is secret pg-$WB_PG_USER in
+# $WB_SECRETS_DIR, scripts/secrets.sh; clients read it through PGPASSFILE),
+# fsync and synchronous_commit left on. Creates
 # database $WB_PG_DB on first use (the worker also creates it if missing).
 # Execs the server as `postgres` (setpriv execs too), so SIGTERM reaches it
 # (smart shutdown; SIGINT = fast).
@@ -38,9 +40,23 @@ if [ "$(id -u)" = 0 ]; then
 fi
 chmod 700 "$data"
 
+pwsecret=$(wb_secret_file "pg-$WB_PG_USER")
+wb_pgpass_file >/dev/null
 if [ ! -s "$data/PG_VERSION" ]; then
   echo "postgres.sh: initdb $data" >&2
-  as_pg "$pg_bin/initdb" -D "$data" -U "$WB_PG_USER" --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  # initdb runs as postgres and reads the password from a copy it may open
+  pwtmp=$(mktemp "$WB_RUN_DIR/.pgpw.XXXXXX")
+  cat "$pwsecret" > "$pwtmp"
+  [ "$(id -u)" = 0 ] && chown "$pg_user" "$pwtmp"
+  as_pg "$pg_bin/initdb" -D "$data" -U "$WB_PG_USER" --auth=scram-sha-256 --pwfile="$pwtmp" \
+    --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwtmp"
+elif grep -qE '^[^#].*[[:space:]]trust[[:space:]]*$' "$data/pg_hba.conf"; then
+  # A data dir made before passwords: set the password, then require it.
+  echo "postgres.sh: switching $data from trust to scram-sha-256" >&2
+  { printf "ALTER USER \"%s\" PASSWORD '" "$WB_PG_USER"; tr -d "'\n" < "$pwsecret"; printf "';\n"; } |
+    as_pg "$pg_bin/postgres" --single -D "$data" -j postgres >/dev/null
+  as_pg sed -i -E 's/[[:space:]]trust[[:space:]]*$/ scram-sha-256/' "$data/pg_hba.conf"
 fi
 
 # Database on first use: single-user mode needs no running server (and no

@@ -5,6 +5,13 @@
 # `worker.sh migrate` only applies the migrations.
 set -euo pipefail
 . "$(dirname "$0")/../env.sh"
+# NATS role "worker" (scripts/svc/nats.sh lists what it may do)
+: "${WB_NATS_USER:=worker}"
+: "${WB_NATS_PASSWORD_FILE:=$(wb_secret_file nats-worker)}"
+export WB_NATS_USER WB_NATS_PASSWORD_FILE
+# PostgreSQL password (scram-sha-256) through libpq's password file
+: "${PGPASSFILE:=$(wb_pgpass_file)}"
+export PGPASSFILE
 : "${WB_MIGRATIONS_DIR:=$WB_ROOT/migrations}"
 export WB_MIGRATIONS_DIR
 exec "${WB_WORKER_BIN:-$WB_BUILD_DIR/wb-worker}" "$@"
