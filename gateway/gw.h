@@ -169,6 +169,7 @@ typedef enum {
     GW_EV_BATCH,     /* JetStream answered an atomic batch */
     GW_EV_RESOLVED,  /* a viewer's view id was looked up */
     GW_EV_OPID,      /* the op-id lookup answered (gw_opid.c) */
+    GW_EV_REPLAY,    /* the next chunk of a client's paced replay */
 } gw_event_type;
 
 typedef struct gw_ev_op {
@@ -224,11 +225,23 @@ typedef struct gw_ev_join {
     uint64_t gen;  /* the board's join generation (batched joins) */
     uint64_t seq;  /* E: the welcome seq */
     bool resumed;
+    bool more;          /* the replay stopped at its chunk budget: paced, more follows */
+    bool want_snapshot; /* since too old for the stream: join the board's snapshot */
     int err;
     gw_buf *snapshot;
     gw_buf **evs;
     size_t nevs;
 } gw_ev_join;
+
+typedef struct gw_ev_replay {
+    char board[WB_ID_MAX + 1];
+    uint64_t conn;
+    uint64_t seq; /* E: the board's last seq when the chunk was read */
+    bool more;    /* the chunk ended before E */
+    int err;
+    gw_buf **evs;
+    size_t nevs;
+} gw_ev_replay;
 
 typedef struct gw_ev_api {
     uint64_t conn;
@@ -279,6 +292,7 @@ typedef struct gw_event {
         gw_ev_batch batch;
         gw_ev_resolved resolved;
         gw_ev_opid opid;
+        gw_ev_replay replay;
     } u;
 } gw_event;
 
@@ -321,6 +335,8 @@ void gw_sync_api(const char *id, uint64_t conn, bool has_at, uint64_t at);
 /* A viewer's view id -> its board (answer: GW_EV_RESOLVED). */
 void gw_sync_resolve(const char *view, uint64_t conn);
 void gw_sync_fill(const char *board, uint64_t from, uint64_t to);
+/* The next chunk of a paced replay for conn: the board's ops after from. */
+void gw_sync_replay(const char *board, uint64_t conn, uint64_t from);
 /* Checks whether seq holds this board's op (see GW_EV_REPUBLISH). */
 void gw_sync_dupcheck(const char *board, const char *op_id, uint64_t seq);
 
@@ -379,7 +395,9 @@ void gw_conn_close(gw_conn *c, int code, const char *why);
 /* A join finished: welcome, then the snapshot or replay (exempt from the
  * bounds), then whatever was queued meanwhile. seq: the welcome's seq. */
 void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, size_t nevs,
-                   uint64_t seq, bool resumed);
+                   uint64_t seq, bool resumed, bool more);
+/* The next chunk of a paced replay: queued exempt like the first one. */
+void gw_conn_replay_chunk(gw_conn *c, gw_buf **evs, size_t nevs);
 /* Closes every WebSocket client with code. */
 void gw_conns_close_all(int code, const char *why);
 /* The connections that got frames this turn (linked by dnext; each is taken
@@ -410,6 +428,13 @@ void gw_board_fanout_live(gw_board *b, gw_conn *from, gw_buf *buf);
 void gw_board_on_op(const gw_ev_op *e);
 void gw_board_on_join(const gw_ev_join *e);
 void gw_board_on_fill(const gw_ev_fill *e);
+void gw_board_on_replay(const gw_ev_replay *e);
+/* After a write: asks for the next chunk of c's paced replay once the client
+ * has read most of the last one. */
+void gw_board_replay_more(gw_conn *c);
+/* Once a tick: closes clients whose queued frames have not moved for
+ * idle-timeout-s (1013). */
+void gw_boards_close_stalled(int64_t now_us);
 /* After a NATS (re)connect: fetch whatever each board missed. */
 void gw_boards_resync_all(void);
 /* fn may destroy the board it is given, and create or destroy no other (wb_map_iter). */

@@ -263,7 +263,7 @@ static void serve_join(gw_conn *c, const gw_ev_join *e)
         c->viewer ? c->view_id : c->board_id, c->client_id, gw.cfg.gateway_id,
         (unsigned long long)e->seq, e->resumed ? "true" : "false", c->viewer ? "viewer" : "editor",
         view[0] ? ",\"view\":\"" : "", view, view[0] ? "\"" : "");
-    gw_conn_start(c, wel, e->snapshot, e->evs, e->nevs, e->seq, e->resumed);
+    gw_conn_start(c, wel, e->snapshot, e->evs, e->nevs, e->seq, e->resumed, e->more);
     gw_buf_unref(wel);
     gw_board *b = c->board;
     if (b && !b->known && !b->filling) {
@@ -278,7 +278,11 @@ void gw_board_on_join(const gw_ev_join *e)
 {
     if (e->conn) {
         gw_conn *c = gw_conn_find(e->conn);
-        if (c && !c->closing && !c->synced) serve_join(c, e);
+        if (!c || c->closing || c->synced) return;
+        if (e->want_snapshot && c->board)
+            gw_board_join_wait(c->board, c);
+        else
+            serve_join(c, e);
         return;
     }
     gw_board *b = gw_board_get(e->board, false);
@@ -294,4 +298,52 @@ void gw_board_on_join(const gw_ev_join *e)
         if (c && !c->closing && !c->synced) serve_join(c, e);
     }
     free(batch);
+}
+
+/* ---- paced replays and clients that do not read ---- */
+
+void gw_board_on_replay(const gw_ev_replay *e)
+{
+    gw_conn *c = gw_conn_find(e->conn);
+    if (!c || c->closing || !c->replaying) return;
+    c->replay_inflight = false;
+    if (e->err) {
+        gw_conn_close(c, 1013, "replay failed; resume again");
+        return;
+    }
+    gw_conn_replay_chunk(c, e->evs, e->nevs);
+    if (c->closing) return;
+    if (!e->more) {
+        if (c->last_seq < e->seq) c->last_seq = e->seq;
+        /* Live ops delivered to the board meanwhile were not queued for this
+         * client: one more round if the board is ahead. */
+        if (!c->board || !c->board->known || c->last_seq >= c->board->last_seq)
+            c->replaying = false;
+    }
+    gw_board_replay_more(c);
+}
+
+void gw_board_replay_more(gw_conn *c)
+{
+    if (!c->replaying || c->replay_inflight || c->closing) return;
+    if ((long long)c->q.bytes > gw.cfg.replay_chunk_bytes / 2 ||
+        (long long)c->q.count > gw.cfg.sendq_max / 4)
+        return;
+    c->replay_inflight = true;
+    gw_sync_replay(c->board_id, c->serial, c->last_seq);
+}
+
+static void close_stalled(gw_board *b, void *arg)
+{
+    int64_t now_us = *(int64_t *)arg, limit = gw.cfg.idle_timeout_s * 1000000LL;
+    for (gw_conn *c = b->conns; c; c = c->bnext) {
+        if (!c->synced || c->closing || !c->q.count || now_us - c->progress_us < limit) continue;
+        atomic_fetch_add(&gw_m.closes_stalled, 1);
+        gw_conn_close(c, 1013, "client does not read");
+    }
+}
+
+void gw_boards_close_stalled(int64_t now_us)
+{
+    gw_boards_foreach(close_stalled, &now_us);
 }

@@ -78,7 +78,22 @@ void gw_conn_close(gw_conn *c, int code, const char *why)
     c->close_code = code;
     if (code == 1008) atomic_fetch_add(&gw_m.closes_1008, 1);
     if (code == 1013) atomic_fetch_add(&gw_m.closes_1013, 1);
-    gw_sendq_free(&c->q); /* nothing more goes out but the close frame */
+    /* Nothing more goes out but the errors already queued (the reason for
+     * the close, e.g. rate_limited) and then the close frame. */
+    gw_sendq old = c->q;
+    memset(&c->q, 0, sizeof c->q);
+    gw_buf *x;
+    while ((x = gw_sendq_pop(&old))) {
+        if (x->kind == GW_BUF_CTL && c->q.count < 4 &&
+            !strncmp(gw_buf_text(x), "{\"t\":\"error\"", 12))
+            gw_sendq_push(&c->q, x);
+        gw_buf_unref(x);
+    }
+    gw_sendq_free(&old);
+    c->replaying = false;
+    /* A client that does not read never lets the close frame out: hang up
+     * after a while instead of keeping the connection. */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, 5);
     wb_info("closing client=%s board=%s code=%d (%s)", c->client_id, c->board_id, code, why);
     lws_callback_on_writable(c->wsi);
 }
@@ -86,6 +101,7 @@ void gw_conn_close(gw_conn *c, int code, const char *why)
 void gw_conn_send(gw_conn *c, gw_buf *b)
 {
     if (!b || c->closing) return;
+    if (b->kind == GW_BUF_EV && c->replaying) return; /* its paced replay brings it */
     if (b->kind == GW_BUF_EV && c->synced) {
         if (b->seq <= c->last_seq) return; /* already sent (replay/live overlap) */
         c->last_seq = b->seq;
@@ -97,6 +113,7 @@ void gw_conn_send(gw_conn *c, gw_buf *b)
     if (st.coalesced) atomic_fetch_add(&gw_m.coalesced, st.coalesced);
     switch (r) {
     case GW_SENDQ_QUEUED:
+        if (c->q.count == 1) c->progress_us = wb_mono_us();
         if (c->synced) mark_dirty(c); /* written once at the end of this loop turn */
         break;
     case GW_SENDQ_DROPPED:
@@ -130,7 +147,7 @@ void gw_conn_send_error(gw_conn *c, wb_errcode code, const char *op, const char 
 }
 
 void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, size_t nevs,
-                   uint64_t seq, bool resumed)
+                   uint64_t seq, bool resumed, bool more)
 {
     gw_sendq old = c->q;
     memset(&c->q, 0, sizeof c->q);
@@ -151,7 +168,10 @@ void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, 
         return;
     }
     gw_sendq_mark_sync(&c->q);
-    if (c->last_seq < seq) c->last_seq = seq;
+    /* A paced replay goes on from last_seq; live evs wait for it. */
+    c->replaying = more;
+    if (!more && c->last_seq < seq) c->last_seq = seq;
+    c->progress_us = wb_mono_us();
     /* What was queued while the join ran follows (evs deduplicated by seq). */
     gw_buf *x;
     while ((x = gw_sendq_pop(&old))) {
@@ -159,6 +179,21 @@ void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, 
         gw_buf_unref(x);
     }
     gw_sendq_free(&old);
+    mark_dirty(c);
+}
+
+void gw_conn_replay_chunk(gw_conn *c, gw_buf **evs, size_t nevs)
+{
+    for (size_t i = 0; i < nevs; i++) {
+        if (evs[i]->seq <= c->last_seq) continue;
+        if (gw_sendq_push(&c->q, evs[i]) < 0) {
+            gw_conn_close(c, 1011, "out of memory");
+            return;
+        }
+        c->last_seq = evs[i]->seq;
+    }
+    /* Exempt like the first chunk: bounded by replay-chunk-bytes. */
+    gw_sendq_mark_sync(&c->q);
     mark_dirty(c);
 }
 

@@ -13,6 +13,10 @@
 
 #define CHUNK (64 * 1024)
 
+/* REST snapshots being built by the sync pool (bounded by api-max-inflight,
+ * so a flood of them cannot occupy the pool that joins need). */
+static long long g_api_inflight;
+
 static const char g_placeholder[] =
     "<!doctype html><html><head><meta charset=\"utf-8\"><title>Whiteboard</title></head>"
     "<body><h1>Whiteboard gateway</h1><p>The client is not built yet (make "
@@ -155,6 +159,9 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
                 return respond_json_error(wsi, 400, "bad_at", "at must be a seq (0 or more)");
             has_at = true;
         }
+        if (g_api_inflight >= gw.cfg.api_max_inflight)
+            return respond_json_error(wsi, 503, "unavailable", "too many snapshots at once; retry");
+        g_api_inflight++;
         c->serial = ++gw.next_serial;
         c->http_wait = true;
         gw_conn_register(c);
@@ -174,6 +181,7 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path)
 
 void gw_http_on_api(const gw_ev_api *e)
 {
+    if (g_api_inflight > 0) g_api_inflight--;
     gw_conn *c = gw_conn_find(e->conn);
     if (!c || c->kind != GW_CONN_HTTP || !c->http_wait) return;
     c->http_wait = false;

@@ -49,6 +49,9 @@ static void dispatch(gw_event *e)
     case GW_EV_OPID:
         gw_ack_on_opid(&e->u.opid);
         break;
+    case GW_EV_REPLAY:
+        gw_board_on_replay(&e->u.replay);
+        break;
     case GW_EV_REPUBLISH:
         gw_ack_on_republish(&e->u.republish);
         break;
@@ -138,6 +141,7 @@ static void on_tick(uv_timer_t *t)
     gw_boards_foreach(tick_board, &now);
     gw_ack_tick(now);
     gw_commit_tick(now);
+    gw_boards_close_stalled(now);
 }
 
 /* End of every loop turn (before the loop blocks in epoll_wait again, so

@@ -39,6 +39,8 @@ static size_t body_size(gw_event_type t)
         return sizeof(gw_ev_resolved);
     case GW_EV_OPID:
         return sizeof(gw_ev_opid);
+    case GW_EV_REPLAY:
+        return sizeof(gw_ev_replay);
     }
     return sizeof(((gw_event *)0)->u);
 }
@@ -79,6 +81,9 @@ void gw_event_free(gw_event *e)
         break;
     case GW_EV_FILL:
         unref_all(e->u.fill.evs, e->u.fill.nevs);
+        break;
+    case GW_EV_REPLAY:
+        unref_all(e->u.replay.evs, e->u.replay.nevs);
         break;
     case GW_EV_PUBACK:
     case GW_EV_REPUBLISH:

@@ -29,7 +29,8 @@ typedef enum {
     GW_TASK_API,
     GW_TASK_FILL,
     GW_TASK_DUPCHECK,
-    GW_TASK_RESOLVE
+    GW_TASK_RESOLVE,
+    GW_TASK_REPLAY /* the next chunk of a paced replay */
 } gw_task_type;
 
 typedef struct gw_task_join {
@@ -53,6 +54,10 @@ typedef struct gw_task_fill {
     uint64_t from, to; /* to 0: the board's last seq */
 } gw_task_fill;
 
+typedef struct gw_task_replay {
+    uint64_t conn, from;
+} gw_task_replay;
+
 typedef struct gw_task_dupcheck {
     char op_id[WB_ID_MAX + 1];
     uint64_t seq;
@@ -68,6 +73,7 @@ typedef struct gw_task {
         gw_task_fill fill;
         gw_task_dupcheck dupcheck;
         gw_task_resolve resolve;
+        gw_task_replay replay;
     } u;
 } gw_task;
 
@@ -131,6 +137,14 @@ void gw_sync_fill(const char *board, uint64_t from, uint64_t to)
     gw_task *k = task_new(GW_TASK_FILL, board);
     if (!k) return;
     k->u.fill = (gw_task_fill){from, to};
+    enqueue(k);
+}
+
+void gw_sync_replay(const char *board, uint64_t conn, uint64_t from)
+{
+    gw_task *k = task_new(GW_TASK_REPLAY, board);
+    if (!k) return;
+    k->u.replay = (gw_task_replay){conn, from};
     enqueue(k);
 }
 
@@ -224,7 +238,12 @@ static int replay(const char *board, uint64_t from, uint64_t to, replay_fn fn, v
                                             (const uint8_t *)natsMsg_GetData(m));
         natsMsg_Destroy(m);
         if (op && wb_op_check(op) == 0) {
-            if (fn(ctx, seq, op) < 0) break;
+            int r = fn(ctx, seq, op);
+            if (r < 0) break;
+            if (r > 0) { /* the consumer has enough */
+                rc = 0;
+                break;
+            }
         } else if (op) {
             wb__v1__op__free_unpacked(op, NULL);
         }
@@ -241,6 +260,9 @@ static int replay(const char *board, uint64_t from, uint64_t to, replay_fn fn, v
 typedef struct bufs_ctx {
     gw_buf **v;
     size_t n, cap;
+    size_t bytes, budget; /* budget 0: no limit */
+    size_t max_items;     /* 0: no limit */
+    bool stopped;         /* the chunk ended before the end of the replay */
 } bufs_ctx;
 
 static int collect_ev(void *ctx, uint64_t seq, Wb__V1__Op *op)
@@ -263,6 +285,11 @@ static int collect_ev(void *ctx, uint64_t seq, Wb__V1__Op *op)
         c->cap = nc;
     }
     c->v[c->n++] = b;
+    c->bytes += b->len;
+    if ((c->budget && c->bytes >= c->budget) || (c->max_items && c->n >= c->max_items)) {
+        c->stopped = true;
+        return 1;
+    }
     return 0;
 }
 
@@ -362,6 +389,81 @@ static int build_snapshot(const char *board, uint64_t at, wb_fold *f, uint64_t *
     return replay(board, S, *E, fold_op, f);
 }
 
+/* A paced replay's chunk: the board's ops after `from` (up to `to`), read
+ * with ONE batched direct get limited to the chunk's bytes and items, so
+ * the gateway never holds more of the board than the chunk (an ordered
+ * consumer would push the whole rest of the history into the subscription
+ * first). Sets c->stopped when the chunk is full before `to`. Returns 0 or -1. */
+static int replay_chunk(const char *board, uint64_t from, uint64_t to, bufs_ctx *c)
+{
+    if (to <= from) return 0;
+    natsConnection *nc = gw_nats_conn();
+    natsInbox *ib = NULL;
+    natsSubscription *sub = NULL;
+    char inbox[128], subj[128], req[256], api[96];
+    int rc = -1;
+    if (natsInbox_Create(&ib) != NATS_OK) return -1;
+    snprintf(inbox, sizeof inbox, "%s", (const char *)ib);
+    natsInbox_Destroy(ib);
+    if (natsConnection_SubscribeSync(&sub, nc, inbox) != NATS_OK) return -1;
+    wb_subj_ev(subj, sizeof subj, board);
+    size_t items = c->max_items ? c->max_items : 10000;
+    int n = snprintf(req, sizeof req,
+                     "{\"seq\":%llu,\"next_by_subj\":\"%s\",\"batch\":%zu,\"max_bytes\":%zu}",
+                     (unsigned long long)(from + 1), subj, items, c->budget);
+    snprintf(api, sizeof api, "$JS.API.DIRECT.GET.%s", WB_STREAM);
+    uint64_t last = from;
+    size_t got = 0;
+    if (natsConnection_PublishRequest(nc, api, inbox, req, n) != NATS_OK) goto out;
+    for (;;) {
+        natsMsg *m = NULL;
+        natsStatus s = natsSubscription_NextMsg(&m, sub, 3000);
+        if (s != NATS_OK) {
+            wb_warn("replay board=%s after %llu: %s", board, (unsigned long long)from,
+                    natsStatus_GetText(s));
+            goto out;
+        }
+        const char *status = NULL, *seqh = NULL;
+        natsMsgHeader_Get(m, "Status", &status);
+        if (status && *status) { /* 204: end of batch; 404: nothing (more) */
+            bool ok = !strcmp(status, "204") || !strcmp(status, "404");
+            natsMsg_Destroy(m);
+            if (!ok) {
+                wb_warn("replay board=%s: direct get status %s", board, status);
+                goto out;
+            }
+            break;
+        }
+        uint64_t seq = 0;
+        if (natsMsgHeader_Get(m, "Nats-Sequence", &seqh) == NATS_OK && seqh)
+            seq = strtoull(seqh, NULL, 10);
+        if (!seq || seq <= last || seq > to) {
+            natsMsg_Destroy(m);
+            continue; /* past `to`: the next chunk (or live delivery) has it */
+        }
+        last = seq;
+        got++;
+        Wb__V1__Op *op = wb__v1__op__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
+                                            (const uint8_t *)natsMsg_GetData(m));
+        natsMsg_Destroy(m);
+        if (op && wb_op_check(op) == 0) {
+            bool was = c->stopped;
+            c->stopped = false;
+            if (collect_ev(c, seq, op) < 0) goto out;
+            c->stopped = was;
+        } else if (op) {
+            wb__v1__op__free_unpacked(op, NULL);
+        }
+    }
+    /* A full chunk that has not reached `to`: more to read later. */
+    c->stopped = got > 0 && last < to;
+    rc = 0;
+out:
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    return rc;
+}
+
 static void run_join(gw_task *k)
 {
     const gw_task_join *t = &k->u.join;
@@ -378,12 +480,15 @@ static void run_join(gw_task *k)
         uint64_t E = 0, first = 0;
         if (board_last_seq(k->board, &E) < 0 || stream_first_seq(&first) < 0) goto out;
         if (t->since <= E && (t->since + 1 >= first || t->since >= E)) {
-            bufs_ctx c = {0};
-            if (replay(k->board, t->since, E, collect_ev, &c) == 0) {
+            /* Paced: one chunk now, the next when the client has read it. */
+            bufs_ctx c = {.budget = (size_t)gw.cfg.replay_chunk_bytes,
+                          .max_items = (size_t)gw.cfg.sendq_max / 2};
+            if (replay_chunk(k->board, t->since, E, &c) == 0) {
                 e->evs = c.v;
                 e->nevs = c.n;
                 e->seq = E;
                 e->resumed = true;
+                e->more = c.stopped;
                 e->err = 0;
                 goto out;
             }
@@ -392,7 +497,11 @@ static void run_join(gw_task *k)
             free(c.v);
             goto out;
         }
-        /* Cannot replay from there: fall through to a snapshot. */
+        /* Cannot replay from there: the client joins the board's next
+         * batched snapshot (one snapshot however many such clients). */
+        e->err = 0;
+        e->want_snapshot = true;
+        goto out;
     }
     wb_fold f;
     wb_fold_init(&f);
@@ -403,6 +512,36 @@ static void run_join(gw_task *k)
         e->err = e->snapshot ? 0 : WB_E_UNAVAILABLE;
     }
     wb_fold_free(&f);
+out:
+    gw_queue_push(ev);
+}
+
+/* The next chunk of a paced replay: (from, E] up to the chunk budget. */
+static void run_replay(gw_task *k)
+{
+    const gw_task_replay *t = &k->u.replay;
+    gw_event *ev = gw_event_new(GW_EV_REPLAY);
+    if (!ev) return;
+    gw_ev_replay *e = &ev->u.replay;
+    snprintf(e->board, sizeof e->board, "%s", k->board);
+    e->conn = t->conn;
+    e->err = WB_E_UNAVAILABLE;
+    uint64_t E = 0, first = 0;
+    if (board_last_seq(k->board, &E) < 0 || stream_first_seq(&first) < 0) goto out;
+    if (t->from + 1 < first && t->from < E) {
+        wb_warn("replay board=%s: ops after %llu are gone from the stream", k->board,
+                (unsigned long long)t->from);
+        goto out; /* closed; the client resumes and gets a snapshot */
+    }
+    bufs_ctx c = {.budget = (size_t)gw.cfg.replay_chunk_bytes,
+                  .max_items = (size_t)gw.cfg.sendq_max / 2};
+    if (replay_chunk(k->board, t->from, E, &c) == 0) {
+        e->err = 0;
+        e->more = c.stopped;
+    }
+    e->evs = c.v;
+    e->nevs = c.n;
+    e->seq = E;
 out:
     gw_queue_push(ev);
 }
@@ -537,6 +676,9 @@ static void *sync_main(void *arg)
             break;
         case GW_TASK_DUPCHECK:
             run_dupcheck(k);
+            break;
+        case GW_TASK_REPLAY:
+            run_replay(k);
             break;
         }
         free(k);

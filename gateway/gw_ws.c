@@ -283,8 +283,10 @@ static int write_queued(struct lws *wsi, gw_conn *c)
     }
     atomic_fetch_add(&gw_m.msgs_out, n);
     atomic_fetch_add(&gw_m.frames_out, 1);
+    c->progress_us = wb_mono_us();
     /* More than one frame's worth, or lws kept part of it: wait for POLLOUT. */
     if (c->q.count || lws_partial_buffered(wsi)) lws_callback_on_writable(wsi);
+    gw_board_replay_more(c); /* the client reads: the next chunk of its replay */
     return 0;
 }
 
@@ -295,6 +297,15 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
          * (lws then ends the connection): hanging up while the client is
          * still sending would reset the TCP connection and lose the code. */
         if (c->close_sent) return 0;
+        gw_buf *err = gw_sendq_pop(&c->q); /* the errors queued before the close */
+        if (err) {
+            int w = lws_write(wsi, err->data + LWS_PRE, err->len, LWS_WRITE_TEXT);
+            bool ok = w >= (int)err->len;
+            gw_buf_unref(err);
+            if (!ok) return -1;
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
         unsigned char frame[LWS_PRE + 2];
         frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
         frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
