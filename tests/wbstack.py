@@ -60,11 +60,15 @@ class StackError(RuntimeError):
 
 # --------------------------------------------------------------------------
 def nats_url_as(url: str, run_dir: Path, user: str) -> str:
-    """url with the credentials of NATS user `user` of the stack in run_dir
-    (its password is made by scripts/svc/nats.sh in run_dir/secrets)."""
+    """url (or a comma-separated list of URLs) with the credentials of NATS
+    user `user` of the stack in run_dir (its password is made by
+    scripts/svc/nats.sh in run_dir/secrets)."""
     pw = (Path(run_dir) / "secrets" / f"nats-{user}").read_text().strip()
-    u = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((u.scheme, f"{user}:{pw}@{u.hostname}:{u.port}", u.path, "", ""))
+    out = []
+    for one in url.split(","):
+        u = urllib.parse.urlsplit(one.strip())
+        out.append(urllib.parse.urlunsplit((u.scheme, f"{user}:{pw}@{u.hostname}:{u.port}", u.path, "", "")))
+    return ",".join(out)
 
 
 def pg_url_with_passfile(url: str, run_dir: Path) -> str:

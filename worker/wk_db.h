@@ -36,7 +36,7 @@ wk_db_rc wk_db_fail(wk_db *db, PGresult *res, const char *what);
  * *logged = ops newly logged. */
 wk_db_rc wk_db_apply(wk_db *db, wk_batch *b, int *logged);
 
-/* Deletes placeholder rows no add can claim any more (migrations/0003):
+/* Deletes placeholder rows no add can claim any more (migrations/0004):
  * every op up to floor is committed. *deleted = rows removed. */
 wk_db_rc wk_db_prune(wk_db *db, unsigned long long floor, long *deleted);
 

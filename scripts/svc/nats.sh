@@ -16,7 +16,7 @@ node=${1:-1}
 
 pw() { cat "$(wb_secret_file "nats-$1")"; }
 # One user per role (README "Security"):
-#   gateway   publishes ops, live messages, snapshot requests and JetStream API
+#   gateway   publishes ops, live messages, snapshot requests, view ids (KV) and JetStream API
 #             calls; subscribes to republished ops, live messages, its inboxes
 #   worker    JetStream API and acks, op-id claims, snapshot replies
 #   observer  read-only (the nats CLI): subscribe to wb.>, stream/consumer info
@@ -38,7 +38,7 @@ max_payload: 4MB
 authorization {
   users = [
     {user: gateway, password: "$(pw gateway)", permissions: {
-      publish: {allow: ["wb.board.*.ev", "wb.board.*.live", "wb.snapshot", "\$JS.API.>", "\$JS.FC.>"],
+      publish: {allow: ["wb.board.*.ev", "wb.board.*.live", "wb.snapshot", "\$JS.API.>", "\$JS.FC.>", "\$KV.WB_VIEWS.>"],
                 deny: ["wb.rp.>", "\$JS.API.STREAM.DELETE.>", "\$JS.API.STREAM.PURGE.>", "\$JS.API.STREAM.MSG.DELETE.>"]}
       subscribe: {allow: ["wb.rp.*", "wb.board.*.live", "_INBOX.>"]}}}
     {user: worker, password: "$(pw worker)", permissions: {

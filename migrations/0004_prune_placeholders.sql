@@ -1,4 +1,4 @@
--- 0003_prune_placeholders: unknown ids cost nothing permanent.
+-- 0004_prune_placeholders: unknown ids cost nothing permanent.
 --
 -- wb_apply_batch (0002) records an erase/restore of a stroke it has not seen
 -- as a placeholder row (add_seq NULL), because another worker may commit the
