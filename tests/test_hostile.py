@@ -579,3 +579,14 @@ async def test_nats_users_and_permissions(wb_stack, wb_connect, wb_board):
     finally:
         await sub.unsubscribe()
         await admin.close()
+
+
+def test_traefik_security_headers_and_no_public_metrics(wb_traefik):
+    r = http_get(wb_traefik.base_url + "/healthz", timeout=10)
+    assert r.status == 200
+    assert "max-age=31536000" in r.headers.get("strict-transport-security", "")
+    assert r.headers.get("x-content-type-options") == "nosniff"
+    assert "default-src 'self'" in r.headers.get("content-security-policy", "")
+    # the gateways' /metrics is for the internal scrape only
+    assert http_get(wb_traefik.base_url + "/metrics", timeout=10).status == 404
+    assert http_get(wb_traefik.gw_url("gw-1") + "/metrics", timeout=10).status == 200
