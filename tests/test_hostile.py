@@ -193,6 +193,9 @@ async def test_non_reading_resumers_cost_a_bounded_amount(wb_stack, wb_connect, 
     chunk = int(os.environ.get("WB_TEST_REPLAY_CHUNK", 256 * 1024))
     await asyncio.to_thread(wb_stack.restart, "gw-2", {
         "WB_REPLAY_CHUNK_BYTES": str(chunk), "WB_IDLE_TIMEOUT_S": "4", **rss_env()})
+    # the writer builds the history fast: its gateway allows it the bytes
+    await asyncio.to_thread(wb_stack.restart, "gw-1", {
+        "WB_BYTE_RATE": str(64 << 20), "WB_BYTE_BURST": str(64 << 20)})
     w = await wb_connect("gw-1", wb_board, wait_snapshot=True)
     ops = [await w.stroke(big_stroke(seed=i)) for i in range(100)]
     seqs = [await w.wait_ack(op, timeout=30) for op in ops]
