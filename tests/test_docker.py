@@ -7,6 +7,9 @@
   scripts/versions.env's version, NATS to the native nats-server version;
   healthchecks, restart policies, depends_on service_healthy everywhere; only
   Traefik publishes ports (80, 443/tcp, 443/udp, dashboard on 127.0.0.1);
+- NATS authentication as natively: the containers' config takes the authorization block
+  of scripts/svc/nats.sh (a Docker secret made by scripts/docker/secrets.sh), gateways and
+  worker log in with WB_NATS_USER/WB_NATS_PASSWORD_FILE, cluster routes authenticate;
 - the Traefik static template renders for Docker (same traefik/ files);
 - Dockerfiles: a lint of our own (hadolint is not in Debian): pinned base
   images, Debian 13 (trixie), multi-stage, non-root USER, HEALTHCHECK, apt and
@@ -38,7 +41,7 @@ ONE_SHOT = {"volumes-init"}        # runs once as root before nats/traefik, then
 # Settings only the Docker deployment has (README "Running with Docker").
 DOCKER_ONLY_VARS = {"WB_PG_PASSWORD", "WB_PUBLISH_ADDR", "WB_DOCKER_HTTP_PORT", "WB_DOCKER_HTTPS_PORT",
                     "WB_DOCKER_PROJECT", "WB_DOCKER_IMAGE_PREFIX", "WB_DOCKER_NATS_ROUTES",
-                    "WB_DOCKER_NATS_URL", "WB_DOCKER_STREAM_REPLICAS", "WB_DOCKER_TLS_DIR",
+                    "WB_DOCKER_NATS_URL", "WB_DOCKER_STREAM_REPLICAS", "WB_DOCKER_TLS_DIR", "WB_DOCKER_SECRETS_DIR",
                     "WB_DOCKER_CA_FILE", "WB_DEBIAN_IMAGE", "WB_NODE_IMAGE", "WB_NATS_IMAGE",
                     "WB_POSTGRES_IMAGE", "WB_TRAEFIK_IMAGE", "WB_DOMAIN", "WB_ACME_EMAIL", "WB_ACME_CA_SERVER"}
 
@@ -280,6 +283,81 @@ def test_cluster_profile_three_nats_nodes():
     for n in ("gateway-1", "gateway-2", "worker"):
         assert s[n]["environment"]["WB_NATS_URL"] == urls
         assert s[n]["environment"]["WB_STREAM_REPLICAS"] == "3"
+    for n in ("nats", "nats-2", "nats-3"):
+        cmd = " ".join(s[n]["command"])
+        # every node has the users and the routes authenticate (user route, secret nats_route)
+        assert "cat /run/secrets/nats_auth" in cmd, cmd
+        assert "authorization { user: route" in cmd and "/run/secrets/nats_route" in cmd, cmd
+        assert "nats://route:" in cmd, cmd
+        assert {x["source"] for x in s[n]["secrets"]} >= {"nats_auth", "nats_route"}
+
+
+NATS_ROLES = {"gateway-1": "gateway", "gateway-2": "gateway", "worker": "worker"}
+
+
+def test_nats_auth_in_compose(compose):
+    """No anonymous NATS in compose: every node appends the authorization block (secret
+    nats_auth), gateways and worker log in as their role with a password file (a Docker
+    secret, not a variable), every secret is a file under WB_DOCKER_SECRETS_DIR."""
+    s = compose["services"]
+    cmd = " ".join(s["nats"]["command"])
+    assert "cat /run/secrets/nats_auth >> /tmp/nats.conf" in cmd, cmd
+    assert "umask 077" in cmd
+    assert {x["source"] for x in s["nats"]["secrets"]} == {"nats_auth", "nats_route"}
+    for n, role in NATS_ROLES.items():
+        e = s[n]["environment"]
+        assert e["WB_NATS_USER"] == role, (n, e)
+        assert e["WB_NATS_PASSWORD_FILE"] == f"/run/secrets/nats_{role}", (n, e)
+        assert [x["source"] for x in s[n]["secrets"]] == [f"nats_{role}"], (n, s[n]["secrets"])
+        assert "@" not in e["WB_NATS_URL"], "credentials in a URL"
+        assert not any("PASSWORD" in k and k != "WB_NATS_PASSWORD_FILE" for k in e), e
+    for n in ("postgres", "traefik", "volumes-init"):
+        assert not any(x["source"].startswith("nats_") for x in s[n].get("secrets") or []), n
+    for name in ("nats_auth", "nats_route", "nats_gateway", "nats_worker"):
+        f = compose["secrets"][name]["file"]
+        assert "/.run/docker/whiteboard.secrets/" in f, f
+    text = COMPOSE.read_text()
+    # one table of permissions: the compose file holds none of its own
+    assert "permissions: {" not in text and "wb.rp" not in text
+
+
+@pytest.mark.timeout(60)
+def test_docker_secrets_from_native_table(tmp_path):
+    """scripts/docker/secrets.sh writes the block `scripts/svc/nats.sh authorization` prints
+    (users gateway, worker, observer, admin; nobody publishes wb.rp.>) with the passwords of
+    its own files, readable only by the container user that needs each; it prints nothing,
+    keeps passwords on a second run, and the real nats-server accepts the block."""
+    sec = tmp_path / "sec"
+    env = {**_clean_env(), "WB_RUN_DIR": str(tmp_path), "WB_DOCKER_SECRETS_DIR": str(sec)}
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "docker" / "secrets.sh")], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "" and r.stderr == ""
+    conf = (sec / "nats-auth.conf").read_text()
+    pws = {u: (sec / f"nats-{u}").read_text().strip() for u in ("gateway", "worker", "observer", "admin", "route")}
+    assert all(len(p) == 32 for p in pws.values()), "passwords"
+    for u in ("gateway", "worker", "observer", "admin"):
+        assert f'{{user: {u}, password: "{pws[u]}"' in conf, u
+    assert pws["route"] not in conf
+    assert conf.count('deny: ["wb.rp.>"') + conf.count('deny: ["wb.rp.>",') >= 3
+    # the same table as the native server's config (scripts/svc/nats.sh is the one source)
+    native = subprocess.run(["bash", str(ROOT / "scripts" / "svc" / "nats.sh"), "authorization"],
+                            env={**env, "WB_SECRETS_DIR": str(sec)}, capture_output=True, text=True, check=True).stdout
+    assert native == conf
+    modes = {f.name: (f.stat().st_mode & 0o777, f.stat().st_gid) for f in sec.iterdir()}
+    assert modes["nats-auth.conf"] == (0o640, 10002) and modes["nats-route"] == (0o640, 10002), modes
+    assert modes["nats-gateway"] == (0o640, 10001) and modes["nats-worker"] == (0o640, 10001), modes
+    assert modes["nats-admin"][0] == 0o600 and modes["nats-observer"][0] == 0o600, modes
+    assert sec.stat().st_mode & 0o077 == 0
+    r2 = subprocess.run(["bash", str(ROOT / "scripts" / "docker" / "secrets.sh")], env=env,
+                        capture_output=True, text=True)
+    assert r2.returncode == 0 and (sec / "nats-auth.conf").read_text() == conf
+    server = ROOT / ".tools" / "bin" / "nats-server"
+    assert server.exists(), "nats-server missing: make deps"
+    cfg = tmp_path / "nats.conf"
+    cfg.write_text("listen: 127.0.0.1:4222\n" + conf)
+    t = subprocess.run([str(server), "-t", "-c", str(cfg)], capture_output=True, text=True, timeout=30)
+    assert t.returncode == 0, t.stdout + t.stderr
 
 
 @pytest.mark.timeout(60)

@@ -13,7 +13,10 @@ port; containers talk to each other on the compose network. Checked:
     scripts/drill.py's clients draw through Traefik, 0 acked ops lost, 0 applied twice,
     every client converges on the persisted board;
   - presence after a gateway dies: its clients leave the other gateway's presence list;
-  - persistence across scripts/docker/down.sh and up.sh (volumes kept), then WIPE=1.
+  - persistence across scripts/docker/down.sh and up.sh (volumes kept), then WIPE=1;
+  - NATS authentication: a client without credentials cannot connect (so cannot publish
+    `wb.board.x.ev` or `wb.rp.x`), from a throwaway container on the compose network (the
+    nats CLI of .tools/bin) and from this host; no user may publish `wb.rp.x`.
 
 The engine is installed and started by scripts/docker/tools.sh when missing. If the
 stack cannot be built or started, these tests FAIL with the reason; they never skip.
@@ -68,6 +71,7 @@ class DockerStack:
         })
         self.base_url = f"https://127.0.0.1:{self.https}"
         self.cafile = str(self.run_dir / "tls" / "ca.pem")
+        # scripts/docker/up.sh: WB_DOCKER_SECRETS_DIR = $WB_RUN_DIR/docker/<project>.secrets
         self.up_seconds: list = []
 
     def run(self, argv, timeout=600, check=True, **kw) -> subprocess.CompletedProcess:
@@ -104,6 +108,10 @@ class DockerStack:
                               "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
                               self.container(service)], capture_output=True, text=True, check=True).stdout
         return out.split()[0]
+
+    def secret(self, name: str) -> str:
+        """A secret of scripts/docker/secrets.sh (e.g. nats-admin)."""
+        return (self.run_dir / "docker" / f"{self.project}.secrets" / name).read_text().strip()
 
     def logs(self, service: str) -> str:
         return self.compose("logs", "--no-color", "--no-log-prefix", service).stdout
@@ -197,6 +205,74 @@ def test_images_debian13_library_versions_nonroot_sizes(dstack):
 
 
 # --------------------------------------------------------------------------
+# NATS: no anonymous access, nobody publishes wb.rp.*
+
+def test_nats_refuses_unauthenticated_clients(dstack):
+    st = dstack
+    cli = (ROOT / ".tools" / "bin" / "nats").resolve()
+    assert cli.exists(), "nats CLI missing: make deps"
+    # a throwaway container on the compose network: the gateway image (Debian 13: the CLI's
+    # libc), the CLI mounted read-only; passwords come through the environment, not argv
+    image = subprocess.run(["docker", "inspect", "-f", "{{.Config.Image}}", st.container("gateway-1")],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    network = f"{st.project}_default"
+
+    def nats_cli(*args, user=None):
+        argv = ["docker", "run", "--rm", "--network", network, "-v", f"{cli}:/usr/local/bin/natscli:ro",
+                "--entrypoint", "/usr/local/bin/natscli"]
+        env = dict(st.env)
+        if user:
+            argv += ["-e", "NATS_USER", "-e", "NATS_PASSWORD"]
+            env.update(NATS_USER=user, NATS_PASSWORD=st.secret(f"nats-{user}"))
+        argv += [image, "--server", "nats://nats:4222", "--timeout", "5s", *args]
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+
+    # control: the container reaches NATS, and a user with a password may publish
+    ok = nats_cli("pub", "wb.auth-check.x", "hi", user="admin")
+    assert ok.returncode == 0, f"admin could not publish from the compose network:\n{ok.stdout}\n{ok.stderr}"
+    for subject in ("wb.board.x.ev", "wb.rp.x"):
+        r = nats_cli("pub", subject, "forged")
+        out = r.stdout + r.stderr
+        assert r.returncode != 0, f"an unauthenticated client published {subject} in the compose network:\n{out}"
+        assert "authorization violation" in out.lower(), out
+    for user in ("admin", "gateway"):
+        r = nats_cli("pub", "wb.rp.x", "forged", user=user)
+        out = r.stdout + r.stderr
+        assert r.returncode != 0 and "permissions violation" in out.lower(), f"{user} published wb.rp.x:\n{out}"
+
+    # and from this host, straight to the container's address (what the tests can reach)
+    import nats as natspy
+
+    async def main():
+        url = f"nats://{st.ip('nats')}:4222"
+        for subject in ("wb.board.x.ev", "wb.rp.x"):
+            try:
+                nc = await natspy.connect(url, allow_reconnect=False, connect_timeout=5, max_reconnect_attempts=0)
+            except Exception as e:  # noqa: BLE001
+                assert "authorization violation" in str(e).lower(), repr(e)
+                continue
+            await nc.publish(subject, b"forged")
+            await nc.close()
+            raise AssertionError(f"an unauthenticated client connected to {url} and published {subject}")
+        errs = []
+
+        async def on_err(e):
+            errs.append(e)
+
+        nc = await natspy.connect(f"nats://admin:{st.secret('nats-admin')}@{st.ip('nats')}:4222",
+                                  error_cb=on_err, allow_reconnect=False)
+        try:
+            await nc.publish("wb.rp.x", b"forged")
+            await nc.flush(timeout=5)
+            await asyncio.sleep(0.5)
+        finally:
+            await nc.close()
+        assert any("permissions violation" in str(e).lower() for e in errs), errs
+
+    asyncio.run(main())
+
+
+# --------------------------------------------------------------------------
 # the existing end-to-end tests, in attach mode, through the published port
 
 def _attach_env(st: DockerStack) -> dict:
@@ -207,7 +283,8 @@ def _attach_env(st: DockerStack) -> dict:
         # the tests are connections that Traefik balances over the two gateways
         "WB_TEST_BASE_URL": st.base_url, "WB_TEST_GW1_URL": st.base_url, "WB_TEST_GW2_URL": st.base_url,
         # observation only (JetStream contents, worker metrics): the compose network
-        "WB_TEST_NATS_URL": f"nats://{nats}:4222", "WB_TEST_NATS_MONITOR_URL": f"http://{nats}:8222",
+        # (as user admin, like the native attach mode: no anonymous NATS)
+        "WB_TEST_NATS_URL": f"nats://admin:{st.secret('nats-admin')}@{nats}:4222", "WB_TEST_NATS_MONITOR_URL": f"http://{nats}:8222",
         "WB_TEST_WORKER_URL": f"http://{worker}:9101",
         "WB_TEST_PG_URL": f"postgresql://postgres:whiteboard@{pg}:5433/whiteboard",
         # clients that verify TLS (the default SSL context) trust the stack's CA
@@ -234,10 +311,13 @@ def _run_attached(st: DockerStack, args: list, timeout: int = 900) -> dict:
     return counts
 
 
-# Deselected (named here, not skipped): they assert which gateway a "gw-1"/"gw-2" connection
-# reached, which a balancer in front cannot promise. Gateway identity through Traefik is
+# Deselected (named here, not skipped): test_welcome_fields asserts which gateway a "gw-1"/"gw-2"
+# connection reached, which a balancer in front cannot promise. Gateway identity through Traefik is
 # checked by test_through_traefik (both seen) and the drills below (welcome.gateway).
-PROTOCOL_DESELECT = ["tests/test_protocol.py::test_welcome_fields"]
+# test_metrics_prometheus_text: Traefik does not route /metrics (tests/test_hostile.py checks
+# that); each gateway's /metrics is scraped directly, as natively.
+PROTOCOL_DESELECT = ["tests/test_protocol.py::test_welcome_fields",
+                     "tests/test_protocol.py::test_metrics_prometheus_text"]
 
 
 def test_protocol_suite_through_traefik(dstack):
@@ -426,6 +506,10 @@ def test_cluster_profile_r3_stream_and_drawing(dstack):
         assert all(s["config"]["num_replicas"] == 3 for s in streams), streams
         cluster = streams[0]["cluster"]
         assert cluster.get("leader") and len(cluster.get("replicas", [])) == 2, cluster
+        # the routes authenticate (user route): every node sees its two peers
+        for svc in ("nats", "nats-2", "nats-3"):
+            rz = json.loads(http_get(f"http://{cl.ip(svc)}:8222/routez", timeout=5).body)
+            assert rz.get("num_routes", 0) >= 2, (svc, rz)
 
         async def draw():
             board = wbclient.new_board()

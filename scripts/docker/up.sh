@@ -6,7 +6,8 @@
 # (443), WB_DOCKER_HTTP_PORT (80), WB_DASHBOARD_PORT (8081, on 127.0.0.1), WB_DOCKER_PROJECT
 # (compose project name, default whiteboard), NATS_CLUSTER=1 (3-node JetStream cluster,
 # profile cluster), WB_DOCKER_STANDINS (auto|1|0, scripts/docker/images.sh), WB_DOMAIN +
-# WB_ACME_EMAIL (Let's Encrypt, README), WB_DOCKER_UP_TIMEOUT (seconds, default 300).
+# WB_ACME_EMAIL (Let's Encrypt, README), WB_DOCKER_UP_TIMEOUT (seconds, default 300),
+# WB_DOCKER_SECRETS_DIR (NATS passwords, default $WB_RUN_DIR/docker/<project>.secrets).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/env.sh
@@ -19,7 +20,11 @@ export WB_PUBLISH_ADDR=${WB_PUBLISH_ADDR:-}
 export WB_DOCKER_STATE_DIR=${WB_DOCKER_STATE_DIR:-$WB_RUN_DIR/docker}
 export WB_DOCKER_ENV_FILE=$WB_DOCKER_STATE_DIR/$WB_DOCKER_PROJECT.env
 export WB_DOCKER_TLS_DIR=${WB_DOCKER_TLS_DIR:-$WB_RUN_DIR/tls}
+export WB_DOCKER_SECRETS_DIR=${WB_DOCKER_SECRETS_DIR:-$WB_DOCKER_STATE_DIR/$WB_DOCKER_PROJECT.secrets}
 mkdir -p "$WB_DOCKER_STATE_DIR"
+
+# NATS passwords and the authorization block (Docker secrets; never printed).
+bash scripts/docker/secrets.sh
 
 # The certificate Traefik serves (mounted read-only; a Let's Encrypt one with WB_DOMAIN).
 WB_RUN_DIR=$(dirname "$WB_DOCKER_TLS_DIR") bash scripts/tls.sh >/dev/null
@@ -38,7 +43,7 @@ if [ "${NATS_CLUSTER:-0}" = 1 ]; then
 fi
 {
   for v in WB_DOCKER_PROJECT WB_DOCKER_HTTPS_PORT WB_DOCKER_HTTP_PORT WB_PUBLISH_ADDR WB_DASHBOARD_PORT \
-    WB_DOCKER_TLS_DIR WB_DOCKER_NATS_ROUTES WB_DOCKER_NATS_URL WB_DOCKER_STREAM_REPLICAS \
+    WB_DOCKER_TLS_DIR WB_DOCKER_SECRETS_DIR WB_DOCKER_NATS_ROUTES WB_DOCKER_NATS_URL WB_DOCKER_STREAM_REPLICAS \
     COMPOSE_PROFILES WB_DOMAIN WB_ACME_EMAIL WB_ACME_CA_SERVER WB_PG_PASSWORD WB_LOG_LEVEL; do
     [ -n "${!v:-}" ] && printf '%s=%q\n' "$v" "${!v}"
   done

@@ -5,13 +5,18 @@
 #   nats.sh        WB_NATS_NODES=1 (default): the single server, data in $WB_RUN_DIR/nats
 #   nats.sh N      node N (1..WB_NATS_NODES) of a cluster: server_name wb-nats-N,
 #                  data in $WB_RUN_DIR/nats-N, routes to every node
+#   nats.sh authorization
+#                  prints only the authorization block (users, permissions, passwords
+#                  from $WB_SECRETS_DIR) and exits: scripts/docker/secrets.sh writes the
+#                  compose stack's copy with it, so both stacks share one table
 #
 # Ports/addresses per node come from scripts/env.sh (wb_nats_port N, ...).
 # Writes $WB_RUN_DIR/nats-N.pid (the pid stays the server's: exec).
 set -euo pipefail
 . "$(dirname "$0")/../env.sh"
 node=${1:-1}
-[[ $node =~ ^[0-9]+$ ]] && [ "$node" -ge 1 ] && [ "$node" -le "$WB_NATS_NODES" ] ||
+[ "$node" = authorization ] ||
+  { [[ $node =~ ^[0-9]+$ ]] && [ "$node" -ge 1 ] && [ "$node" -le "$WB_NATS_NODES" ]; } ||
   { echo "nats.sh: node must be 1..$WB_NATS_NODES (WB_NATS_NODES), got '$node'" >&2; exit 2; }
 
 pw() { cat "$(wb_secret_file "nats-$1")"; }
@@ -26,15 +31,9 @@ pw() { cat "$(wb_secret_file "nats-$1")"; }
 # (the passwords are in $WB_SECRETS_DIR). The config holds them: mode 0600.
 umask 077
 
-# nats_conf NODE: the whole server configuration on stdout.
-nats_conf() {
-  local n=$1 dir i routes=
-  if [ "$WB_NATS_NODES" = 1 ]; then dir=$WB_RUN_DIR/nats; else dir=$WB_RUN_DIR/nats-$n; fi
+# nats_authorization: the authorization block (users and permissions) on stdout.
+nats_authorization() {
   cat <<CONF
-listen: $(wb_nats_host "$n"):$(wb_nats_port "$n")
-http: $(wb_nats_host "$n"):$(wb_nats_monitor_port "$n")
-server_name: $([ "$WB_NATS_NODES" = 1 ] && echo wb-nats || echo "wb-nats-$n")
-max_payload: 4MB
 authorization {
   users = [
     {user: gateway, password: "$(pw gateway)", permissions: {
@@ -53,6 +52,21 @@ authorization {
     {user: admin, password: "$(pw admin)", permissions: {publish: {deny: ["wb.rp.>"]}}}
   ]
 }
+CONF
+}
+
+# nats_conf NODE: the whole server configuration on stdout.
+nats_conf() {
+  local n=$1 dir i routes=
+  if [ "$WB_NATS_NODES" = 1 ]; then dir=$WB_RUN_DIR/nats; else dir=$WB_RUN_DIR/nats-$n; fi
+  cat <<CONF
+listen: $(wb_nats_host "$n"):$(wb_nats_port "$n")
+http: $(wb_nats_host "$n"):$(wb_nats_monitor_port "$n")
+server_name: $([ "$WB_NATS_NODES" = 1 ] && echo wb-nats || echo "wb-nats-$n")
+max_payload: 4MB
+CONF
+  nats_authorization
+  cat <<CONF
 jetstream {
   store_dir: "$dir/js"
   sync_interval: always
@@ -72,6 +86,7 @@ $routes  ]
 CONF
 }
 
+if [ "$node" = authorization ]; then nats_authorization; exit 0; fi
 if [ "$WB_NATS_NODES" = 1 ]; then dir=$WB_RUN_DIR/nats; else dir=$WB_RUN_DIR/nats-$node; fi
 mkdir -p "$dir"
 nats_conf "$node" > "$dir/nats.conf"
