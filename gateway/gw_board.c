@@ -239,10 +239,11 @@ void gw_board_join_wait(gw_board *b, gw_conn *c)
 static void serve_join(gw_conn *c, const gw_ev_join *e)
 {
     if (e->err) {
-        gw_conn_send_error(c, WB_E_UNAVAILABLE, NULL, "the board could not be loaded; retry");
+        /* welcome is always the first message (docs/protocol.md §3): a join
+         * that fails before it is only a close, its reason in the close frame. */
         c->synced = true;
         lws_callback_on_writable(c->wsi);
-        gw_conn_close(c, 1013, "join failed");
+        gw_conn_close(c, 1013, "the board could not be loaded; retry");
         return;
     }
     /* docs/protocol.md §9: a viewer is told its view id as the board, never
