@@ -134,9 +134,11 @@ struct gw_board {
     gw_conn *conns;
     size_t nconns;
     natsSubscription *sub_rp, *sub_live;
-    uint64_t last_seq; /* highest seq delivered to this gateway's clients */
-    bool known;        /* last_seq is real (a join or an op set it), even if 0 */
-    bool filling;      /* a gap fill is running: hold live ops */
+    uint64_t last_seq;        /* highest seq delivered to this gateway's clients */
+    bool known;               /* last_seq is real (a join or an op set it), even if 0 */
+    bool filling;             /* a gap fill is running or due again: hold live ops */
+    int64_t fill_retry_at_ms; /* a failed fill runs again at this time (wb_mono_ms; 0: none) */
+    int64_t fill_backoff_ms;  /* the wait before that retry; doubles per failure, 0 after success */
     gw_buf **held;
     size_t nheld, capheld;
     /* presence (gw_presence.c) */
@@ -480,7 +482,7 @@ typedef struct gw_metrics {
     atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, coalesced,
         ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
         closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
-        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused;
+        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused, fill_failures;
     atomic_ullong errors[WB_E__COUNT];
     wb_hist pub_lat; /* publish -> ack latency, seconds */
 } gw_metrics;

@@ -12,7 +12,13 @@
 #include <string.h>
 
 #include "gw.h"
+#include "wb_clock.h"
 #include "wb_log.h"
+
+/* A failed gap fill is retried after 100 ms, doubling up to 5 s: never a
+ * busy loop while JetStream is unavailable, and quick once it is back. */
+#define FILL_RETRY_MIN_MS 100
+#define FILL_RETRY_MAX_MS 5000
 
 static wb_map g_boards; /* id -> gw_board* */
 
@@ -140,8 +146,54 @@ static void hold(gw_board *b, gw_buf *buf, uint64_t seq)
 static void start_fill(gw_board *b, uint64_t to)
 {
     b->filling = true;
+    b->fill_retry_at_ms = 0;
     atomic_fetch_add(&gw_m.gaps, 1);
     gw_sync_fill(b->id, b->last_seq, to);
+}
+
+/* ---- fill retries: one timer for every board ---- */
+
+static gw_timer *g_fill_timer;
+static int64_t g_fill_timer_at; /* when g_fill_timer fires (0: not armed) */
+
+static void arm_fill_timer(int64_t at, int64_t now)
+{
+    if (g_fill_timer_at && g_fill_timer_at <= at) return;
+    g_fill_timer_at = at;
+    gw_timer_start(g_fill_timer, at - now);
+}
+
+/* Timer: starts the retries that are due, re-arms for the next one. */
+static void fill_retry_due(void)
+{
+    int64_t now = wb_mono_ms(), next = 0;
+    g_fill_timer_at = 0;
+    wb_map_iter it;
+    wb_map_entry e;
+    for (wb_map_iter_init(&it, &g_boards); wb_map_next(&it, &e);) {
+        gw_board *b = e.val;
+        if (!b->fill_retry_at_ms) continue;
+        if (b->fill_retry_at_ms <= now)
+            start_fill(b, 0);
+        else if (!next || b->fill_retry_at_ms < next)
+            next = b->fill_retry_at_ms;
+    }
+    if (next) arm_fill_timer(next, now);
+}
+
+/* A fill failed: keep holding live ops, try again after the backoff. */
+static void schedule_fill_retry(gw_board *b)
+{
+    b->fill_backoff_ms = b->fill_backoff_ms ? b->fill_backoff_ms * 2 : FILL_RETRY_MIN_MS;
+    if (b->fill_backoff_ms > FILL_RETRY_MAX_MS) b->fill_backoff_ms = FILL_RETRY_MAX_MS;
+    if (!g_fill_timer && !(g_fill_timer = gw_timer_create(fill_retry_due))) {
+        start_fill(b, 0); /* no timer: retry at once rather than never */
+        return;
+    }
+    int64_t now = wb_mono_ms();
+    b->filling = true;
+    b->fill_retry_at_ms = now + b->fill_backoff_ms;
+    arm_fill_timer(b->fill_retry_at_ms, now);
 }
 
 /* One live op: deliver, drop as duplicate, or hold behind a gap. */
@@ -174,10 +226,13 @@ void gw_board_on_fill(const gw_ev_fill *e)
         if (e->evs[i]->seq > b->last_seq) deliver(b, e->evs[i], e->evs[i]->seq);
     if (e->err == 0 && e->to > b->last_seq) b->last_seq = e->to;
     if (e->err) {
-        wb_warn("gap fill failed on board=%s; retrying", b->id);
-        start_fill(b, 0);
+        atomic_fetch_add(&gw_m.fill_failures, 1);
+        schedule_fill_retry(b);
+        wb_warn("gap fill failed on board=%s; retrying in %lld ms", b->id,
+                (long long)b->fill_backoff_ms);
         return;
     }
+    b->fill_backoff_ms = 0;
     /* Release held ops: they are in seq order; each one's prev is unknown
      * now, but the fill reached at least up to the first of them. */
     size_t n = b->nheld;
@@ -198,7 +253,8 @@ void gw_boards_resync_all(void)
     wb_map_entry e;
     for (wb_map_iter_init(&it, &g_boards); wb_map_next(&it, &e);) {
         gw_board *b = e.val;
-        if (b->known && !b->filling) start_fill(b, 0);
+        /* A retry waiting out its backoff runs now: NATS is back. */
+        if (b->known && (!b->filling || b->fill_retry_at_ms)) start_fill(b, 0);
         gw_presence_publish(b, false);
     }
 }

@@ -13,6 +13,7 @@
 
 #include "gw.h"
 #include "wb_log.h"
+#include "wb_subreap.h"
 #include "wb_nats.h"
 /* nats.c's libuv adapter defines its functions in the header: include it in
  * this one file only. */
@@ -416,11 +417,13 @@ void gw_nats_stop(void)
              i++)
             usleep(50 * 1000);
         natsConnection_Close(g_nc);
+        wb_sub_reap_closed(g_nc);
     }
     natsSubscription_Destroy(g_batch_sub);
     g_batch_sub = NULL;
     jsCtx_Destroy(g_js);
     natsConnection_Destroy(g_nc);
+    wb_sub_reaper_stop();
     natsOptions_Destroy(g_opts);
     g_opts = NULL;
     g_js = NULL;
@@ -446,16 +449,21 @@ err:
     return -1;
 }
 
+/* Destroys a subscription of g_nc: after a flush while the connection runs
+ * (wb_subreap.h: nats.c 3.4.1 read-loop race), at once after it is gone. */
+static void sub_dispose(natsSubscription *sub)
+{
+    if (!sub) return;
+    if (g_nc)
+        wb_sub_retire(g_nc, sub);
+    else
+        natsSubscription_Destroy(sub);
+}
+
 void gw_nats_board_unsubscribe(gw_board *b)
 {
-    if (b->sub_rp) {
-        natsSubscription_Unsubscribe(b->sub_rp);
-        natsSubscription_Destroy(b->sub_rp);
-    }
-    if (b->sub_live) {
-        natsSubscription_Unsubscribe(b->sub_live);
-        natsSubscription_Destroy(b->sub_live);
-    }
+    sub_dispose(b->sub_rp);
+    sub_dispose(b->sub_live);
     b->sub_rp = b->sub_live = NULL;
 }
 

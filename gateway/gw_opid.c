@@ -15,6 +15,7 @@
 
 #include "gw.h"
 #include "wb_log.h"
+#include "wb_subreap.h"
 
 static natsSubscription *g_sub;
 static char g_prefix[96]; /* the reply inbox; replies go to {prefix}.{board}.{op} */
@@ -82,8 +83,7 @@ static int opid_start(void)
 void gw_opid_stop(void)
 {
     if (!g_sub) return;
-    natsSubscription_Unsubscribe(g_sub);
-    natsSubscription_Destroy(g_sub);
+    wb_sub_retire(gw_nats_conn(), g_sub);
     g_sub = NULL;
 }
 

@@ -20,6 +20,7 @@
 #include "gw_snap.h"
 #include "wb_fold.h"
 #include "wb_log.h"
+#include "wb_subreap.h"
 #include "wb_nats.h"
 
 /* One task per kind, each with its own fields (loop thread builds, a pool
@@ -252,8 +253,7 @@ static int replay(const char *board, uint64_t from, uint64_t to, replay_fn fn, v
             break;
         }
     }
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
+    wb_sub_retire(gw_nats_conn(), sub);
     return rc;
 }
 
@@ -360,8 +360,7 @@ static int worker_snapshot(const char *board, uint64_t at, wb_fold *f, uint64_t 
         }
     }
 out:
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
+    wb_sub_retire(gw_nats_conn(), sub);
     return rc;
 }
 
@@ -459,8 +458,7 @@ static int replay_chunk(const char *board, uint64_t from, uint64_t to, bufs_ctx 
     c->stopped = got > 0 && last < to;
     rc = 0;
 out:
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
+    wb_sub_retire(gw_nats_conn(), sub);
     return rc;
 }
 

@@ -35,4 +35,25 @@ Whiteboard native stack
   control     bash scripts/supervise.sh ctl status|stop|start|restart <service>
   stop        Ctrl-C
 MSG
+# Under `make run`, GNU make forwards SIGTERM to this process but only waits on
+# SIGINT (a terminal's Ctrl-C reaches the whole process group anyway). So a
+# SIGINT sent to make's pid alone, or make's death, is noticed here: make
+# resets its SIGINT handler to the default before it waits (SigCgt in
+# /proc/PID/status), and supervisord ($$ after the exec) is stopped as on Ctrl-C.
+make_pid=$PPID
+if [ "$(cat "/proc/$make_pid/comm" 2>/dev/null)" = make ]; then
+  sigint_caught() { local m; m=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) && [ -n "$m" ] && (( 0x$m & 2 )); }
+  caught=0; sigint_caught "$make_pid" && caught=1
+  (
+    trap '' INT TERM
+    while sleep 0.5; do
+      kill -0 $$ 2>/dev/null || exit 0 # supervisord is gone: nothing to stop
+      if ! kill -0 "$make_pid" 2>/dev/null || { [ $caught = 1 ] && ! sigint_caught "$make_pid"; }; then
+        echo "run.sh: make was interrupted; stopping the stack" >&2
+        kill -INT $$ 2>/dev/null
+        exit 0
+      fi
+    done
+  ) </dev/null &
+fi
 exec supervisord -n -c "$conf"

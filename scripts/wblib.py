@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.client
 import importlib.util
+import os
 import random
 import re
 import secrets
@@ -133,6 +134,18 @@ def http_get(url: str, timeout: float = 3.0, headers: dict | None = None,
         return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
     finally:
         conn.close()
+
+
+def stack_env(**settings) -> dict:
+    """The environment for a stack a test starts: this process's environment
+    without any WB_* setting (make test sources scripts/env.sh, whose values
+    name the default stack's run dir, secrets and ports) except WB_TEST_*, and
+    without proxies (all test traffic is loopback); then `settings`."""
+    env = {k: v for k, v in os.environ.items()
+           if not (k.startswith("WB_") and not k.startswith("WB_TEST_"))
+           and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env.update({k: str(v) for k, v in settings.items()})
+    return env
 
 
 def free_port(udp_too: bool = False, taken: set | None = None) -> int:

@@ -109,3 +109,98 @@ async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connec
             assert got == [s for s in want if s > start], \
                 f"{c.label} on {b}: {len(missing)} ops missing (first {missing[:5]}), {len(got)} evs"
             assert c.visible_keys() == ref.visible_keys()
+
+
+def fill_failures(st, gw: str) -> float:
+    return metric_at(st.gw_url(gw) + "/metrics", "wb_gateway_gap_fill_failures_total")
+
+
+# What a gap fill asks JetStream for: the board's last seq, then an ordered consumer.
+FILL_APIS = '"$JS.API.DIRECT.GET.>", "$JS.API.STREAM.MSG.GET.>", "$JS.API.CONSUMER.CREATE.>"'
+
+
+def deny_fills(st, deny: bool) -> None:
+    """Make every gap fill of the gateways fail, or work again: add or remove
+    the JetStream APIs a fill uses in the `gateway` NATS user's publish deny
+    list, and reload nats-server's configuration (SIGHUP). Publishing ops
+    and the stream check the gateway does after a reconnect stay allowed."""
+    conf = st.run_dir / "nats" / "nats.conf"
+    text = conf.read_text()
+    head = text.index("user: gateway")
+    at = text.index('deny: [', head) + len('deny: [')   # the gateway user's publish deny list
+    extra = FILL_APIS + ", "
+    has = text[at:].startswith(extra)
+    if deny and not has:
+        text = text[:at] + extra + text[at:]
+    elif not deny and has:
+        text = text[:at] + text[at + len(extra):]
+    conf.write_text(text)
+    before = st.log_offsets()["nats"]
+    st.send_signal("nats", signal.SIGHUP)
+    wait_until(lambda: "Reloaded server configuration" in st.log_since("nats", before), 30,
+               "nats-server to reload its configuration", 0.1)
+
+
+async def test_failed_gap_fill_is_retried_with_backoff_until_it_works(wb_stack, wb_connect, wb_board):
+    """A gap fill that fails is retried with backoff, the board's feed held
+    meanwhile, and completes once JetStream answers again: every acked op
+    reaches gw-2's clients once, in order. The failure is made by NATS
+    permissions (reloaded live), so the gateway stays connected and ops
+    keep being stored."""
+    st = wb_stack
+    readers = [await wb_connect("gw-2", wb_board, name=f"r{i}", wait_snapshot=True) for i in range(2)]
+    writer = await wb_connect("gw-1", wb_board, name="w", wait_snapshot=True)
+    acked: list = []
+    stop = asyncio.Event()
+
+    async def write():
+        rnd = random.Random(7)
+        while not stop.is_set():
+            op = await writer.stroke(big_stroke(rnd))
+            acked.append(await writer.wait_ack(op, timeout=60))
+            await asyncio.sleep(0.01)
+
+    slow0 = await asyncio.to_thread(slow_consumers, st)
+    fails0 = await asyncio.to_thread(fill_failures, st, "gw-2")
+    task = asyncio.create_task(write())
+    denied = False
+    try:
+        await asyncio.sleep(0.5)
+        st.send_signal("gw-2", signal.SIGSTOP)
+        try:
+            def cut_off():
+                if task.done():
+                    task.result()
+                return slow_consumers(st) > slow0
+            await asyncio.to_thread(wait_until, cut_off, 150, "nats-server to drop stopped gw-2", 0.5)
+            stop.set()
+            await task
+            await asyncio.to_thread(deny_fills, st, True)
+            denied = True
+        finally:
+            st.send_signal("gw-2", signal.SIGCONT)
+        # gw-2 reconnects and fills every board: each fill fails now
+        await asyncio.to_thread(wait_until, lambda: fill_failures(st, "gw-2") >= fails0 + 2, 120,
+                                "gw-2 to fail its gap fill twice", 0.2)
+        behind = [c.label for c in readers if acked[-1] not in c.ev_seqs()]
+        assert behind, "gw-2's clients got the missed ops although every fill failed"
+        await asyncio.to_thread(deny_fills, st, False)
+        denied = False
+    finally:
+        stop.set()
+        if denied:
+            await asyncio.to_thread(deny_fills, st, False)
+    fails = await asyncio.to_thread(fill_failures, st, "gw-2")
+    print(f"\nFILL RETRY: {len(acked)} ops acked; gw-2 fill failures {fails0:.0f} -> {fails:.0f}")
+    assert acked and len(acked) == len(set(acked))
+    want = sorted(acked)
+    for c in readers:
+        await c.wait_seq(want[-1], timeout=90)
+        start = c.snapshot["seq"]
+        got = c.ev_seqs()
+        assert got == [s for s in want if s > start], f"{c.label}: {len(set(want) - set(got))} ops missing"
+    # the board works end to end afterwards
+    op = await writer.stroke(big_stroke(random.Random(8)))
+    seq = await writer.wait_ack(op, timeout=60)
+    for c in readers:
+        await c.wait_seq(seq, timeout=60)

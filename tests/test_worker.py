@@ -29,7 +29,7 @@ import psycopg
 import pytest
 
 import wbfold
-from wblib import free_port, http_get, load_pb2, metric, sanitizer_reports, wait_until
+from wblib import free_port, http_get, load_pb2, metric, sanitizer_reports, stack_env, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SVC = ROOT / "scripts" / "svc"
@@ -58,7 +58,7 @@ class WkStack:
         self.worker_ports = {}
         self._taken = taken
         self.procs: dict[str, subprocess.Popen] = {}
-        self.env = dict(os.environ)
+        self.env = stack_env(WB_BUILD_DIR=os.environ.get("WB_BUILD_DIR", ROOT / "build"))
         self.env.update({
             "WB_RUN_DIR": str(self.dir),
             "WB_NATS_PORT": str(self.nats_port),

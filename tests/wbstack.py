@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from wblib import Resp, free_port, http_get, sanitizer_reports  # noqa: F401 - Resp, http_get re-exported
+from wblib import Resp, free_port, http_get, sanitizer_reports, stack_env  # noqa: F401 - Resp, http_get re-exported
 
 ROOT = Path(__file__).resolve().parent.parent
 SVC_DIR = ROOT / "scripts" / "svc"
@@ -164,13 +164,8 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.ports = ports
         self.stack_id = uuid.uuid4().hex
-        env = dict(os.environ)
         # Never inherit another stack's settings from the caller's environment.
-        for k in list(env):
-            if k.startswith("WB_") and not k.startswith("WB_TEST_"):
-                del env[k]
-        for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-            env.pop(k, None)
+        env = stack_env()
         env.update({
             "WB_ROOT": str(ROOT),
             "WB_RUN_DIR": str(run_dir),

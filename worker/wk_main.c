@@ -29,6 +29,7 @@
 #include "wb_clock.h"
 #include "wb_config.h"
 #include "wb_log.h"
+#include "wb_subreap.h"
 #include "wb_nats.h"
 #include "wk_ackmeta.h"
 #include "wk_batch.h"
@@ -525,6 +526,7 @@ out:
     free(w.seqs);
     free(w.time_ms);
     free(w.stored_ns);
+    wb_sub_reaper_stop();
     nats_Close();
     wb_info("exit %d", exit_code);
     return exit_code;

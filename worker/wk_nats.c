@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "wb_log.h"
+#include "wb_subreap.h"
 #include "wb_nats.h"
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -71,6 +72,7 @@ void wk_nats_close(wk_nats *n)
     if (n->js) jsCtx_Destroy(n->js);
     if (n->nc) {
         natsConnection_Close(n->nc);
+        wb_sub_reap_closed(n->nc);
         natsConnection_Destroy(n->nc);
     }
     if (n->up) atomic_store(n->up, 0);
@@ -224,8 +226,7 @@ out:
                 if (status_of(m, tmp, sizeof tmp) == 0) wk_nats_ack(nc, m, "-NAK");
                 natsMsg_Destroy(m);
             }
-        natsSubscription_Unsubscribe(sub);
-        natsSubscription_Destroy(sub);
+        wb_sub_retire(nc, sub);
     }
     natsInbox_Destroy(inbox);
     return s;

@@ -21,6 +21,7 @@
 
 #include "wb_clock.h"
 #include "wb_log.h"
+#include "wb_subreap.h"
 #include "wb_valid.h"
 #include "whiteboard.pb-c.h"
 #include "wk_batch.h"
@@ -389,8 +390,7 @@ void wk_snap_destroy(wk_snap *s)
         snap_thread *t = &s->t[i];
         if (t->started) pthread_join(t->tid, NULL);
         if (t->sub) {
-            natsSubscription_Unsubscribe(t->sub);
-            natsSubscription_Destroy(t->sub);
+            wb_sub_retire(s->cfg.nc, t->sub);
         }
         wk_db_destroy(t->db);
         wk_buf_free(&t->out);
