@@ -156,6 +156,11 @@ int wb_fold_add_snap(wb_fold *f, const Wb__V1__SnapStroke *ss)
                      : ss->upd   ? ss->upd->id
                                  : NULL;
     if (!id || !*id) return 0;
+    /* From NATS: a record that breaks the protocol's rules is left out. */
+    if ((ss->shape && wb_shape_check(ss->shape) < 0) ||
+        (ss->text && wb_text_check(ss->text, false) < 0) ||
+        (ss->upd && wb_update_check(ss->upd, false) < 0))
+        return 0;
     if (ss->add_seq && (ss->stroke || ss->shape || ss->text) &&
         add_elem(f, ss->add_seq, id, ss->stroke, ss->stroke ? NULL : ss->shape,
                  ss->stroke || ss->shape ? NULL : ss->text) < 0)

@@ -344,7 +344,7 @@ static snap_item *hist_update(const Wb__V1__Update *src, int g, uint64_t seq)
     if (!it) return NULL;
     int32_t *vals = (int32_t *)(it + 1);
     char *id = (char *)(vals + src->n_points), *text = id + idlen + 1;
-    memcpy(vals, src->points, src->n_points * sizeof(int32_t));
+    if (src->n_points) memcpy(vals, src->points, src->n_points * sizeof(int32_t));
     memcpy(id, src->id, idlen + 1);
     memcpy(text, src->text ? src->text : "", tlen + 1);
     it->up = *src;
