@@ -71,36 +71,31 @@ static wb_errcode parse_stroke(const json_t *s, wb_cstroke *st, bool draft, char
     return WB_E_NONE;
 }
 
-/* A draft carries exactly one of stroke, shape, text, update. */
+/* A draft carries one of stroke, shape, text, update; if a client sends
+ * several, the first in that order counts (a stroke draft with any other
+ * field is what it always was). */
 static wb_errcode parse_draft(const json_t *obj, wb_cmsg *m, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"stroke", "shape", "text", "update"};
-    int found = -1;
-    for (int i = 0; i < 4; i++)
-        if (json_object_get(obj, keys[i])) {
-            if (found >= 0) FAIL("a draft carries one of stroke, shape, text, update");
-            found = i;
-        }
-    const json_t *v = json_object_get(obj, keys[found < 0 ? 0 : found]);
-    int rc = 0;
-    switch (found) {
-    case 1:
+    const json_t *v;
+    int rc;
+    if ((v = json_object_get(obj, "stroke")) ||
+        (!json_object_get(obj, "shape") && !json_object_get(obj, "text") &&
+         !json_object_get(obj, "update"))) {
+        m->draft = WB_D_STROKE;
+        return parse_stroke(v, &m->stroke, true, err, errlen);
+    }
+    if ((v = json_object_get(obj, "shape"))) {
         m->draft = WB_D_SHAPE;
         rc = wb_shape_parse(v, &m->shape, err, errlen);
-        break;
-    case 2:
+    } else if ((v = json_object_get(obj, "text"))) {
         m->draft = WB_D_TEXT;
         rc = wb_text_parse(v, &m->text, true, err, errlen);
-        break;
-    case 3:
+    } else {
+        v = json_object_get(obj, "update");
         m->draft = WB_D_UPDATE;
         if (!json_is_object(v)) FAIL("draft update must be an object {\"id\",\"set\"}");
         rc = wb_update_parse(json_object_get(v, "id"), json_object_get(v, "set"), &m->upd, true,
                              err, errlen);
-        break;
-    default:
-        m->draft = WB_D_STROKE;
-        return parse_stroke(v, &m->stroke, true, err, errlen);
     }
     return rc ? WB_E_BAD_MESSAGE : WB_E_NONE;
 }

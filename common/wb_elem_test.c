@@ -126,6 +126,7 @@ static void test_parse_errors(void **st)
         "{\"t\":\"update\",\"op\":\"o1\",\"id\":\"a b\",\"set\":{\"color\":\"#000000\"}}",
         "{\"t\":\"update\",\"op\":\"o1\",\"set\":{\"color\":\"#000000\"}}",
         "{\"t\":\"draft\",\"shape\":{\"type\":\"shape\",\"id\":\"r1\"},\"text\":{}}",
+        "{\"t\":\"draft\",\"text\":\"hi\"}",
         "{\"t\":\"draft\",\"update\":{\"id\":\"e1\",\"set\":{\"x\":1}}}",
         "{\"t\":\"draft\",\"update\":[]}",
     };
@@ -216,6 +217,12 @@ static void test_drafts(void **st)
     s = draft_of("{\"t\":\"draft\",\"update\":{\"id\":\"e1\",\"set\":{\"x\":1,\"y\":2}}}");
     assert_string_equal(s, "{\"t\":\"draft\",\"update\":{\"id\":\"e1\",\"set\":{\"x\":1,\"y\":2}},"
                            "\"from\":\"c1\",\"name\":\"Ann\"}");
+    free(s);
+    /* A stroke draft is what it was, whatever else the message holds. */
+    s = draft_of("{\"t\":\"draft\",\"text\":\"x\",\"stroke\":{\"id\":\"d1\",\"points\":[1,2]}}");
+    assert_string_equal(s, "{\"t\":\"draft\",\"stroke\":{\"id\":\"d1\",\"color\":\"#1e1e1e\","
+                           "\"width\":4,\"points\":[1,2],\"by\":\"c1\"},\"from\":\"c1\",\"name\":"
+                           "\"Ann\"}");
     free(s);
     /* A stroke draft is what it was. */
     s = draft_of("{\"t\":\"draft\",\"stroke\":{\"id\":\"d1\",\"points\":[1,2]}}");
