@@ -2,6 +2,8 @@
  * Pure functions, any thread; owns nothing beyond what it returns. */
 #include "wb_codec.h"
 
+#include "wb_jget.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,12 @@ const char *wb_kind_name(Wb__V1__Kind k)
         return "restore";
     case WB__V1__KIND__KIND_CLEAR:
         return "clear";
+    case WB__V1__KIND__KIND_SHAPE:
+        return "shape";
+    case WB__V1__KIND__KIND_TEXT:
+        return "text";
+    case WB__V1__KIND__KIND_UPDATE:
+        return "update";
     default:
         return "unknown";
     }
@@ -38,78 +46,58 @@ const char *wb_kind_name(Wb__V1__Kind k)
         return WB_E_BAD_MESSAGE;                                                                   \
     } while (0)
 
-static bool get_id(const json_t *v, char out[WB_ID_MAX + 1])
-{
-    if (!json_is_string(v)) return false;
-    size_t n = json_string_length(v);
-    const char *s = json_string_value(v);
-    if (!wb_valid_id(s, n)) return false;
-    memcpy(out, s, n);
-    out[n] = 0;
-    return true;
-}
-
-/* A finite number within +-1e7. */
-static bool get_num(const json_t *v, double *out)
-{
-    if (!json_is_number(v)) return false;
-    double d = json_number_value(v);
-    if (!isfinite(d) || d > WB_MAX_COORD || d < -WB_MAX_COORD) return false;
-    *out = d;
-    return true;
-}
-
-/* A finite number within +-1e7, rounded to tenths. */
-static bool get_coord(const json_t *v, int64_t *t)
-{
-    if (!json_is_number(v)) return false;
-    double d = json_number_value(v);
-    if (!isfinite(d) || d > WB_MAX_COORD || d < -WB_MAX_COORD) return false;
-    *t = (int64_t)llround(d * 10.0);
-    return true;
-}
-
 static wb_errcode parse_stroke(const json_t *s, wb_cstroke *st, bool draft, char *err,
                                size_t errlen)
 {
     if (!json_is_object(s)) FAIL("stroke must be an object");
-    if (!get_id(json_object_get(s, "id"), st->id))
+    if (!wb_jget_id(json_object_get(s, "id"), st->id))
         FAIL("stroke.id must be 1..64 chars of [A-Za-z0-9_-]");
     const json_t *c = json_object_get(s, "color");
     if (c || !draft) {
-        if (!json_is_string(c) ||
-            wb_parse_color(json_string_value(c), json_string_length(c), &st->color) < 0)
-            FAIL("stroke.color must be \"#rrggbb\"");
+        if (!wb_jget_color(c, &st->color)) FAIL("stroke.color must be \"#rrggbb\"");
     } else {
         st->color = 0x1e1e1e;
     }
     const json_t *w = json_object_get(s, "width");
     if (w || !draft) {
-        double d = json_is_number(w) ? json_number_value(w) : NAN;
-        /* Checked as the float it is stored as: 1e-50 would become 0. */
-        if (!isfinite(d) || d <= 0 || d > WB_MAX_WIDTH || (float)d <= 0.0f)
+        if (!wb_jget_posfloat(w, WB_MAX_WIDTH, &st->width))
             FAIL("stroke.width must be a number in (0, 200]");
-        st->width = (float)d;
     } else {
         st->width = 4;
     }
-    const json_t *p = json_object_get(s, "points");
-    if (!json_is_array(p)) FAIL("stroke.points must be an array");
-    size_t n = json_array_size(p);
-    if (n < 2 || n > WB_MAX_POINTS || n % 2)
-        FAIL("stroke.points must hold 2..20000 numbers (x,y pairs)");
-    st->pts = malloc(n * sizeof *st->pts);
-    if (!st->pts) FAIL("out of memory");
-    st->npts = n;
-    int64_t prev[2] = {0, 0};
-    for (size_t i = 0; i < n; i++) {
-        int64_t t;
-        if (!get_coord(json_array_get(p, i), &t))
-            FAIL("stroke.points[%zu] must be a finite number within +-1e7", i);
-        st->pts[i] = (int32_t)(i < 2 ? t : t - prev[i & 1]);
-        prev[i & 1] = t;
-    }
+    if (wb_jget_points(json_object_get(s, "points"), "stroke.points", &st->pts, &st->npts, err,
+                       errlen) < 0)
+        return WB_E_BAD_MESSAGE;
     return WB_E_NONE;
+}
+
+/* A draft carries one of stroke, shape, text, update; if a client sends
+ * several, the first in that order counts (a stroke draft with any other
+ * field is what it always was). */
+static wb_errcode parse_draft(const json_t *obj, wb_cmsg *m, char *err, size_t errlen)
+{
+    const json_t *v;
+    int rc;
+    if ((v = json_object_get(obj, "stroke")) ||
+        (!json_object_get(obj, "shape") && !json_object_get(obj, "text") &&
+         !json_object_get(obj, "update"))) {
+        m->draft = WB_D_STROKE;
+        return parse_stroke(v, &m->stroke, true, err, errlen);
+    }
+    if ((v = json_object_get(obj, "shape"))) {
+        m->draft = WB_D_SHAPE;
+        rc = wb_shape_parse(v, &m->shape, err, errlen);
+    } else if ((v = json_object_get(obj, "text"))) {
+        m->draft = WB_D_TEXT;
+        rc = wb_text_parse(v, &m->text, true, err, errlen);
+    } else {
+        v = json_object_get(obj, "update");
+        m->draft = WB_D_UPDATE;
+        if (!json_is_object(v)) FAIL("draft update must be an object {\"id\",\"set\"}");
+        rc = wb_update_parse(json_object_get(v, "id"), json_object_get(v, "set"), &m->upd, true,
+                             err, errlen);
+    }
+    return rc ? WB_E_BAD_MESSAGE : WB_E_NONE;
 }
 
 wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen)
@@ -124,7 +112,7 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
     const char *t = json_string_value(tv);
     /* Keep a readable op id for the error reply even if something else is wrong. */
     const json_t *opv = json_object_get(obj, "op");
-    bool op_ok = get_id(opv, m->op);
+    bool op_ok = wb_jget_id(opv, m->op);
 
     if (!strcmp(t, "stroke"))
         m->type = WB_C_STROKE;
@@ -142,6 +130,12 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
         m->type = WB_C_PING;
     else if (!strcmp(t, "viewport"))
         m->type = WB_C_VIEWPORT;
+    else if (!strcmp(t, "shape"))
+        m->type = WB_C_SHAPE;
+    else if (!strcmp(t, "text"))
+        m->type = WB_C_TEXT;
+    else if (!strcmp(t, "update"))
+        m->type = WB_C_UPDATE;
     else
         FAIL("unknown message type \"%.*s\"", (int)wb_utf8_prefix(t, json_string_length(tv), 32),
              t);
@@ -150,20 +144,34 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
 
     switch (m->type) {
     case WB_C_STROKE:
+        return parse_stroke(json_object_get(obj, "stroke"), &m->stroke, false, err, errlen);
     case WB_C_DRAFT:
-        return parse_stroke(json_object_get(obj, "stroke"), &m->stroke, m->type == WB_C_DRAFT, err,
-                            errlen);
+        return parse_draft(obj, m, err, errlen);
+    case WB_C_SHAPE:
+        return wb_shape_parse(json_object_get(obj, "shape"), &m->shape, err, errlen)
+                   ? WB_E_BAD_MESSAGE
+                   : WB_E_NONE;
+    case WB_C_TEXT:
+        return wb_text_parse(json_object_get(obj, "text"), &m->text, false, err, errlen)
+                   ? WB_E_BAD_MESSAGE
+                   : WB_E_NONE;
+    case WB_C_UPDATE:
+        return wb_update_parse(json_object_get(obj, "id"), json_object_get(obj, "set"), &m->upd,
+                               false, err, errlen)
+                   ? WB_E_BAD_MESSAGE
+                   : WB_E_NONE;
     case WB_C_ERASE:
     case WB_C_RESTORE: {
         const json_t *ids = json_object_get(obj, "ids");
-        if (!json_is_array(ids)) FAIL("ids must be an array of stroke ids");
+        if (!json_is_array(ids)) FAIL("ids must be an array of element ids");
         size_t n = json_array_size(ids);
-        if (n < 1 || n > WB_MAX_IDS) FAIL("ids must hold 1..%d stroke ids", WB_MAX_IDS);
+        if (n < 1 || n > WB_MAX_IDS) FAIL("ids must hold 1..%d element ids", WB_MAX_IDS);
         m->ids = calloc(n, sizeof *m->ids);
         if (!m->ids) FAIL("out of memory");
         for (size_t i = 0; i < n; i++) {
             char id[WB_ID_MAX + 1];
-            if (!get_id(json_array_get(ids, i), id)) FAIL("ids[%zu] is not a valid stroke id", i);
+            if (!wb_jget_id(json_array_get(ids, i), id))
+                FAIL("ids[%zu] is not a valid element id", i);
             if (!(m->ids[i] = strdup(id))) FAIL("out of memory");
             m->nids = i + 1;
         }
@@ -172,15 +180,15 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
     case WB_C_CLEAR:
         return WB_E_NONE;
     case WB_C_CURSOR:
-        if (!get_num(json_object_get(obj, "x"), &m->x) ||
-            !get_num(json_object_get(obj, "y"), &m->y))
+        if (!wb_jget_num(json_object_get(obj, "x"), &m->x) ||
+            !wb_jget_num(json_object_get(obj, "y"), &m->y))
             FAIL("cursor x and y must be finite numbers within +-1e7");
         return WB_E_NONE;
     case WB_C_VIEWPORT: {
-        if (!get_num(json_object_get(obj, "x"), &m->x) ||
-            !get_num(json_object_get(obj, "y"), &m->y))
+        if (!wb_jget_num(json_object_get(obj, "x"), &m->x) ||
+            !wb_jget_num(json_object_get(obj, "y"), &m->y))
             FAIL("viewport x and y must be finite numbers within +-1e7");
-        if (!get_num(json_object_get(obj, "scale"), &m->scale) || m->scale < WB_MIN_SCALE ||
+        if (!wb_jget_num(json_object_get(obj, "scale"), &m->scale) || m->scale < WB_MIN_SCALE ||
             m->scale > WB_MAX_SCALE)
             FAIL("viewport scale must be a number within [%g, %g]", WB_MIN_SCALE, WB_MAX_SCALE);
         const json_t *lead = json_object_get(obj, "lead");
@@ -200,6 +208,8 @@ wb_errcode wb_cmsg_parse(const json_t *obj, wb_cmsg *m, char *err, size_t errlen
 void wb_cmsg_clear(wb_cmsg *m)
 {
     free(m->stroke.pts);
+    wb_ctext_clear(&m->text);
+    wb_cupdate_clear(&m->upd);
     for (size_t i = 0; i < m->nids; i++)
         free(m->ids[i]);
     free(m->ids);
@@ -232,6 +242,9 @@ int wb_op_pack(const wb_cmsg *m, const char *board, const char *client_id, const
 {
     Wb__V1__Op op = WB__V1__OP__INIT;
     Wb__V1__Stroke st;
+    Wb__V1__Shape sh;
+    Wb__V1__Text tx;
+    Wb__V1__Update up;
     op.board = (char *)board;
     op.op_id = (char *)m->op;
     op.client_id = (char *)client_id;
@@ -252,6 +265,21 @@ int wb_op_pack(const wb_cmsg *m, const char *board, const char *client_id, const
     case WB_C_CLEAR:
         op.kind = WB__V1__KIND__KIND_CLEAR;
         break;
+    case WB_C_SHAPE:
+        op.kind = WB__V1__KIND__KIND_SHAPE;
+        wb_shape_view(&m->shape, &sh, client_id);
+        op.shape = &sh;
+        break;
+    case WB_C_TEXT:
+        op.kind = WB__V1__KIND__KIND_TEXT;
+        wb_text_view(&m->text, &tx, client_id);
+        op.text = &tx;
+        break;
+    case WB_C_UPDATE:
+        op.kind = WB__V1__KIND__KIND_UPDATE;
+        wb_update_view(&m->upd, &up);
+        op.update = &up;
+        break;
     default:
         return -1;
     }
@@ -267,6 +295,9 @@ int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const
 {
     Wb__V1__Live l = WB__V1__LIVE__INIT;
     Wb__V1__Stroke st;
+    Wb__V1__Shape sh;
+    Wb__V1__Text tx;
+    Wb__V1__Update up;
     Wb__V1__Cursor cur = WB__V1__CURSOR__INIT;
     Wb__V1__Viewport vp = WB__V1__VIEWPORT__INIT;
     l.board = (char *)board;
@@ -274,7 +305,19 @@ int wb_live_pack(const wb_cmsg *m, const char *board, const char *gateway, const
     l.from = (char *)client_id;
     l.name = (char *)name;
     l.time_ms = time_ms;
-    if (m->type == WB_C_DRAFT) {
+    if (m->type == WB_C_DRAFT && m->draft == WB_D_SHAPE) {
+        wb_shape_view(&m->shape, &sh, client_id);
+        l.body_case = WB__V1__LIVE__BODY_SHAPE;
+        l.shape = &sh;
+    } else if (m->type == WB_C_DRAFT && m->draft == WB_D_TEXT) {
+        wb_text_view(&m->text, &tx, client_id);
+        l.body_case = WB__V1__LIVE__BODY_TEXT;
+        l.text = &tx;
+    } else if (m->type == WB_C_DRAFT && m->draft == WB_D_UPDATE) {
+        wb_update_view(&m->upd, &up);
+        l.body_case = WB__V1__LIVE__BODY_UPDATE;
+        l.update = &up;
+    } else if (m->type == WB_C_DRAFT) {
         stroke_view(&m->stroke, &st, client_id);
         l.body_case = WB__V1__LIVE__BODY_DRAFT;
         l.draft = &st;
@@ -333,6 +376,17 @@ void wb_jw_ev(wb_jw *w, uint64_t seq, const Wb__V1__Op *op)
     if (op->kind == WB__V1__KIND__KIND_STROKE && op->stroke) {
         wb_jw_lit(w, ",\"stroke\":");
         wb_jw_stroke(w, op->stroke);
+    } else if (op->kind == WB__V1__KIND__KIND_SHAPE && op->shape) {
+        wb_jw_lit(w, ",\"shape\":");
+        wb_jw_shape(w, op->shape);
+    } else if (op->kind == WB__V1__KIND__KIND_TEXT && op->text) {
+        wb_jw_lit(w, ",\"text\":");
+        wb_jw_textel(w, op->text);
+    } else if (op->kind == WB__V1__KIND__KIND_UPDATE && op->update) {
+        wb_jw_lit(w, ",\"id\":");
+        wb_jw_cstr(w, op->update->id);
+        wb_jw_lit(w, ",\"set\":");
+        wb_jw_set(w, op->update);
     } else if (op->kind == WB__V1__KIND__KIND_ERASE || op->kind == WB__V1__KIND__KIND_RESTORE) {
         wb_jw_lit(w, ",\"ids\":[");
         for (size_t i = 0; i < op->n_ids; i++) {
@@ -346,9 +400,22 @@ void wb_jw_ev(wb_jw *w, uint64_t seq, const Wb__V1__Op *op)
 
 int wb_jw_live(wb_jw *w, const Wb__V1__Live *l)
 {
+    if (wb_live_check(l) < 0) return -1; /* any NATS publisher: check before writing */
     if (l->body_case == WB__V1__LIVE__BODY_DRAFT && l->draft) {
         wb_jw_lit(w, "{\"t\":\"draft\",\"stroke\":");
         wb_jw_stroke(w, l->draft);
+    } else if (l->body_case == WB__V1__LIVE__BODY_SHAPE && l->shape) {
+        wb_jw_lit(w, "{\"t\":\"draft\",\"shape\":");
+        wb_jw_shape(w, l->shape);
+    } else if (l->body_case == WB__V1__LIVE__BODY_TEXT && l->text) {
+        wb_jw_lit(w, "{\"t\":\"draft\",\"text\":");
+        wb_jw_textel(w, l->text);
+    } else if (l->body_case == WB__V1__LIVE__BODY_UPDATE && l->update) {
+        wb_jw_lit(w, "{\"t\":\"draft\",\"update\":{\"id\":");
+        wb_jw_cstr(w, l->update->id);
+        wb_jw_lit(w, ",\"set\":");
+        wb_jw_set(w, l->update);
+        wb_jw_char(w, '}');
     } else if (l->body_case == WB__V1__LIVE__BODY_CURSOR && l->cursor) {
         wb_jw_lit(w, "{\"t\":\"cursor\",\"x\":");
         wb_jw_double(w, l->cursor->x);
@@ -408,7 +475,27 @@ int wb_op_check(const Wb__V1__Op *op)
         return 0;
     case WB__V1__KIND__KIND_CLEAR:
         return 0;
+    case WB__V1__KIND__KIND_SHAPE:
+        return wb_shape_check(op->shape);
+    case WB__V1__KIND__KIND_TEXT:
+        return wb_text_check(op->text, false);
+    case WB__V1__KIND__KIND_UPDATE:
+        return wb_update_check(op->update, false);
     default:
         return -1;
+    }
+}
+
+int wb_live_check(const Wb__V1__Live *l)
+{
+    switch (l->body_case) {
+    case WB__V1__LIVE__BODY_SHAPE:
+        return wb_shape_check(l->shape);
+    case WB__V1__LIVE__BODY_TEXT:
+        return wb_text_check(l->text, true);
+    case WB__V1__LIVE__BODY_UPDATE:
+        return wb_update_check(l->update, true);
+    default:
+        return 0;
     }
 }

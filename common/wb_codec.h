@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "whiteboard.pb-c.h"
+#include "wb_elem.h"
 #include "wb_jw.h"
 #include "wb_valid.h"
 
@@ -24,7 +25,18 @@ typedef enum {
     WB_C_CURSOR,
     WB_C_PING,
     WB_C_VIEWPORT,
+    WB_C_SHAPE, /* docs/protocol.md §3 "Shapes and texts" */
+    WB_C_TEXT,
+    WB_C_UPDATE, /* §3 "Updates" */
 } wb_ctype;
+
+/* What a WB_C_DRAFT carries. */
+typedef enum {
+    WB_D_STROKE = 0,
+    WB_D_SHAPE,
+    WB_D_TEXT,
+    WB_D_UPDATE,
+} wb_dkind;
 
 /* Error codes (docs/protocol.md §3 "Errors"). */
 typedef enum {
@@ -42,7 +54,7 @@ const char *wb_errcode_name(wb_errcode e);
 
 static inline bool wb_ctype_durable(wb_ctype t)
 {
-    return t >= WB_C_STROKE && t <= WB_C_CLEAR;
+    return (t >= WB_C_STROKE && t <= WB_C_CLEAR) || (t >= WB_C_SHAPE && t <= WB_C_UPDATE);
 }
 
 typedef struct wb_cstroke {
@@ -57,7 +69,11 @@ typedef struct wb_cstroke {
 typedef struct wb_cmsg {
     wb_ctype type;
     char op[WB_ID_MAX + 1];
-    wb_cstroke stroke; /* STROKE, DRAFT */
+    wb_dkind draft;    /* DRAFT: which of stroke, shape, text, upd it carries */
+    wb_cstroke stroke; /* STROKE, DRAFT of a stroke */
+    wb_cshape shape;   /* SHAPE, DRAFT of a shape */
+    wb_ctext text;     /* TEXT, DRAFT of a text */
+    wb_cupdate upd;    /* UPDATE, DRAFT of an update */
     char **ids;        /* ERASE, RESTORE: malloc'd strings */
     size_t nids;
     double x, y;  /* CURSOR, VIEWPORT: relayed as sent (finite, within +-1e7) */
@@ -86,7 +102,7 @@ void wb_jw_stroke(wb_jw *w, const Wb__V1__Stroke *s);
 /* {"t":"ev","seq":S,"op":..,"from":..,"kind":..,...} */
 void wb_jw_ev(wb_jw *w, uint64_t seq, const Wb__V1__Op *op);
 /* {"t":"draft",...}, {"t":"cursor",...} or {"t":"viewport",...} (not presence).
- * Returns -1 if the body is none of them. */
+ * Returns -1 if the body is none of them or fails wb_live_check(). */
 int wb_jw_live(wb_jw *w, const Wb__V1__Live *l);
 
 const char *wb_kind_name(Wb__V1__Kind k);
@@ -99,5 +115,7 @@ void wb_jw_presence_client(wb_jw *w, const char *id, const char *name, const cha
 /* Checks an unpacked Op from the wire (it may come from any NATS publisher):
  * ids, kind, stroke shape. Returns 0 if usable. */
 int wb_op_check(const Wb__V1__Op *op);
+/* The same for the shape, text and update drafts of a Live (others: 0). */
+int wb_live_check(const Wb__V1__Live *l);
 
 #endif

@@ -1,7 +1,8 @@
 /* wb_fold: a board's state built from a snapshot plus ops, in any order.
  *
- * Every stroke keeps add_seq (the op that added it), and the latest
- * erase/restore that named it (vis_seq, vis_hidden); the board keeps the
+ * Every element (stroke, shape, text) keeps add_seq (the op that added it:
+ * its base), the latest erase/restore that named it (vis_seq, vis_hidden)
+ * and per field group the latest update naming it (upd); the board keeps the
  * latest clear (max_clear_seq). Visibility is derived, so applying the same
  * set of ops in any order, or twice, gives the state docs/protocol.md §4 defines for
  * applying them once in seq order. The gateway uses it to merge the worker's
@@ -14,18 +15,30 @@
 #include <stdint.h>
 
 #include "whiteboard.pb-c.h"
+#include "wb_elem.h"
 #include "wb_jw.h"
 #include "wb_map.h"
 
+/* The newest update of each field group of one element (docs/protocol.md §4). */
+typedef struct wb_fupd {
+    uint64_t seq[WB_G__COUNT];              /* 0: never updated */
+    const Wb__V1__Update *val[WB_G__COUNT]; /* the update (or snapshot record) holding the value */
+} wb_fupd;
+
+/* One element. Its base is one of s, shape, text (all NULL: only named by an
+ * erase/restore/update so far). */
 typedef struct wb_fstroke {
-    const Wb__V1__Stroke *s; /* NULL: only named by an erase/restore so far */
+    const Wb__V1__Stroke *s;
+    const Wb__V1__Shape *shape;
+    const Wb__V1__Text *text;
     uint64_t add_seq;
     uint64_t vis_seq;
     bool vis_hidden;
+    wb_fupd *upd; /* malloc'd once an update names it */
 } wb_fstroke;
 
 typedef struct wb_fold {
-    wb_map index; /* stroke id -> (slot + 1) cast to pointer */
+    wb_map index; /* element id -> (slot + 1) cast to pointer */
     wb_fstroke *strokes;
     size_t n, cap;
     uint64_t max_clear_seq;
@@ -41,17 +54,19 @@ void wb_fold_free(wb_fold *f);
  * protobuf_c_message_free_unpacked). Returns 0 or -1. */
 int wb_fold_own(wb_fold *f, ProtobufCMessage *msg);
 
-/* Applies one op at seq. The op (and so its stroke) must outlive the fold:
+/* Applies one op at seq. The op (and so its element) must outlive the fold:
  * hand it to wb_fold_own(). Returns 0 or -1 (out of memory). */
 int wb_fold_apply(wb_fold *f, uint64_t seq, const Wb__V1__Op *op);
-/* Merges one stroke record from a worker snapshot. */
+/* Merges one element record from a worker snapshot (the chunk must outlive
+ * the fold: hand it to wb_fold_own()). */
 int wb_fold_add_snap(wb_fold *f, const Wb__V1__SnapStroke *ss);
 void wb_fold_clear_at(wb_fold *f, uint64_t seq);
 
 bool wb_fold_visible(const wb_fold *f, const wb_fstroke *s);
-/* Writes the visible strokes as a JSON array, in drawing (add_seq) order. */
+/* Writes the visible elements as a JSON array, in drawing (add_seq) order,
+ * with their current values (updates applied). */
 void wb_fold_json_strokes(wb_fold *f, wb_jw *w);
-/* Number of visible strokes. */
+/* Number of visible elements. */
 size_t wb_fold_count_visible(const wb_fold *f);
 
 #endif

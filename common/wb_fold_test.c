@@ -51,8 +51,10 @@ static void pack_ev(const json_t *ev, vec_op *out)
     json_t *msg = json_object();
     json_object_set(msg, "t", json_object_get(ev, "kind"));
     json_object_set(msg, "op", json_object_get(ev, "op"));
-    if (json_object_get(ev, "stroke"))
-        json_object_set(msg, "stroke", json_object_get(ev, "stroke"));
+    static const char *const keys[] = {"stroke", "shape", "text", "id", "set"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        if (json_object_get(ev, keys[k]))
+            json_object_set(msg, keys[k], json_object_get(ev, keys[k]));
     if (json_object_get(ev, "ids")) json_object_set(msg, "ids", json_object_get(ev, "ids"));
     wb_cmsg m;
     char err[160];
@@ -138,6 +140,127 @@ static void check_order(const vec *v, const size_t *idx, size_t n, const char *w
     wb_fold_free(&f);
 }
 
+/* Copies group g of src into dst (the merged Update of a snapshot record). */
+static void copy_group(Wb__V1__Update *dst, const Wb__V1__Update *src, wb_group g)
+{
+    switch (g) {
+    case WB_G_POINTS:
+        dst->has_points = true;
+        dst->points = src->points;
+        dst->n_points = src->n_points;
+        break;
+    case WB_G_BOX:
+        dst->has_box = true;
+        dst->x1 = src->x1;
+        dst->y1 = src->y1;
+        dst->x2 = src->x2;
+        dst->y2 = src->y2;
+        break;
+    case WB_G_POS:
+        dst->has_pos = true;
+        dst->x = src->x;
+        dst->y = src->y;
+        break;
+    case WB_G_SIZE:
+        dst->has_size = true;
+        dst->size = src->size;
+        break;
+    case WB_G_TEXT:
+        dst->has_text = true;
+        dst->text = src->text;
+        break;
+    case WB_G_COLOR:
+        dst->has_color = true;
+        dst->color = src->color;
+        break;
+    case WB_G_WIDTH:
+        dst->has_width = true;
+        dst->width = src->width;
+        break;
+    case WB_G_FILL:
+        dst->has_fill = true;
+        dst->no_fill = src->no_fill;
+        dst->fill = src->fill;
+        break;
+    default:
+        break;
+    }
+}
+
+/* What a gateway does with a worker snapshot: the records of the ops up to a
+ * cut (built the way the worker stores them: base, vis, the newest value and
+ * seq per field group), merged with the ops after the cut, for every cut. */
+static void check_records(const vec *v)
+{
+    for (size_t cut = 0; cut <= v->n; cut++) {
+        wb_fold head, f;
+        wb_fold_init(&head);
+        wb_fold_init(&f);
+        for (size_t i = 0; i < cut; i++) {
+            Wb__V1__Op *op = wb__v1__op__unpack(NULL, v->ops[i].len, v->ops[i].data);
+            assert_non_null(op);
+            assert_int_equal(wb_fold_own(&head, &op->base), 0);
+            assert_int_equal(wb_fold_apply(&head, v->ops[i].seq, op), 0);
+        }
+        Wb__V1__SnapStroke *ss = calloc(head.n + 1, sizeof *ss);
+        Wb__V1__Update *up = calloc(head.n + 1, sizeof *up);
+        Wb__V1__GroupSeqs *gs = calloc(head.n + 1, sizeof *gs);
+        assert_true(ss && up && gs);
+        for (size_t i = 0; i < head.n; i++) {
+            const wb_fstroke *e = &head.strokes[i];
+            wb__v1__snap_stroke__init(&ss[i]);
+            ss[i].stroke = (Wb__V1__Stroke *)e->s;
+            ss[i].shape = (Wb__V1__Shape *)e->shape;
+            ss[i].text = (Wb__V1__Text *)e->text;
+            ss[i].add_seq = e->add_seq;
+            ss[i].vis_seq = e->vis_seq;
+            ss[i].vis_hidden = e->vis_hidden;
+            if (!e->upd) continue;
+            wb__v1__update__init(&up[i]);
+            wb__v1__group_seqs__init(&gs[i]);
+            uint64_t *seqs[WB_G__COUNT] = {&gs[i].points, &gs[i].box,   &gs[i].pos,   &gs[i].size,
+                                           &gs[i].text,   &gs[i].color, &gs[i].width, &gs[i].fill};
+            for (int g = 0; g < WB_G__COUNT; g++) {
+                if (!e->upd->seq[g]) continue;
+                up[i].id = e->upd->val[g]->id;
+                copy_group(&up[i], e->upd->val[g], (wb_group)g);
+                *seqs[g] = e->upd->seq[g];
+            }
+            ss[i].upd = &up[i];
+            ss[i].upd_seqs = &gs[i];
+        }
+        for (size_t i = 0; i < head.n; i++) {
+            const wb_fstroke *e = &head.strokes[i];
+            if (!e->s && !e->shape && !e->text) continue; /* the worker sends added ones only */
+            assert_int_equal(wb_fold_add_snap(&f, &ss[i]), 0);
+        }
+        wb_fold_clear_at(&f, head.max_clear_seq);
+        for (size_t i = cut; i < v->n; i++) {
+            Wb__V1__Op *op = wb__v1__op__unpack(NULL, v->ops[i].len, v->ops[i].data);
+            assert_non_null(op);
+            assert_int_equal(wb_fold_own(&f, &op->base), 0);
+            assert_int_equal(wb_fold_apply(&f, v->ops[i].seq, op), 0);
+        }
+        wb_jw w;
+        wb_jw_init(&w, 0, 256);
+        wb_fold_json_strokes(&f, &w);
+        json_t *got = json_loadb(wb_jw_text(&w), w.len, 0, NULL);
+        assert_non_null(got);
+        if (!json_equal(got, v->visible)) {
+            char *g = json_dumps(got, JSON_COMPACT), *e = json_dumps(v->visible, JSON_COMPACT);
+            fail_msg("vector %s (records up to op %zu + replay):\n  got      %s\n  expected %s",
+                     v->name, cut, g, e);
+        }
+        json_decref(got);
+        wb_jw_free(&w);
+        wb_fold_free(&f); /* before head: f points into head's ops */
+        wb_fold_free(&head);
+        free(ss);
+        free(up);
+        free(gs);
+    }
+}
+
 static void check_vector(const vec *v)
 {
     size_t idx[4 * MAX_OPS];
@@ -191,6 +314,7 @@ static void check_vector(const vec *v)
         idx[v->n + i] = i;
     }
     check_order(v, idx, 2 * v->n, "every op twice");
+    check_records(v);
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)

@@ -137,8 +137,13 @@ static bool within_caps(const wb_frame_in *in, const wb_cmsg *m, frame_err *fe)
         note(fe, WB_E_BAD_MESSAGE, m->op, msg);
         return false;
     }
+    if ((m->type == WB_C_UPDATE || m->type == WB_C_DRAFT) && m->upd.npts > in->cfg.max_points) {
+        snprintf(msg, sizeof msg, "update set.points must hold 2..%zu numbers", in->cfg.max_points);
+        note(fe, WB_E_BAD_MESSAGE, m->op, msg);
+        return false;
+    }
     if ((m->type == WB_C_ERASE || m->type == WB_C_RESTORE) && m->nids > in->cfg.max_ids) {
-        snprintf(msg, sizeof msg, "ids must hold 1..%zu stroke ids", in->cfg.max_ids);
+        snprintf(msg, sizeof msg, "ids must hold 1..%zu element ids", in->cfg.max_ids);
         note(fe, WB_E_BAD_MESSAGE, m->op, msg);
         return false;
     }

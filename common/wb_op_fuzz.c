@@ -1,5 +1,6 @@
-/* libFuzzer target: the protobuf decoder for ops and live messages from
- * NATS (any publisher can send anything), the JSON writer and the fold. */
+/* libFuzzer target: the protobuf decoder for ops, snapshot chunks and live
+ * messages from NATS (any publisher can send anything), the JSON writer and
+ * the fold. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -20,6 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wb_fold_free(&f);
     }
     if (op) wb__v1__op__free_unpacked(op, NULL);
+    /* A worker's snapshot chunk (element records, update records) merged. */
+    Wb__V1__SnapshotChunk *ch = wb__v1__snapshot_chunk__unpack(NULL, size, data);
+    if (ch) {
+        wb_fold f;
+        wb_fold_init(&f);
+        for (size_t i = 0; i < ch->n_strokes; i++)
+            wb_fold_add_snap(&f, ch->strokes[i]);
+        wb_fold_json_strokes(&f, &w);
+        wb_fold_free(&f);
+        wb__v1__snapshot_chunk__free_unpacked(ch, NULL);
+    }
     Wb__V1__Live *l = wb__v1__live__unpack(NULL, size, data);
     if (l) {
         wb_jw_live(&w, l);

@@ -13,8 +13,10 @@
 #define WB_MIN_SCALE 1e-3 /* viewport zoom bounds (the client keeps within them) */
 #define WB_MAX_SCALE 1e3
 #define WB_MAX_WIDTH 200.0
-#define WB_MAX_IDS 10000 /* ids in one erase/restore (the gateway's max-ids may be lower) */
-#define WB_NAME_MAX 64   /* display name, bytes */
+#define WB_MAX_IDS 10000   /* ids in one erase/restore (the gateway's max-ids may be lower) */
+#define WB_NAME_MAX 64     /* display name, bytes */
+#define WB_MAX_TEXT 4096   /* a text element's text, bytes of UTF-8 */
+#define WB_MAX_FONT 1000.0 /* a text element's font size, world units */
 
 /* True iff s[0..len) matches ^[A-Za-z0-9_-]{1,64}$ (board ids, stroke ids, op ids). */
 bool wb_valid_id(const char *s, size_t len);

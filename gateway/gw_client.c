@@ -34,7 +34,10 @@ static bool handle_msg(void *ctx, const wb_cmsg *mp)
     case WB_C_STROKE:
     case WB_C_ERASE:
     case WB_C_RESTORE:
-    case WB_C_CLEAR: {
+    case WB_C_CLEAR:
+    case WB_C_SHAPE:
+    case WB_C_TEXT:
+    case WB_C_UPDATE: {
         uint8_t *data = NULL;
         size_t len = 0;
         int rc = WB_E_UNAVAILABLE;

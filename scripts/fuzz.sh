@@ -11,7 +11,7 @@ out=build/fuzz
 mkdir -p "$out"
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -Icommon -Ibuild/gen $(pkg-config --cflags jansson libprotobuf-c)"
 LIBS="$(pkg-config --libs jansson libprotobuf-c) -lm"
-srcs="common/wb_frame.c common/wb_ratelimit.c common/wb_codec.c common/wb_jw.c common/wb_valid.c common/wb_fold.c common/wb_map.c build/gen/whiteboard.pb-c.c"
+srcs="common/wb_frame.c common/wb_ratelimit.c common/wb_codec.c common/wb_elem.c common/wb_jget.c common/wb_jw.c common/wb_valid.c common/wb_fold.c common/wb_map.c build/gen/whiteboard.pb-c.c"
 for t in msg op; do
   bin=$out/wb_${t}_fuzz
   if [ ! -x "$bin" ] || [ -n "$(find common proto -newer "$bin" -name '*.[ch]' -o -newer "$bin" -name '*.proto' | head -1)" ]; then

@@ -82,6 +82,25 @@ def test_an_op_id_applies_once():
         f.apply({"seq": 5, "op": "o5", "kind": "wave"})
 
 
+def test_set_groups_are_whole():
+    """docs/protocol.md §3 "Updates": a group is all of its keys or none; unknown keys are refused."""
+    assert wbfold.set_groups({"x1": 1, "y1": 2, "x2": 3, "y2": 4, "fill": None}) == {
+        "box": {"x1": 1, "y1": 2, "x2": 3, "y2": 4}, "fill": {"fill": None}}
+    for bad in ({"x1": 1, "y1": 2}, {"x": 1}, {"colour": "#000000"}, {"x": 1, "y": 2, "z": 3}):
+        with pytest.raises(ValueError):
+            wbfold.set_groups(bad)
+
+
+def test_snapshot_elements_keep_updates():
+    """A client snapshot holds current values; updates after it apply per group."""
+    r = {"type": "shape", "id": "r", "kind": "rect", "x1": 0, "y1": 0, "x2": 1, "y2": 1,
+         "color": "#1e1e1e", "width": 2, "fill": "#ffec99", "by": "c"}
+    f = wbfold.Fold([r], seq=10)
+    f.apply({"seq": 11, "op": "o11", "kind": "update", "id": "r", "set": {"fill": None}})
+    f.apply({"seq": 12, "op": "o12", "kind": "update", "id": "r", "set": {"points": [5, 5]}})
+    assert f.visible() == [{k: v for k, v in r.items() if k != "fill"}]
+
+
 def test_client_snapshot_strokes_come_first():
     snap = [{"id": i, "color": "#1e1e1e", "width": 4, "points": [0, 0], "by": "c"} for i in ("x", "y")]
     f = wbfold.Fold(snap, seq=10)

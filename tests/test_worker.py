@@ -28,6 +28,7 @@ import nats
 import psycopg
 import pytest
 
+import wbelem
 import wbfold
 from wblib import free_port, http_get, load_pb2, metric, sanitizer_reports, stack_env, wait_until
 
@@ -405,6 +406,8 @@ def wk_vector_op(board: str, ev: dict):
     """A vector's ev as the wb.v1.Op a gateway would publish for it (op ids
     made unique per board: JetStream de-duplicates Nats-Msg-Id stream-wide)."""
     op_id = f"{board}-{ev['op']}"
+    if ev["kind"] in ("shape", "text", "update"):  # docs/protocol.md §3 "Shapes and texts"
+        return wbelem.ev_to_op(board, op_id, ev)
     kind = {v: k for k, v in _KIND_NAME.items()}[ev["kind"]]
     if kind == pb.KIND_STROKE:
         s = ev["stroke"]
@@ -418,7 +421,14 @@ def wk_vector_op(board: str, ev: dict):
 
 
 def wk_db_strokes(st: WkStack, board: str) -> list:
-    """The visible strokes of a board as stored, by the SQL's own rule, as vector strokes."""
+    """The visible elements of a board as stored, by the SQL's own rule
+    (wb_board_elements: updates applied), as vector elements."""
+    with st.pg_connect() as c:
+        return wbelem.db_elements(c, board)
+
+
+def wk_db_strokes_only(st: WkStack, board: str) -> list:
+    """The visible strokes of a board as stored, read from the stroke columns."""
     with st.pg_connect() as c:
         rows = c.execute(
             "SELECT s.stroke_id, s.color, s.width, s.points, s.author FROM strokes s"
@@ -546,6 +556,20 @@ def wk_apply_py(conn, batch):
             for i in op.ids:
                 V["b"].append(op.board); V["q"].append(seq); V["i"].append(i)
                 V["h"].append(op.kind == pb.KIND_ERASE)
+    E, U = wk_elem_columns(batch)
+    if E[0] or U[0]:  # shapes, texts, updates: the full form (migrations/0005_elements.sql)
+        types = ("text bigint text text smallint bigint bytea text bigint text integer real bytea"
+                 " text text bigint text boolean bigint text bytea text"
+                 " text bigint text smallint smallint integer integer integer integer integer integer"
+                 " integer real text integer real text"
+                 " text bigint text smallint bytea integer integer integer integer integer integer"
+                 " real text integer real integer").split()
+        conn.execute(
+            "SELECT wb_apply_batch(" + ", ".join(f"%s::{t}[]" for t in types) + ")",
+            (P["b"], P["q"], P["o"], P["c"], P["k"], P["t"], P["p"],
+             S["b"], S["q"], S["i"], S["col"], S["w"], S["pts"], S["a"],
+             V["b"], V["q"], V["i"], V["h"], [], [], [], []) + tuple(E) + tuple(U))
+        return
     conn.execute(
         "SELECT wb_apply_batch(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::smallint[], %s::bigint[],"
         " %s::bytea[], %s::text[], %s::bigint[], %s::text[], %s::integer[], %s::real[], %s::bytea[],"
@@ -554,6 +578,54 @@ def wk_apply_py(conn, batch):
         (P["b"], P["q"], P["o"], P["c"], P["k"], P["t"], P["p"],
          S["b"], S["q"], S["i"], S["col"], S["w"], S["pts"], S["a"],
          V["b"], V["q"], V["i"], V["h"], [], [], [], []))
+
+
+def wk_elem_columns(batch):
+    """The e_* (shape/text adds) and u_* (one row per update field group)
+    arrays of wb_apply_batch, as the worker builds them (worker/wk_batch.c)."""
+    E = [[] for _ in range(17)]
+    U = [[] for _ in range(16)]
+    for op, seq in batch:
+        if op.kind == pb.KIND_SHAPE:
+            s = op.shape
+            row = [op.board, seq, s.id, op.kind, s.kind, s.x1, s.y1, s.x2, s.y2,
+                   s.fill if s.has_fill else None, None, None, None, None, s.color, s.width, s.by]
+        elif op.kind == pb.KIND_TEXT:
+            t = op.text
+            row = [op.board, seq, t.id, op.kind, None, None, None, None, None, None, t.x, t.y,
+                   t.size, t.text, t.color, None, t.by]
+        elif op.kind == pb.KIND_UPDATE:
+            u = op.update
+            groups = [(0, u.has_points), (1, u.has_box), (2, u.has_pos), (3, u.has_size),
+                      (4, u.has_text), (5, u.has_color), (6, u.has_width), (7, u.has_fill)]
+            for g, present in groups:
+                if not present:
+                    continue
+                r = [op.board, seq, u.id, g] + [None] * 12
+                if g == 0:
+                    r[4] = wbelem.pack_points(u.points)
+                elif g == 1:
+                    r[5:9] = [u.x1, u.y1, u.x2, u.y2]
+                elif g == 2:
+                    r[9:11] = [u.x, u.y]
+                elif g == 3:
+                    r[11] = u.size
+                elif g == 4:
+                    r[12] = u.text
+                elif g == 5:
+                    r[13] = u.color
+                elif g == 6:
+                    r[14] = u.width
+                elif not u.no_fill:
+                    r[15] = u.fill
+                for col, v in zip(U, r):
+                    col.append(v)
+            continue
+        else:
+            continue
+        for col, v in zip(E, row):
+            col.append(v)
+    return E, U
 
 
 def test_bad_message_dead_lettered(wk_stack):

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wb_elem.h"
 #include "wb_valid.h"
 #include "whiteboard.pb-c.h"
 
@@ -195,7 +196,42 @@ enum {
     D_SUBJECT,
     D_PAYLOAD,
     D_REASON,
+    E_BOARD, /* shape and text adds (migrations/0005_elements.sql) */
+    E_SEQ,
+    E_ID,
+    E_KIND,
+    E_SHAPE,
+    E_X1,
+    E_Y1,
+    E_X2,
+    E_Y2,
+    E_FILL,
+    E_X,
+    E_Y,
+    E_SIZE,
+    E_BODY,
+    E_COLOR,
+    E_WIDTH,
+    E_AUTHOR,
+    U_BOARD, /* update field groups, one row per group */
+    U_SEQ,
+    U_ID,
+    U_GRP,
+    U_POINTS,
+    U_X1,
+    U_Y1,
+    U_X2,
+    U_Y2,
+    U_X,
+    U_Y,
+    U_SIZE,
+    U_BODY,
+    U_COLOR,
+    U_WIDTH,
+    U_FILL,
+    NCOLS
 };
+_Static_assert(NCOLS == WK_BATCH_NPARAMS, "one column per wb_apply_batch parameter");
 
 struct wk_batch {
     wk_buf col[WK_BATCH_NPARAMS];
@@ -333,9 +369,97 @@ static const char *check_op(const Wb__V1__Op *op, const char *subj_board)
         return NULL;
     case WB__V1__KIND__KIND_CLEAR:
         return NULL;
+    case WB__V1__KIND__KIND_SHAPE:
+        if (wb_shape_check(op->shape) < 0) return "bad shape";
+        return wk_valid_utf8(op->shape->by, 256) ? NULL : "bad author";
+    case WB__V1__KIND__KIND_TEXT:
+        if (wb_text_check(op->text, false) < 0) return "bad text";
+        return wk_valid_utf8(op->text->by, 256) ? NULL : "bad author";
+    case WB__V1__KIND__KIND_UPDATE:
+        return wb_update_check(op->update, false) < 0 ? "bad update" : NULL;
     default:
         return "unknown kind";
     }
+}
+
+static int put_null(wk_batch *b, int c)
+{
+    return put_raw(b, c, "NULL");
+}
+
+static int put_int(wk_batch *b, int c, long long v)
+{
+    return put_raw(b, c, "%lld", v);
+}
+
+static int put_real(wk_batch *b, int c, float v)
+{
+    return put_raw(b, c, "%.9g", (double)v);
+}
+
+/* One shape or text add: a row of the e_* columns (the other type's NULL). */
+static int add_elem(wk_batch *b, const char *board, uint64_t seq, const Wb__V1__Op *op)
+{
+    const Wb__V1__Shape *sh = op->kind == WB__V1__KIND__KIND_SHAPE ? op->shape : NULL;
+    const Wb__V1__Text *tx = op->kind == WB__V1__KIND__KIND_TEXT ? op->text : NULL;
+    if (put_str(b, E_BOARD, board) < 0 || put_raw(b, E_SEQ, "%llu", (unsigned long long)seq) < 0 ||
+        put_str(b, E_ID, sh ? sh->id : tx->id) < 0 || put_int(b, E_KIND, (int)op->kind) < 0)
+        return -1;
+    if (sh) {
+        if (put_int(b, E_SHAPE, sh->kind) < 0 || put_int(b, E_X1, sh->x1) < 0 ||
+            put_int(b, E_Y1, sh->y1) < 0 || put_int(b, E_X2, sh->x2) < 0 ||
+            put_int(b, E_Y2, sh->y2) < 0 ||
+            (sh->has_fill ? put_int(b, E_FILL, sh->fill) : put_null(b, E_FILL)) < 0 ||
+            put_null(b, E_X) < 0 || put_null(b, E_Y) < 0 || put_null(b, E_SIZE) < 0 ||
+            put_null(b, E_BODY) < 0 || put_int(b, E_COLOR, sh->color) < 0 ||
+            put_real(b, E_WIDTH, sh->width) < 0 || put_str(b, E_AUTHOR, sh->by) < 0)
+            return -1;
+        return 0;
+    }
+    if (put_null(b, E_SHAPE) < 0 || put_null(b, E_X1) < 0 || put_null(b, E_Y1) < 0 ||
+        put_null(b, E_X2) < 0 || put_null(b, E_Y2) < 0 || put_null(b, E_FILL) < 0 ||
+        put_int(b, E_X, tx->x) < 0 || put_int(b, E_Y, tx->y) < 0 ||
+        put_real(b, E_SIZE, tx->size) < 0 || put_str(b, E_BODY, tx->text) < 0 ||
+        put_int(b, E_COLOR, tx->color) < 0 || put_null(b, E_WIDTH) < 0 ||
+        put_str(b, E_AUTHOR, tx->by) < 0)
+        return -1;
+    return 0;
+}
+
+/* One row of the u_* columns per field group of the update: the group's
+ * values, NULL elsewhere. */
+static int add_update(wk_batch *b, const char *board, uint64_t seq, const Wb__V1__Update *u)
+{
+    unsigned groups = wb_update_groups(u);
+    for (int g = 0; g < WB_G__COUNT; g++) {
+        if (!(groups & (1u << g))) continue;
+        if (put_str(b, U_BOARD, board) < 0 ||
+            put_raw(b, U_SEQ, "%llu", (unsigned long long)seq) < 0 || put_str(b, U_ID, u->id) < 0 ||
+            put_int(b, U_GRP, g) < 0)
+            return -1;
+        int rc = 0;
+        if (g == WB_G_POINTS) {
+            wk_buf_reset(&b->tmp);
+            rc |= wk_points_pack(&b->tmp, u->points, u->n_points);
+            rc |= put_bytea(b, U_POINTS, b->tmp.p ? b->tmp.p : "", b->tmp.len);
+        } else {
+            rc |= put_null(b, U_POINTS);
+        }
+        bool box = g == WB_G_BOX, pos = g == WB_G_POS;
+        rc |= box ? put_int(b, U_X1, u->x1) : put_null(b, U_X1);
+        rc |= box ? put_int(b, U_Y1, u->y1) : put_null(b, U_Y1);
+        rc |= box ? put_int(b, U_X2, u->x2) : put_null(b, U_X2);
+        rc |= box ? put_int(b, U_Y2, u->y2) : put_null(b, U_Y2);
+        rc |= pos ? put_int(b, U_X, u->x) : put_null(b, U_X);
+        rc |= pos ? put_int(b, U_Y, u->y) : put_null(b, U_Y);
+        rc |= g == WB_G_SIZE ? put_real(b, U_SIZE, u->size) : put_null(b, U_SIZE);
+        rc |= g == WB_G_TEXT ? put_str(b, U_BODY, u->text) : put_null(b, U_BODY);
+        rc |= g == WB_G_COLOR ? put_int(b, U_COLOR, u->color) : put_null(b, U_COLOR);
+        rc |= g == WB_G_WIDTH ? put_real(b, U_WIDTH, u->width) : put_null(b, U_WIDTH);
+        rc |= g == WB_G_FILL && !u->no_fill ? put_int(b, U_FILL, u->fill) : put_null(b, U_FILL);
+        if (rc) return -1;
+    }
+    return 0;
 }
 
 wk_add_rc wk_batch_add(wk_batch *b, uint64_t seq, const char *subject, const void *data, size_t len,
@@ -370,6 +494,10 @@ wk_add_rc wk_batch_add(wk_batch *b, uint64_t seq, const char *subject, const voi
             put_bytea(b, S_POINTS, b->tmp.p ? b->tmp.p : "", b->tmp.len) < 0 ||
             put_str(b, S_AUTHOR, s->by) < 0)
             goto out;
+    } else if (op->kind == WB__V1__KIND__KIND_SHAPE || op->kind == WB__V1__KIND__KIND_TEXT) {
+        if (add_elem(b, board, seq, op) < 0) goto out;
+    } else if (op->kind == WB__V1__KIND__KIND_UPDATE) {
+        if (add_update(b, board, seq, op->update) < 0) goto out;
     } else if (op->kind == WB__V1__KIND__KIND_ERASE || op->kind == WB__V1__KIND__KIND_RESTORE) {
         const char *hidden = op->kind == WB__V1__KIND__KIND_ERASE ? "t" : "f";
         for (size_t i = 0; i < op->n_ids; i++)

@@ -1,5 +1,6 @@
 /* wk_batch: turns a batch of JetStream messages (wb.v1.Op protobuf) into the
- * 22 text-array parameters of wb_apply_batch() (migrations/0002), so a whole
+ * 55 text-array parameters of wb_apply_batch() (migrations/0002, extended by
+ * 0005_elements for shapes, texts and updates), so a whole
  * batch is written with one statement and one round trip.
  *
  * Pure code (no I/O): unit-tested by worker/batch_test.c. Used by the
@@ -44,7 +45,7 @@ long wk_points_count(const uint8_t *p, size_t len);
 /* Extracts {board} from "wb.board.{board}.ev" into out (65 bytes). */
 int wk_subject_board(const char *subject, char out[65]);
 
-#define WK_BATCH_NPARAMS 22
+#define WK_BATCH_NPARAMS 55
 
 typedef struct wk_batch wk_batch;
 
@@ -67,8 +68,8 @@ wk_add_rc wk_batch_add_dead(wk_batch *b, uint64_t stream_seq, const char *subjec
 size_t wk_batch_nops(const wk_batch *b);
 size_t wk_batch_ndead(const wk_batch *b);
 
-/* Closes the arrays and fills values[0..21] with the parameter texts
- * ($1..$22 of wb_apply_batch). After this, only wk_batch_reset(). */
+/* Closes the arrays and fills values[0..54] with the parameter texts
+ * ($1..$55 of wb_apply_batch). After this, only wk_batch_reset(). */
 void wk_batch_params(wk_batch *b, const char *values[WK_BATCH_NPARAMS]);
 
 #endif

@@ -166,7 +166,16 @@ wk_db_rc wk_db_apply(wk_db *db, wk_batch *b, int *logged)
         "SELECT wb_apply_batch($1::text[], $2::bigint[], $3::text[], $4::text[], $5::smallint[], "
         "$6::bigint[], $7::bytea[], $8::text[], $9::bigint[], $10::text[], $11::integer[], "
         "$12::real[], $13::bytea[], $14::text[], $15::text[], $16::bigint[], $17::text[], "
-        "$18::boolean[], $19::bigint[], $20::text[], $21::bytea[], $22::text[])";
+        "$18::boolean[], $19::bigint[], $20::text[], $21::bytea[], $22::text[], "
+        /* shape and text adds (migrations/0005_elements.sql) */
+        "$23::text[], $24::bigint[], $25::text[], $26::smallint[], $27::smallint[], "
+        "$28::integer[], $29::integer[], $30::integer[], $31::integer[], $32::integer[], "
+        "$33::integer[], $34::integer[], $35::real[], $36::text[], $37::integer[], $38::real[], "
+        "$39::text[], "
+        /* update field groups */
+        "$40::text[], $41::bigint[], $42::text[], $43::smallint[], $44::bytea[], $45::integer[], "
+        "$46::integer[], $47::integer[], $48::integer[], $49::integer[], $50::integer[], "
+        "$51::real[], $52::text[], $53::integer[], $54::real[], $55::integer[])";
     assert(logged);
     *logged = 0;
     if (!wk_db_connected(db)) return WK_DB_RETRY;

@@ -1,5 +1,6 @@
-/* wk_history: the visibility of a board's strokes as of a seq, from the op
- * log (erase/restore/clear ops <= seq), for history snapshots. Owned by the
+/* wk_history: the visibility of a board's elements and their updates as of a
+ * seq, from the op log (erase/restore/clear/update ops <= seq), for history
+ * snapshots. Owned by the
  * snapshot thread that builds it. */
 #ifndef WK_HISTORY_H
 #define WK_HISTORY_H
@@ -7,7 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "wb_elem.h"
 #include "wb_map.h"
+#include "whiteboard.pb-c.h"
 #include "wk_db.h"
 
 typedef struct wk_vis {
@@ -15,9 +18,18 @@ typedef struct wk_vis {
     bool hidden;
 } wk_vis;
 
+/* The newest update <= at of each field group of one element. */
+typedef struct wk_hupd {
+    uint64_t seq[WB_G__COUNT]; /* 0: none */
+    const Wb__V1__Update *val[WB_G__COUNT];
+} wk_hupd;
+
 typedef struct wk_history {
-    wb_map vis;         /* stroke id -> wk_vis* */
+    wb_map vis;         /* element id -> wk_vis* */
+    wb_map upd;         /* element id -> wk_hupd* */
     uint64_t max_clear; /* the newest clear <= at (0: none) */
+    Wb__V1__Op **ops;   /* the update ops wk_hupd points into (owned) */
+    size_t nops, capops;
 } wk_history;
 
 void wk_history_init(wk_history *h);

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "wb_clock.h"
+#include "wb_elem.h"
 #include "wb_log.h"
 #include "wb_subreap.h"
 #include "wb_valid.h"
@@ -46,11 +47,16 @@ struct wk_snap {
     snap_thread *t;
 };
 
-/* One stroke of a chunk, in one allocation: the two messages, then the id,
- * author and points. */
+/* One record of a chunk, in one allocation: the messages, then the id,
+ * author, text and points. An element record uses st, sh or tx (its base);
+ * an update record up and gs (one field group, docs/protocol.md §7). */
 typedef struct snap_item {
     Wb__V1__SnapStroke ss;
     Wb__V1__Stroke st;
+    Wb__V1__Shape sh;
+    Wb__V1__Text tx;
+    Wb__V1__Update up;
+    Wb__V1__GroupSeqs gs;
 } snap_item;
 
 typedef struct chunk {
@@ -72,6 +78,66 @@ static uint32_t be32(const char *p)
     uint32_t v;
     memcpy(&v, p, 4);
     return ntohl(v);
+}
+
+static int32_t bei32(const char *p)
+{
+    return (int32_t)be32(p);
+}
+
+static float befloat(const char *p)
+{
+    uint32_t bits = be32(p);
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static int16_t be16(const char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return (int16_t)ntohs(v);
+}
+
+/* Column col of row 0 as int32 / float (0 when NULL). */
+static int32_t col_i32(PGresult *r, int col)
+{
+    return PQgetisnull(r, 0, col) ? 0 : bei32(PQgetvalue(r, 0, col));
+}
+
+static float col_f32(PGresult *r, int col)
+{
+    return PQgetisnull(r, 0, col) ? 0 : befloat(PQgetvalue(r, 0, col));
+}
+
+static snap_item *item_alloc(size_t extra)
+{
+    snap_item *it = malloc(sizeof(snap_item) + extra);
+    if (!it) return NULL;
+    Wb__V1__SnapStroke ss = WB__V1__SNAP_STROKE__INIT;
+    Wb__V1__Stroke st = WB__V1__STROKE__INIT;
+    Wb__V1__Shape sh = WB__V1__SHAPE__INIT;
+    Wb__V1__Text tx = WB__V1__TEXT__INIT;
+    Wb__V1__Update up = WB__V1__UPDATE__INIT;
+    Wb__V1__GroupSeqs gs = WB__V1__GROUP_SEQS__INIT;
+    it->ss = ss;
+    it->st = st;
+    it->sh = sh;
+    it->tx = tx;
+    it->up = up;
+    it->gs = gs;
+    return it;
+}
+
+/* Copies column col of row 0 (text) to *dst, NUL-terminated; returns the
+ * byte after it. */
+static char *put_col(PGresult *r, int col, char *dst)
+{
+    int n = PQgetisnull(r, 0, col) ? 0 : PQgetlength(r, 0, col);
+    memcpy(dst, PQgetvalue(r, 0, col), (size_t)n);
+    dst[n] = 0;
+    return dst + n + 1;
 }
 
 static void chunk_clear(chunk *c)
@@ -111,40 +177,186 @@ static int publish_chunk(snap_thread *t, const char *reply, const char *board, u
     return 0;
 }
 
-/* Builds one stroke from a binary single-row result. NULL on malformed data. */
+/* The element columns of the snapshot queries (binary results). */
+#define ELEM_COLS                                                                                  \
+    "stroke_id, add_seq, color, width, points, author, vis_seq, vis_hidden, elem_kind, "           \
+    "shape_kind, x1, y1, x2, y2, fill, x, y, size, body"
+#define ELEM_COLS_HIST                                                                             \
+    "stroke_id, add_seq, color, width, points, author, 0::bigint, false, elem_kind, "              \
+    "shape_kind, x1, y1, x2, y2, fill, x, y, size, body"
+
+/* Builds one element from a binary single-row result. NULL on malformed data. */
 static snap_item *row_item(PGresult *r)
 {
-    /* 0 stroke_id, 1 add_seq, 2 color, 3 width, 4 points, 5 author, 6 vis_seq, 7 vis_hidden */
+    /* 0 stroke_id, 1 add_seq, 2 color, 3 width, 4 points, 5 author, 6 vis_seq, 7 vis_hidden,
+     * 8 elem_kind, 9 shape_kind, 10 x1, 11 y1, 12 x2, 13 y2, 14 fill, 15 x, 16 y, 17 size,
+     * 18 body */
     int idlen = PQgetlength(r, 0, 0), alen = PQgetisnull(r, 0, 5) ? 0 : PQgetlength(r, 0, 5);
     int plen = PQgetisnull(r, 0, 4) ? 0 : PQgetlength(r, 0, 4);
+    int blen = PQgetisnull(r, 0, 18) ? 0 : PQgetlength(r, 0, 18);
+    int kind = PQgetisnull(r, 0, 8) ? 0 : be16(PQgetvalue(r, 0, 8));
     const uint8_t *pts = (const uint8_t *)PQgetvalue(r, 0, 4);
     long np = wk_points_count(pts, (size_t)plen);
     if (np < 0) return NULL;
-    size_t sz = sizeof(snap_item) + (size_t)np * sizeof(int32_t) + (size_t)idlen + (size_t)alen + 2;
-    snap_item *it = malloc(sz);
+    snap_item *it =
+        item_alloc((size_t)np * sizeof(int32_t) + (size_t)idlen + (size_t)alen + (size_t)blen + 3);
     if (!it) return NULL;
-    Wb__V1__SnapStroke ss = WB__V1__SNAP_STROKE__INIT;
-    Wb__V1__Stroke st = WB__V1__STROKE__INIT;
-    it->ss = ss;
-    it->st = st;
     int32_t *vals = (int32_t *)(it + 1);
-    char *id = (char *)(vals + np), *author = id + idlen + 1;
-    memcpy(id, PQgetvalue(r, 0, 0), (size_t)idlen);
-    id[idlen] = 0;
-    memcpy(author, PQgetvalue(r, 0, 5), (size_t)alen);
-    author[alen] = 0;
-    wk_points_unpack(pts, (size_t)plen, vals, (size_t)np);
-    it->st.id = id;
-    it->st.by = author;
-    it->st.n_points = (size_t)np;
-    it->st.points = vals;
-    it->st.color = PQgetisnull(r, 0, 2) ? 0 : be32(PQgetvalue(r, 0, 2));
-    uint32_t wbits = PQgetisnull(r, 0, 3) ? 0 : be32(PQgetvalue(r, 0, 3));
-    memcpy(&it->st.width, &wbits, 4);
-    it->ss.stroke = &it->st;
+    char *id = (char *)(vals + np), *author = put_col(r, 0, id), *body = put_col(r, 5, author);
+    put_col(r, 18, body);
+    uint32_t color = PQgetisnull(r, 0, 2) ? 0 : be32(PQgetvalue(r, 0, 2));
+    float width = col_f32(r, 3);
+    if (kind == WB__V1__KIND__KIND_SHAPE) {
+        it->sh.id = id;
+        it->sh.by = author;
+        it->sh.kind = (Wb__V1__ShapeKind)(PQgetisnull(r, 0, 9) ? 0 : be16(PQgetvalue(r, 0, 9)));
+        it->sh.x1 = col_i32(r, 10);
+        it->sh.y1 = col_i32(r, 11);
+        it->sh.x2 = col_i32(r, 12);
+        it->sh.y2 = col_i32(r, 13);
+        it->sh.has_fill = !PQgetisnull(r, 0, 14);
+        it->sh.fill = (uint32_t)col_i32(r, 14);
+        it->sh.color = color;
+        it->sh.width = width;
+        it->ss.shape = &it->sh;
+    } else if (kind == WB__V1__KIND__KIND_TEXT) {
+        it->tx.id = id;
+        it->tx.by = author;
+        it->tx.x = col_i32(r, 15);
+        it->tx.y = col_i32(r, 16);
+        it->tx.size = col_f32(r, 17);
+        it->tx.color = color;
+        it->tx.text = body;
+        it->ss.text = &it->tx;
+    } else {
+        wk_points_unpack(pts, (size_t)plen, vals, (size_t)np);
+        it->st.id = id;
+        it->st.by = author;
+        it->st.n_points = (size_t)np;
+        it->st.points = vals;
+        it->st.color = color;
+        it->st.width = width;
+        it->ss.stroke = &it->st;
+    }
     it->ss.add_seq = be64(PQgetvalue(r, 0, 1));
     it->ss.vis_seq = be64(PQgetvalue(r, 0, 6));
     it->ss.vis_hidden = PQgetvalue(r, 0, 7)[0] != 0;
+    return it;
+}
+
+/* The per-group seq field of gs for group g. */
+static uint64_t *group_seq(Wb__V1__GroupSeqs *gs, int g)
+{
+    switch (g) {
+    case WB_G_POINTS:
+        return &gs->points;
+    case WB_G_BOX:
+        return &gs->box;
+    case WB_G_POS:
+        return &gs->pos;
+    case WB_G_SIZE:
+        return &gs->size;
+    case WB_G_TEXT:
+        return &gs->text;
+    case WB_G_COLOR:
+        return &gs->color;
+    case WB_G_WIDTH:
+        return &gs->width;
+    default:
+        return &gs->fill;
+    }
+}
+
+#define UPD_COLS                                                                                   \
+    "u.elem_id, u.grp, u.seq, u.points, u.x1, u.y1, u.x2, u.y2, u.x, u.y, u.size, u.body, "        \
+    "u.color, u.width, u.fill"
+
+/* One update record (one field group of element_updates) from a binary row. */
+static snap_item *row_update(PGresult *r)
+{
+    /* 0 elem_id, 1 grp, 2 seq, 3 points, 4 x1, 5 y1, 6 x2, 7 y2, 8 x, 9 y, 10 size, 11 body,
+     * 12 color, 13 width, 14 fill */
+    int idlen = PQgetlength(r, 0, 0), blen = PQgetisnull(r, 0, 11) ? 0 : PQgetlength(r, 0, 11);
+    int plen = PQgetisnull(r, 0, 3) ? 0 : PQgetlength(r, 0, 3);
+    int g = be16(PQgetvalue(r, 0, 1));
+    const uint8_t *pts = (const uint8_t *)PQgetvalue(r, 0, 3);
+    long np = wk_points_count(pts, (size_t)plen);
+    if (np < 0 || g < 0 || g >= WB_G__COUNT) return NULL;
+    snap_item *it = item_alloc((size_t)np * sizeof(int32_t) + (size_t)idlen + (size_t)blen + 2);
+    if (!it) return NULL;
+    int32_t *vals = (int32_t *)(it + 1);
+    char *id = (char *)(vals + np), *body = put_col(r, 0, id);
+    put_col(r, 11, body);
+    Wb__V1__Update *u = &it->up;
+    u->id = id;
+    switch (g) {
+    case WB_G_POINTS:
+        wk_points_unpack(pts, (size_t)plen, vals, (size_t)np);
+        u->has_points = true;
+        u->points = vals;
+        u->n_points = (size_t)np;
+        break;
+    case WB_G_BOX:
+        u->has_box = true;
+        u->x1 = col_i32(r, 4);
+        u->y1 = col_i32(r, 5);
+        u->x2 = col_i32(r, 6);
+        u->y2 = col_i32(r, 7);
+        break;
+    case WB_G_POS:
+        u->has_pos = true;
+        u->x = col_i32(r, 8);
+        u->y = col_i32(r, 9);
+        break;
+    case WB_G_SIZE:
+        u->has_size = true;
+        u->size = col_f32(r, 10);
+        break;
+    case WB_G_TEXT:
+        u->has_text = true;
+        u->text = body;
+        break;
+    case WB_G_COLOR:
+        u->has_color = true;
+        u->color = (uint32_t)col_i32(r, 12);
+        break;
+    case WB_G_WIDTH:
+        u->has_width = true;
+        u->width = col_f32(r, 13);
+        break;
+    default:
+        u->has_fill = true;
+        u->no_fill = PQgetisnull(r, 0, 14);
+        u->fill = (uint32_t)col_i32(r, 14);
+        break;
+    }
+    *group_seq(&it->gs, g) = be64(PQgetvalue(r, 0, 2));
+    it->ss.upd = u;
+    it->ss.upd_seqs = &it->gs;
+    return it;
+}
+
+/* One update record from the op log (history): the whole Update of the op,
+ * with only group g's seq set (the fold takes only that group from it). */
+static snap_item *hist_update(const Wb__V1__Update *src, int g, uint64_t seq)
+{
+    size_t idlen = strlen(src->id), tlen = src->text ? strlen(src->text) : 0;
+    snap_item *it = item_alloc(src->n_points * sizeof(int32_t) + idlen + tlen + 2);
+    if (!it) return NULL;
+    int32_t *vals = (int32_t *)(it + 1);
+    char *id = (char *)(vals + src->n_points), *text = id + idlen + 1;
+    if (src->n_points) memcpy(vals, src->points, src->n_points * sizeof(int32_t));
+    memcpy(id, src->id, idlen + 1);
+    memcpy(text, src->text ? src->text : "", tlen + 1);
+    it->up = *src;
+    it->up.base.unknown_fields = NULL;
+    it->up.base.n_unknown_fields = 0;
+    it->up.id = id;
+    it->up.text = text;
+    it->up.points = vals;
+    *group_seq(&it->gs, g) = seq;
+    it->ss.upd = &it->up;
+    it->ss.upd_seqs = &it->gs;
     return it;
 }
 
@@ -154,6 +366,82 @@ static void drain(PGconn *c)
     PGresult *r;
     while ((r = PQgetResult(c)))
         PQclear(r);
+}
+
+/* Appends one record to the chunk, publishing the chunk first when the
+ * record would not fit. Takes it (freed on failure). Returns NULL or an
+ * error text. */
+static const char *chunk_add(snap_thread *t, const char *reply, const char *board, uint64_t seq,
+                             size_t budget, chunk *c, snap_item *it, uint64_t max_clear)
+{
+    size_t sz = wb__v1__snap_stroke__get_packed_size(&it->ss) + 6;
+    if (c->n && c->bytes + sz > budget &&
+        publish_chunk(t, reply, board, seq, c, false, max_clear, NULL) < 0) {
+        free(it);
+        return "publish failed";
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 256;
+        snap_item **v = realloc(c->items, cap * sizeof *v);
+        if (!v) {
+            free(it);
+            return "out of memory";
+        }
+        c->items = v;
+        c->cap = cap;
+    }
+    c->items[c->n++] = it;
+    c->bytes += sz;
+    return NULL;
+}
+
+/* The update records after the elements: from element_updates (the newest
+ * value per element and field group, only those after the element's add),
+ * or for history from the op log as of seq (wk_history). */
+static const char *stream_updates(snap_thread *t, const char *reply, const char *board,
+                                  uint64_t seq, size_t budget, chunk *c, uint64_t max_clear,
+                                  const wk_history *hist)
+{
+    if (hist) {
+        for (size_t i = 0; i < hist->upd.cap; i++) {
+            const wk_hupd *h = hist->upd.slots[i].val;
+            if (!hist->upd.slots[i].key) continue;
+            for (int g = 0; g < WB_G__COUNT; g++) {
+                if (!h->seq[g]) continue;
+                snap_item *it = hist_update(h->val[g], g, h->seq[g]);
+                if (!it) return "out of memory";
+                const char *err = chunk_add(t, reply, board, seq, budget, c, it, max_clear);
+                if (err) return err;
+            }
+        }
+        return NULL;
+    }
+    PGconn *conn = wk_db_conn(t->db);
+    const char *vals[] = {board};
+    PGresult *r;
+    if (!PQsendQueryParams(conn,
+                           "SELECT " UPD_COLS " FROM element_updates u JOIN strokes s ON "
+                           "s.board = u.board AND s.stroke_id = u.elem_id AND s.add_seq < u.seq "
+                           "WHERE u.board = $1",
+                           1, NULL, vals, NULL, NULL, 1) ||
+        !PQsetSingleRowMode(conn)) {
+        wk_db_fail(t->db, NULL, "snapshot updates query");
+        drain(conn);
+        return "database unavailable";
+    }
+    const char *err = NULL;
+    while ((r = PQgetResult(conn))) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_SINGLE_TUPLE && !err) {
+            snap_item *it = row_update(r);
+            err = it ? chunk_add(t, reply, board, seq, budget, c, it, max_clear) : "bad update row";
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !err) {
+            wk_db_fail(t->db, r, "snapshot updates query");
+            err = "database error";
+        }
+        PQclear(r);
+    }
+    return err;
 }
 
 /* Streams the board's strokes into chunks: the current board, or with hist
@@ -186,21 +474,19 @@ static const char *stream_board(snap_thread *t, const char *reply, const char *b
         if (PQntuples(r) == 1) *max_clear = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
     }
-    const char *sql = hist ? "SELECT stroke_id, add_seq, color, width, points, author, 0::bigint, "
-                             "false FROM strokes WHERE board = $1 AND add_seq IS NOT NULL "
-                             "AND add_seq <= $2 ORDER BY add_seq"
-                           : "SELECT stroke_id, add_seq, color, width, points, author, vis_seq, "
-                             "vis_hidden FROM strokes WHERE board = $1 AND add_seq IS NOT NULL "
-                             "ORDER BY add_seq";
+    const char *sql = hist ? "SELECT " ELEM_COLS_HIST " FROM strokes WHERE board = $1 AND "
+                             "add_seq IS NOT NULL AND add_seq <= $2 ORDER BY add_seq"
+                           : "SELECT " ELEM_COLS " FROM strokes WHERE board = $1 AND add_seq IS "
+                             "NOT NULL ORDER BY add_seq";
     if (hist && exact && hist->max_clear) {
         /* Before the last clear only what a later restore showed again. */
         snprintf(clearbuf, sizeof clearbuf, "%llu", (unsigned long long)hist->max_clear);
         if (!(restored = wk_history_restored_after(hist, hist->max_clear))) return "out of memory";
         vals[3] = restored;
         nvals = 4;
-        sql = "SELECT stroke_id, add_seq, color, width, points, author, 0::bigint, false "
-              "FROM strokes WHERE board = $1 AND add_seq IS NOT NULL AND add_seq <= $2 "
-              "AND (add_seq > $3 OR stroke_id = ANY($4::text[])) ORDER BY add_seq";
+        sql =
+            "SELECT " ELEM_COLS_HIST " FROM strokes WHERE board = $1 AND add_seq IS NOT NULL "
+            "AND add_seq <= $2 AND (add_seq > $3 OR stroke_id = ANY($4::text[])) ORDER BY add_seq";
     }
     int sent = PQsendQueryParams(conn, sql, nvals, NULL, vals, NULL, NULL, 1);
     free(restored);
@@ -210,7 +496,6 @@ static const char *stream_board(snap_thread *t, const char *reply, const char *b
         return "database unavailable";
     }
     const char *err = NULL;
-    bool published_error = false;
     while ((r = PQgetResult(conn))) {
         ExecStatusType st = PQresultStatus(r);
         if (st == PGRES_SINGLE_TUPLE && !err) {
@@ -218,32 +503,13 @@ static const char *stream_board(snap_thread *t, const char *reply, const char *b
             if (!it) {
                 err = "bad stroke row";
             } else {
-                const wk_vis *hv = hist ? wk_history_get(hist, it->st.id) : NULL;
+                const char *id = it->ss.stroke ? it->st.id : it->ss.shape ? it->sh.id : it->tx.id;
+                const wk_vis *hv = hist ? wk_history_get(hist, id) : NULL;
                 if (hv) {
                     it->ss.vis_seq = hv->seq;
                     it->ss.vis_hidden = hv->hidden;
                 }
-                size_t sz = wb__v1__snap_stroke__get_packed_size(&it->ss) + 6;
-                if (c->n && c->bytes + sz > budget) {
-                    if (publish_chunk(t, reply, board, seq, c, false, *max_clear, NULL) < 0)
-                        err = "publish failed";
-                }
-                if (c->n == c->cap) {
-                    size_t cap = c->cap ? 2 * c->cap : 256;
-                    snap_item **v = realloc(c->items, cap * sizeof *v);
-                    if (!v) {
-                        free(it);
-                        it = NULL;
-                        err = "out of memory";
-                    } else {
-                        c->items = v;
-                        c->cap = cap;
-                    }
-                }
-                if (it) {
-                    c->items[c->n++] = it;
-                    c->bytes += sz;
-                }
+                err = chunk_add(t, reply, board, seq, budget, c, it, *max_clear);
             }
         } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !err) {
             wk_db_fail(t->db, r, "snapshot strokes query");
@@ -251,7 +517,7 @@ static const char *stream_board(snap_thread *t, const char *reply, const char *b
         }
         PQclear(r);
     }
-    (void)published_error;
+    if (!err) err = stream_updates(t, reply, board, seq, budget, c, *max_clear, hist);
     return err;
 }
 
