@@ -51,9 +51,12 @@ class MakeRun:
             "WB_LOG_LEVEL": "info",
         })
         self.log = open(self.run_dir / "make-run.log", "wb")
+        # SIGINT at its default in make, as from a terminal: a shell's background
+        # job (`pytest ... &`) would otherwise pass on an ignored SIGINT.
         self.proc = subprocess.Popen(["make", "-s", "--no-print-directory", "run"], cwd=ROOT, env=env,
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def url(self, what: str) -> str:
         e = self.env
@@ -153,8 +156,12 @@ def make_run():
     # after the module: a clean stop is part of the contract
     assert rc == -signal.SIGINT, f"make run exited {rc} on SIGINT:\n{out}"
     assert not left, f"processes left after make run stopped: {left}"
-    stopped = [line for line in out.splitlines() if "stopped: " in line]
-    assert stopped and all("(exit status 0)" in line for line in stopped), \
+    final = out[out.rfind("received SIGINT"):] if "received SIGINT" in out else ""
+    stopped = [line for line in final.splitlines() if "stopped: " in line]
+    assert final, f"supervisord never got the SIGINT:\n{out}"
+    names = {line.split("stopped: ")[1].split()[0] for line in stopped}
+    assert names >= {"nats", "postgres", "worker", "gw-1", "gw-2", "traefik"}, final
+    assert all("(exit status 0)" in line for line in stopped), \
         "a service did not exit cleanly on stop:\n" + "\n".join(stopped)
 
 
