@@ -1,7 +1,10 @@
 /* wb_nats: subjects, the WB_OPS stream and shared connection options. Any thread. */
 #include "wb_nats.h"
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wb_log.h"
@@ -45,7 +48,36 @@ int wb_subj_board(const char *subj, char *out)
     return 0;
 }
 
-/* Creates the stream, or updates it to cfg. Returns 0 or -1 (logged). */
+static bool str_eq(const char *a, const char *b)
+{
+    return !strcmp(a ? a : "", b ? b : "");
+}
+
+/* The settings ensure_one() sets are already those of the stream. */
+static bool same_config(const jsStreamConfig *have, const jsStreamConfig *want)
+{
+    if (have->SubjectsLen != want->SubjectsLen) return false;
+    for (int i = 0; i < want->SubjectsLen; i++)
+        if (!str_eq(have->Subjects[i], want->Subjects[i])) return false;
+    const jsRePublish *hr = have->RePublish, *wr = want->RePublish;
+    if (!hr != !wr) return false;
+    if (wr && (!str_eq(hr->Source, wr->Source) || !str_eq(hr->Destination, wr->Destination)))
+        return false;
+    return have->Storage == want->Storage && have->Retention == want->Retention &&
+           have->Discard == want->Discard && have->MaxAge == want->MaxAge &&
+           have->MaxBytes == want->MaxBytes && have->MaxMsgSize == want->MaxMsgSize &&
+           /* 0 asks for the server's default (2 minutes) */
+           (have->Duplicates == want->Duplicates || want->Duplicates == 0) &&
+           have->AllowDirect == want->AllowDirect && have->Replicas == want->Replicas &&
+           have->DiscardNewPerSubject == want->DiscardNewPerSubject &&
+           /* 0 and -1 both mean no limit; the server reports -1 */
+           (have->MaxMsgsPerSubject > 0 ? have->MaxMsgsPerSubject : -1) ==
+               (want->MaxMsgsPerSubject > 0 ? want->MaxMsgsPerSubject : -1);
+}
+
+/* Creates the stream, or updates it to cfg when it differs (an update
+ * through nats.c 3.4, which does not know allow_atomic, would turn atomic
+ * batch publish off). Returns 0 or -1 (logged). */
 static int ensure_one(jsCtx *js, jsStreamConfig *cfg)
 {
     jsStreamInfo *si = NULL;
@@ -54,10 +86,11 @@ static int ensure_one(jsCtx *js, jsStreamConfig *cfg)
     if (s == NATS_NOT_FOUND) {
         s = js_AddStream(&si, js, cfg, NULL, &jerr);
         if (s == NATS_OK) wb_info("created stream %s", cfg->Name);
-    } else if (s == NATS_OK) {
+    } else if (s == NATS_OK && !same_config(si->Config, cfg)) {
         jsStreamInfo_Destroy(si);
         si = NULL;
         s = js_UpdateStream(&si, js, cfg, NULL, &jerr);
+        if (s == NATS_OK) wb_info("updated stream %s", cfg->Name);
     }
     if (si) jsStreamInfo_Destroy(si);
     if (s != NATS_OK) {
@@ -68,7 +101,49 @@ static int ensure_one(jsCtx *js, jsStreamConfig *cfg)
     return 0;
 }
 
-int wb_nats_stream_ensure(jsCtx *js, const wb_stream_limits *lim)
+/* Turns on allow_atomic (atomic batch publish, nats-server >= 2.12) on
+ * WB_OPS: nats.c 3.4 does not know the field, so the stream's config is read
+ * and written back as JSON. Returns 0 or -1 (logged: durable ops then go one
+ * by one, which is correct, only slower). */
+static int allow_atomic(natsConnection *nc)
+{
+    natsMsg *r = NULL;
+    json_t *info = NULL, *upd = NULL;
+    char *body = NULL;
+    int rc = -1;
+    natsStatus s = natsConnection_RequestString(&r, nc, "$JS.API.STREAM.INFO." WB_STREAM, "", 3000);
+    if (s != NATS_OK) goto out;
+    info = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, NULL);
+    json_t *cfg = info ? json_object_get(info, "config") : NULL;
+    if (!json_is_object(cfg)) goto out;
+    if (json_is_true(json_object_get(cfg, "allow_atomic"))) {
+        rc = 0;
+        goto out;
+    }
+    json_object_set_new(cfg, "allow_atomic", json_true());
+    if (!(body = json_dumps(cfg, JSON_COMPACT))) goto out;
+    natsMsg_Destroy(r);
+    r = NULL;
+    s = natsConnection_RequestString(&r, nc, "$JS.API.STREAM.UPDATE." WB_STREAM, body, 3000);
+    if (s != NATS_OK) goto out;
+    upd = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, NULL);
+    json_t *ucfg = upd ? json_object_get(upd, "config") : NULL;
+    if (json_is_true(json_object_get(ucfg, "allow_atomic"))) {
+        wb_info("stream %s: atomic batch publish enabled", WB_STREAM);
+        rc = 0;
+    }
+out:
+    if (rc)
+        wb_warn("stream %s: cannot enable atomic batch publish (%s): durable ops go one by one",
+                WB_STREAM, s != NATS_OK ? natsStatus_GetText(s) : "refused");
+    free(body);
+    json_decref(info);
+    json_decref(upd);
+    natsMsg_Destroy(r);
+    return rc;
+}
+
+int wb_nats_stream_ensure(natsConnection *nc, jsCtx *js, const wb_stream_limits *lim)
 {
     jsStreamConfig cfg;
     jsRePublish rp;
@@ -94,6 +169,9 @@ int wb_nats_stream_ensure(jsCtx *js, const wb_stream_limits *lim)
     rp.Destination = "wb.rp.{{wildcard(1)}}";
     cfg.RePublish = &rp;
     if (ensure_one(js, &cfg) < 0) return -1;
+    /* Checked every time: a server upgraded to >= 2.12, or another program
+     * that updated the stream with an older client, may have it off. */
+    allow_atomic(nc);
 
     /* One claim per board and op id, the first one kept forever: a resend
      * after the dedup window is answered with the seq that stored it. */

@@ -38,9 +38,11 @@ typedef struct wb_stream_limits {
 } wb_stream_limits;
 
 /* Creates or updates stream WB_OPS (file storage, RePublish to wb.rp.{board},
- * dedup window, direct get, the limits) and stream WB_OPIDS (one claim per
- * op id, first writer wins, kept forever). Returns 0 or -1. */
-int wb_nats_stream_ensure(jsCtx *js, const wb_stream_limits *lim);
+ * dedup window, direct get, the limits, atomic batch publish) and stream
+ * WB_OPIDS (one claim per op id, first writer wins, kept forever); a stream
+ * already as wanted is not written. The one owner of both streams' config
+ * (gateway and worker call it). Returns 0 or -1. */
+int wb_nats_stream_ensure(natsConnection *nc, jsCtx *js, const wb_stream_limits *lim);
 
 /* The NATS user of this process (its role: gateway, worker) and the file
  * holding its password. Called once at start, before any connection; an

@@ -83,48 +83,6 @@ static void on_reconnected(natsConnection *nc, void *closure)
     gw_nats_want_ensure();
 }
 
-/* Turns on allow_atomic (atomic batch publish, nats-server >= 2.12) on the
- * stream: nats.c 3.4 does not know the field, so the stream's config is read
- * and written back as JSON. Returns 0 or -1. */
-static int stream_allow_atomic(void)
-{
-    natsMsg *r = NULL;
-    json_t *info = NULL, *upd = NULL;
-    char *body = NULL;
-    int rc = -1;
-    natsStatus s =
-        natsConnection_RequestString(&r, g_nc, "$JS.API.STREAM.INFO." WB_STREAM, "", 3000);
-    if (s != NATS_OK) goto out;
-    info = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, NULL);
-    json_t *cfg = info ? json_object_get(info, "config") : NULL;
-    if (!json_is_object(cfg)) goto out;
-    if (json_is_true(json_object_get(cfg, "allow_atomic"))) {
-        rc = 0;
-        goto out;
-    }
-    json_object_set_new(cfg, "allow_atomic", json_true());
-    if (!(body = json_dumps(cfg, JSON_COMPACT))) goto out;
-    natsMsg_Destroy(r);
-    r = NULL;
-    s = natsConnection_RequestString(&r, g_nc, "$JS.API.STREAM.UPDATE." WB_STREAM, body, 3000);
-    if (s != NATS_OK) goto out;
-    upd = json_loadb(natsMsg_GetData(r), (size_t)natsMsg_GetDataLength(r), 0, NULL);
-    json_t *ucfg = upd ? json_object_get(upd, "config") : NULL;
-    if (json_is_true(json_object_get(ucfg, "allow_atomic"))) {
-        wb_info("stream %s: atomic batch publish enabled", WB_STREAM);
-        rc = 0;
-    }
-out:
-    if (rc)
-        wb_warn("stream %s: cannot enable atomic batch publish (%s): durable ops go one by one",
-                WB_STREAM, s != NATS_OK ? natsStatus_GetText(s) : "refused");
-    free(body);
-    json_decref(info);
-    json_decref(upd);
-    natsMsg_Destroy(r);
-    return rc;
-}
-
 /* Runs wb_nats_stream_ensure() until it succeeds, again after each reconnect. */
 static void *ensure_main(void *arg)
 {
@@ -136,9 +94,9 @@ static void *ensure_main(void *arg)
         pthread_mutex_unlock(&g_ensure_lock);
         if (atomic_load(&g_stop)) break;
         while (!atomic_load(&g_stop)) {
-            if (atomic_load(&g_connected) && wb_nats_stream_ensure(g_js, &gw.cfg.stream) == 0 &&
+            if (atomic_load(&g_connected) &&
+                wb_nats_stream_ensure(g_nc, g_js, &gw.cfg.stream) == 0 &&
                 gw_view_ensure(g_js, (int)gw.cfg.stream.replicas) == 0) {
-                stream_allow_atomic();
                 atomic_store(&g_stream_ok, true);
                 push_state(1); /* resync boards: ops may have been missed */
                 break;

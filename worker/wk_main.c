@@ -153,7 +153,7 @@ static int pg_start(wk_worker *w)
 /* Stream + consumer, retried by the loop on failure (main thread). */
 static int ensure_consumer(wk_worker *w)
 {
-    if (wb_nats_stream_ensure(w->pn.js, &w->cfg.stream) < 0 ||
+    if (wb_nats_stream_ensure(w->pn.nc, w->pn.js, &w->cfg.stream) < 0 ||
         wk_nats_consumer_ensure(w->pn.js, w->cfg.ack_wait_ms, w->cfg.max_ack_pending) < 0) {
         wk_metric_err(WK_ERR_CONSUMER);
         return -1;
