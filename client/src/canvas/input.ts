@@ -1,33 +1,42 @@
 // PointerInput: pointer, touch and wheel input on the canvas: drawing with
 // the pen (smoothing, drafts while drawing, the stroke op at the end),
-// erasing, panning (hand tool, space, middle or right button, wheel) and
-// pinch zoom; sends my cursor, throttled. Part of BoardView.
+// shapes (shapeTool.ts), text (textEdit.ts), selection (select.ts), erasing,
+// panning (hand tool, space, middle or right button, wheel) and pinch zoom;
+// sends my cursor, throttled. Part of BoardView.
 
 import type { Entry } from '../lib/board';
+import { isText } from '../lib/elements';
 import type { History } from '../lib/history';
 import { newOpId } from '../lib/ids';
 import type { SyncClient } from '../lib/sync';
-import { COORD_LIMIT, MAX_POINTS, type DurableOp, type Stroke } from '../lib/types';
-import { hitStroke, round1 } from './geometry';
+import { COORD_LIMIT, MAX_POINTS, type Element, type ShapeKind, type Stroke, type Text } from '../lib/types';
+import { hitElement, round1 } from './geometry';
+import { SelectTool, type SelectHost } from './select';
+import { ShapeDraw } from './shapeTool';
+import { TextEditor } from './textEdit';
 import type { Viewport } from './viewport';
 
-export type Tool = 'pen' | 'eraser' | 'hand';
+export type Tool = 'pen' | 'eraser' | 'hand' | 'select' | 'text' | ShapeKind;
+
+export const isShapeTool = (t: Tool): t is ShapeKind => t === 'rect' || t === 'ellipse' || t === 'line' || t === 'arrow';
+
+/** Font size of new text for a pen width (the width buttons pick the text size too). */
+export const textSizeFor = (width: number): number => ({ 2: 16, 4: 24, 8: 36, 16: 56 })[width] ?? Math.min(1000, 12 + 3 * width);
 
 const DRAFT_MS = 33;
 const CURSOR_MS = 50;
 
 /** What input needs from the board view. */
-export interface InputHost {
+export interface InputHost extends SelectHost {
   readonly tool: Tool;
   readonly color: string;
   readonly width: number;
+  /** new rectangles and ellipses are filled (a tint of the colour) */
+  readonly fill: boolean;
   readonly history: History;
   isVisible(e: Entry): boolean;
-  /** my pending strokes (not yet on the board), for the eraser */
-  pendingStrokes(): Iterable<[string, { stroke: Stroke; visible: boolean }]>;
-  submit(op: DurableOp): void;
-  requestRender(): void;
-  onUi(): void;
+  /** the element (text) being edited in place: hidden from the canvas while the editor shows it */
+  setEditing(id: string | null): void;
 }
 
 interface Current {
@@ -43,12 +52,18 @@ export class PointerInput {
   current: Current | null = null;
   /** the pointer over the canvas, css px (the renderer draws the eraser ring there) */
   pointerPos: { x: number; y: number } | null = null;
+  /** the shape being dragged out */
+  shape: ShapeDraw | null = null;
+  /** the text being typed */
+  editor: TextEditor | null = null;
+  readonly select: SelectTool;
   private erasing: { ids: Set<string> } | null = null;
   private panning: { x: number; y: number } | null = null;
   private pointers = new Map<number, { x: number; y: number }>();
   private pinch: { dist: number; cx: number; cy: number } | null = null;
   private spaceDown = false;
   private lastCursorSent = 0;
+  private lastShapeDraft = 0;
   private cursorLatest: { x: number; y: number } | null = null;
   private cursorTimer = 0;
   private readonly unsub: (() => void)[] = [];
@@ -64,6 +79,7 @@ export class PointerInput {
       canvas.addEventListener(t, h);
       this.unsub.push(() => canvas.removeEventListener(t, h));
     }
+    this.select = new SelectTool(vp, host);
     const w = (e: WheelEvent) => this.onWheel(e);
     canvas.addEventListener('wheel', w, { passive: false });
     this.unsub.push(() => canvas.removeEventListener('wheel', w));
@@ -75,6 +91,12 @@ export class PointerInput {
   destroy(): void {
     for (const u of this.unsub) u();
     clearTimeout(this.cursorTimer);
+    this.editor?.finish();
+  }
+
+  /** What is being drawn right now (the stroke, shape or text), for the live layer. */
+  drawing(): Element | null {
+    return this.current?.stroke ?? this.shape?.shape ?? null;
   }
 
   setSpace(down: boolean): void {
@@ -112,6 +134,7 @@ export class PointerInput {
           if (this.pointers.size === 2) {
             // second finger: a pinch/pan gesture, drop the stroke just started
             this.current = null;
+            this.shape = null;
             this.erasing = null;
             this.panning = null;
             this.pinch = this.pinchState();
@@ -126,8 +149,18 @@ export class PointerInput {
           return;
         }
         if (e.button !== 0) return;
+        const [wx, wy] = this.vp.toWorld(x, y);
         if (tool === 'pen') this.beginStroke(x, y);
-        else if (tool === 'eraser') {
+        else if (isShapeTool(tool)) {
+          this.shape = new ShapeDraw(newOpId(), tool, this.clampW(wx), this.clampW(wy), this.host);
+          this.host.requestRender();
+        } else if (tool === 'text') {
+          e.preventDefault();
+          this.openText(wx, wy);
+        } else if (tool === 'select') {
+          this.select.down(wx, wy, e.shiftKey);
+          this.host.requestRender();
+        } else if (tool === 'eraser') {
           this.erasing = { ids: new Set() };
           this.eraseAt(x, y);
         }
@@ -152,6 +185,15 @@ export class PointerInput {
           const evs = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
           if (evs.length > 1) for (const ce of evs) this.extendStroke(...this.local(ce));
           else this.extendStroke(x, y);
+        } else if (this.shape) {
+          const [wx, wy] = this.vp.toWorld(x, y);
+          this.shape.move(this.clampW(wx), this.clampW(wy), e.shiftKey);
+          this.sendShapeDraft(false);
+          this.host.requestRender();
+        } else if (this.select.dragging) {
+          const [wx, wy] = this.vp.toWorld(x, y);
+          this.select.move(this.clampW(wx), this.clampW(wy));
+          this.host.requestRender();
         } else if (this.erasing) {
           this.eraseAt(x, y);
         }
@@ -174,6 +216,21 @@ export class PointerInput {
         if (this.current) {
           if (e.type === 'pointerup') this.extendStroke(x, y, true);
           this.endStroke(e.type === 'pointercancel');
+        }
+        if (this.shape) {
+          if (e.type === 'pointerup') {
+            const [wx, wy] = this.vp.toWorld(x, y);
+            this.shape.move(this.clampW(wx), this.clampW(wy), e.shiftKey);
+          }
+          this.endShape(e.type === 'pointercancel');
+        }
+        if (this.select.dragging) {
+          if (e.type === 'pointerup') {
+            const [wx, wy] = this.vp.toWorld(x, y);
+            this.select.move(this.clampW(wx), this.clampW(wy));
+          }
+          this.select.up();
+          this.host.requestRender();
         }
         if (this.erasing) {
           this.host.history.push({ kind: 'erase', ids: [...this.erasing.ids] });
@@ -293,19 +350,89 @@ export class PointerInput {
     const [wx, wy] = this.vp.toWorld(x, y);
     const r = 6 / this.vp.scale;
     const hits: string[] = [];
-    for (const [id, p] of this.host.pendingStrokes()) {
-      if (p.visible && !er.ids.has(id) && hitStroke(p.stroke, wx, wy, r)) hits.push(id);
-    }
-    const order = this.sync.board.order;
-    for (let n = order.length - 1; n >= 0; n--) {
-      const e = order[n];
-      const b = e.bbox;
+    for (const it of this.host.scene()) {
+      const b = it.bbox;
       if (wx < b.minX - r || wx > b.maxX + r || wy < b.minY - r || wy > b.maxY + r) continue;
-      if (er.ids.has(e.stroke.id) || !this.host.isVisible(e)) continue;
-      if (hitStroke(e.stroke, wx, wy, r)) hits.push(e.stroke.id);
+      if (er.ids.has(it.id)) continue;
+      if (hitElement(it.el, b, wx, wy, r)) hits.push(it.id);
     }
     if (hits.length === 0) return;
     for (const id of hits) er.ids.add(id);
     this.host.submit({ t: 'erase', op: newOpId(), ids: hits });
+  }
+
+  // ---------- shapes ----------
+
+  private sendShapeDraft(force: boolean): void {
+    const s = this.shape;
+    if (!s) return;
+    const now = performance.now();
+    if (!force && now - this.lastShapeDraft < DRAFT_MS) return;
+    this.lastShapeDraft = now;
+    this.sync.sendEphemeral({ t: 'draft', shape: { ...s.shape } });
+  }
+
+  private endShape(cancel: boolean): void {
+    const s = this.shape;
+    this.shape = null;
+    this.host.requestRender();
+    if (!s || cancel || !s.isReal(2 / this.vp.scale)) return;
+    this.host.submit({ t: 'shape', op: newOpId(), shape: { ...s.shape } });
+    this.host.history.push({ kind: 'stroke', ids: [s.shape.id] });
+    this.host.onUi();
+  }
+
+  // ---------- text ----------
+
+  /** Open the text editor at a world point: on the text there (edit it) or a new text. */
+  openText(wx: number, wy: number): void {
+    if (this.editor) {
+      this.editor.finish();
+      return; // a click elsewhere only finishes the text being typed
+    }
+    const hit = this.select.hit(wx, wy, 2 / this.vp.scale);
+    if (hit && isText(hit.el)) {
+      this.editText(hit.el);
+      return;
+    }
+    const size = textSizeFor(this.host.width);
+    const t: Text = { type: 'text', id: newOpId(), x: this.clampW(wx), y: this.clampW(wy - size * 0.6), size, color: this.host.color, text: '' };
+    this.startEditor(t, null);
+  }
+
+  /** Edit an existing text in place. */
+  editText(t: Text): void {
+    if (this.editor) this.editor.finish();
+    this.host.setEditing(t.id);
+    this.startEditor(t, t);
+  }
+
+  private startEditor(t: Text, original: Text | null): void {
+    this.editor = new TextEditor(this.canvas, this.vp, {
+      draft: (x) => {
+        if (original) this.sync.sendEphemeral({ t: 'draft', update: { id: x.id, set: { text: x.text } } });
+        else this.sync.sendEphemeral({ t: 'draft', text: x });
+      },
+      done: (x, orig) => this.textDone(x, orig),
+    }, t, original);
+  }
+
+  private textDone(t: Text | null, original: Text | null): void {
+    this.editor = null;
+    this.host.setEditing(null);
+    if (original) {
+      if (!t) {
+        this.host.submit({ t: 'erase', op: newOpId(), ids: [original.id] });
+        this.host.history.push({ kind: 'erase', ids: [original.id] });
+      } else if (t.text !== original.text) {
+        this.host.submit({ t: 'update', op: newOpId(), id: original.id, set: { text: t.text } });
+        this.host.history.push({ kind: 'update', changes: [{ id: original.id, before: { text: original.text }, after: { text: t.text } }] });
+      }
+    } else if (t) {
+      this.host.submit({ t: 'text', op: newOpId(), text: t });
+      this.host.history.push({ kind: 'stroke', ids: [t.id] });
+    }
+    this.host.requestRender();
+    this.host.onUi();
   }
 }

@@ -1,16 +1,17 @@
 // Renderer: draws the board into the canvas, at most once per animation
-// frame: the committed strokes from the tile cache, the live layer (my
-// pending strokes, remote drafts, the stroke being drawn), the eraser ring and
-// remote cursors. Also whole-board images for export. Part of BoardView.
+// frame: the committed elements from the tile cache, the live layer (my
+// pending elements, remote drafts, what is being drawn or moved), the eraser
+// ring, the selection and remote cursors. Also whole-board images for export. Part of BoardView.
 
-import type { PresenceClient, Stroke } from '../lib/types';
-import { buildPath, drawStroke } from './geometry';
+import type { BBox } from '../lib/elements';
+import type { Element, PresenceClient } from '../lib/types';
+import { drawElement, elementPath } from './geometry';
 import { TileLayer, type TileSource } from './tiles';
 import { SETTLE_MS, type Viewport } from './viewport';
 
-/** A remote stroke being drawn, assembled from its drafts. */
+/** A remote element being drawn (a stroke assembled from its drafts, or the last shape/text draft). */
 export interface Draft {
-  stroke: Stroke;
+  el: Element;
   from: string;
   t: number;
   path: Path2D | null;
@@ -24,23 +25,22 @@ export interface Cursor {
   t: number;
 }
 
-/** A stroke of my pending ops, not yet on the board. */
-export interface PendingStroke {
-  stroke: Stroke;
-  visible: boolean;
-  path: Path2D;
+/** An element drawn above the tiles; `path` is built when null (and the element is not text). */
+export interface LiveItem {
+  el: Element;
+  path: Path2D | null;
 }
 
-/** What the live layer shows; the renderer drops drafts and cursors that went quiet. */
+/** What the live layer shows; the renderer drops cursors that went quiet. */
 export interface LiveLayer {
-  pending(): Iterable<PendingStroke>;
-  readonly drafts: Map<string, Draft>;
+  /** in drawing order: elements being moved or restyled, my pending elements, remote drafts, what I am drawing */
+  items(): Iterable<LiveItem>;
   readonly cursors: Map<string, Cursor>;
   presence(): Map<string, PresenceClient>;
-  /** the stroke I am drawing */
-  current(): Stroke | null;
   /** where to draw the eraser ring (css px), if anywhere */
   eraserRing(): { x: number; y: number } | null;
+  /** screen-space decorations (selection, handles, rubber band), drawn in css px */
+  decorate(ctx: CanvasRenderingContext2D): void;
 }
 
 export function colorFor(id: string): string {
@@ -135,18 +135,8 @@ export class Renderer {
     ctx.setTransform(S, 0, 0, S, ox, oy);
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
-    for (const p of this.live.pending()) if (p.visible) drawStroke(ctx, p.stroke, p.path);
+    for (const it of this.live.items()) drawElement(ctx, it.el, it.path ?? elementPath(it.el));
     const now = performance.now();
-    for (const [id, d] of this.live.drafts) {
-      if (now - d.t > 10000) {
-        this.live.drafts.delete(id);
-        continue;
-      }
-      d.path ??= buildPath(d.stroke.points);
-      drawStroke(ctx, d.stroke, d.path);
-    }
-    const current = this.live.current();
-    if (current) drawStroke(ctx, current, buildPath(current.points));
 
     // screen space: eraser ring and remote cursors
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -158,6 +148,7 @@ export class Renderer {
       ctx.lineWidth = 1.5;
       ctx.stroke();
     }
+    this.live.decorate(ctx);
     const presence = this.live.presence();
     for (const [id, c] of this.live.cursors) {
       const age = now - c.t;
@@ -214,14 +205,14 @@ export class Renderer {
   }
 }
 
-export interface ImageStroke {
-  s: Stroke;
-  path: Path2D;
-  b: { minX: number; minY: number; maxX: number; maxY: number };
+export interface ImageItem {
+  el: Element;
+  path: Path2D | null;
+  b: BBox;
 }
 
-/** The given strokes (their bounding box plus pad) on white, in a new canvas of at most maxDim px. */
-export function renderImage(entries: ImageStroke[], maxDim: number, maxScale: number, pad: number): HTMLCanvasElement | null {
+/** The given elements (their bounding box plus pad) on white, in a new canvas of at most maxDim px. */
+export function renderImage(entries: ImageItem[], maxDim: number, maxScale: number, pad: number): HTMLCanvasElement | null {
   if (entries.length === 0) return null;
   let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
   for (const { b } of entries) {
@@ -241,6 +232,6 @@ export function renderImage(entries: ImageStroke[], maxDim: number, maxScale: nu
   ctx.setTransform(k, 0, 0, k, (pad - minX) * k, (pad - minY) * k);
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
-  for (const { s, path } of entries) drawStroke(ctx, s, path);
+  for (const { el, path } of entries) drawElement(ctx, el, path);
   return c;
 }

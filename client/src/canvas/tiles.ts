@@ -9,11 +9,11 @@
 // frame; only a complete render replaces the tile's image (so an erase never
 // flickers: the stale image stays up until the new one is complete). New
 // strokes are drawn incrementally on top of the complete tiles they touch
-// (they are last in drawing order); erase/restore re-render just the tiles
-// under that stroke.
+// (they are last in drawing order); erase/restore/update re-render just the
+// tiles under that element (an update: under its old and new bounds).
 
 import type { BBox, Entry } from '../lib/board';
-import { entryPath, intersects } from './geometry';
+import { drawElement, entryPath, intersects } from './geometry';
 
 export const TILE = 512;
 const MAX_TILES = 96;
@@ -137,16 +137,13 @@ export class TileLayer {
 
   private paint(ctx: Ctx2D, e: Entry, k: number): void {
     const b = e.bbox;
-    const s = e.stroke;
     if ((b.maxX - b.minX) * k < 1.5 && (b.maxY - b.minY) * k < 1.5) {
       // smaller than a pixel or two: a dot is enough
-      ctx.fillStyle = s.color;
+      ctx.fillStyle = e.el.color;
       ctx.fillRect(b.minX, b.minY, Math.max(b.maxX - b.minX, 1 / k), Math.max(b.maxY - b.minY, 1 / k));
       return;
     }
-    ctx.strokeStyle = s.color;
-    ctx.lineWidth = s.width;
-    ctx.stroke(entryPath(e));
+    drawElement(ctx, e.el, entryPath(e));
   }
 
   /** Continue rendering tile t until done or past the deadline. Returns true when complete. */

@@ -1,27 +1,47 @@
 // BoardView: the canvas of one board. Puts together the view transform
 // (viewport.ts), pointer input (input.ts) and the renderer (render.ts), and
 // owns what they share: the optimistic overlay of my pending ops, remote
-// drafts, cursors and presence, undo/redo, and whole-board export.
+// drafts (strokes, shapes, text, updates), cursors and presence, the
+// elements being moved or edited, undo/redo, and whole-board export.
 
 import type { BoardChange, Entry } from '../lib/board';
-import { strokeBBox } from '../lib/board';
+import { applySet, elementBBox, type BBox } from '../lib/elements';
 import { History } from '../lib/history';
 import { newOpId } from '../lib/ids';
 import { computeOverlay } from '../lib/overlay';
+import { buildSvg } from '../lib/svg';
 import type { SyncClient } from '../lib/sync';
-import type { DurableOp, PresenceClient, Stroke } from '../lib/types';
-import { buildPath, entryPath } from './geometry';
+import type { DraftMsg, DurableOp, Element, PresenceClient, UpdateSet } from '../lib/types';
+import { elementPath, entryPath } from './geometry';
 import { PointerInput, type InputHost, type Tool } from './input';
-import { Renderer, renderImage, type Cursor, type Draft, type ImageStroke, type PendingStroke } from './render';
+import { Renderer, renderImage, type Cursor, type Draft, type ImageItem, type LiveItem } from './render';
+import type { SceneItem } from './select';
 import { Viewport } from './viewport';
 
 export type { Tool } from './input';
 export { colorFor } from './render';
 
+/** A drawn element with its cached path and bounds. */
+interface Cached {
+  el: Element;
+  path: Path2D | null;
+  bbox: BBox;
+}
+
+/** How long a quiet remote shape/text/update draft stays (docs/protocol.md: 5 s); strokes: 10 s. */
+const DRAFT_TTL_MS = 5000;
+const STROKE_DRAFT_TTL_MS = 10000;
+
+function cached(el: Element, prev?: Cached): Cached {
+  if (prev && prev.el === el) return prev;
+  return { el, path: elementPath(el), bbox: elementBBox(el) };
+}
+
 export class BoardView implements InputHost {
   tool: Tool = 'pen';
   color = '#1e1e1e';
   width = 4;
+  fill = false;
   readonly history = new History();
   onUi: () => void = () => {};
 
@@ -31,9 +51,18 @@ export class BoardView implements InputHost {
   // optimistic overlay of pending ops
   private overrides = new Map<string, boolean>();
   private clearAll = false;
-  private pending = new Map<string, PendingStroke>();
+  private pending = new Map<string, Cached & { visible: boolean }>();
+  /** committed elements as my pending updates change them */
+  private updated = new Map<string, Cached>();
   // live
   private readonly drafts = new Map<string, Draft>();
+  private readonly updDrafts = new Map<string, { set: UpdateSet; t: number }>();
+  private dragPreview: Map<string, Element> | null = null;
+  private editing: string | null = null;
+  /** committed elements drawn by the live layer (moved, edited, updated), not by the tiles */
+  private liveIds = new Set<string>();
+  private sceneCache: SceneItem[] | null = null;
+  private readonly draftTimer: number;
   private readonly cursors = new Map<string, Cursor>();
   private presence = new Map<string, PresenceClient>();
   private readonly unsub: (() => void)[] = [];
@@ -51,14 +80,15 @@ export class BoardView implements InputHost {
       canvas,
       this.vp,
       {
-        pending: () => this.pending.values(),
-        drafts: this.drafts,
+        items: () => this.liveItems(),
         cursors: this.cursors,
         presence: () => this.presence,
-        current: () => this.input.current?.stroke ?? null,
         eraserRing: () => (this.tool === 'eraser' ? this.input.pointerPos : null),
+        decorate: (ctx) => {
+          if (this.tool === 'select') this.input.select.decorate(ctx);
+        },
       },
-      { order: () => this.sync.board.order, visible: (e) => this.isVisible(e) },
+      { order: () => this.sync.board.order, visible: (e) => this.tileVisible(e) },
     );
     this.unsub.push(
       sync.on({
@@ -75,6 +105,7 @@ export class BoardView implements InputHost {
       this.ro = new ResizeObserver(() => this.renderer.resize());
       this.ro.observe(canvas);
     }
+    this.draftTimer = window.setInterval(() => this.expireDrafts(), 1000);
     const onDpr = () => this.renderer.resize();
     window.addEventListener('resize', onDpr);
     this.unsub.push(() => window.removeEventListener('resize', onDpr));
@@ -83,6 +114,7 @@ export class BoardView implements InputHost {
 
   destroy(): void {
     for (const u of this.unsub) u();
+    clearInterval(this.draftTimer);
     this.input.destroy();
     this.ro?.disconnect();
     this.renderer.destroy();
@@ -107,21 +139,109 @@ export class BoardView implements InputHost {
   // ---------- visibility with pending ops applied ----------
 
   isVisible(e: Entry): boolean {
-    const o = this.overrides.get(e.stroke.id);
+    const o = this.overrides.get(e.el.id);
     if (o !== undefined) return o;
     return this.clearAll ? false : !e.hidden;
   }
 
-  /** Visible stroke ids in drawing order, including my pending strokes. */
+  /** Drawn by the tiles: visible and not drawn live (moved, edited, updated). */
+  private tileVisible(e: Entry): boolean {
+    return this.isVisible(e) && !this.liveIds.has(e.el.id);
+  }
+
+  /** Visible element ids in drawing order, including my pending elements. */
   visibleIds(): string[] {
     const out: string[] = [];
-    for (const e of this.sync.board.order) if (this.isVisible(e)) out.push(e.stroke.id);
+    for (const e of this.sync.board.order) if (this.isVisible(e)) out.push(e.el.id);
     for (const [id, p] of this.pending) if (p.visible) out.push(id);
     return out;
   }
 
-  pendingStrokes(): Iterable<[string, PendingStroke]> {
-    return this.pending;
+  /** Visible elements as shown (my pending ops applied), in drawing order. */
+  scene(): SceneItem[] {
+    if (this.sceneCache) return this.sceneCache;
+    const out: SceneItem[] = [];
+    for (const e of this.sync.board.order) {
+      if (!this.isVisible(e)) continue;
+      const u = this.updated.get(e.el.id);
+      out.push(u ? { id: e.el.id, el: u.el, bbox: u.bbox } : { id: e.el.id, el: e.el, bbox: e.bbox });
+    }
+    for (const [id, p] of this.pending) if (p.visible) out.push({ id, el: p.el, bbox: p.bbox });
+    this.sceneCache = out;
+    return out;
+  }
+
+  item(id: string): SceneItem | null {
+    const p = this.pending.get(id);
+    if (p) return p.visible ? { id, el: p.el, bbox: p.bbox } : null;
+    const e = this.sync.board.byId.get(id);
+    if (!e || !this.isVisible(e)) return null;
+    const u = this.updated.get(id);
+    return u ? { id, el: u.el, bbox: u.bbox } : { id, el: e.el, bbox: e.bbox };
+  }
+
+  /** Ids of the selected elements (select tool). */
+  selection(): string[] {
+    return this.input.select.items().map((i) => i.id);
+  }
+
+  private *liveItems(): Iterable<LiveItem> {
+    const board = this.sync.board;
+    const live = [...this.liveIds].map((id) => board.byId.get(id)).filter((e): e is Entry => !!e && this.isVisible(e) && e.el.id !== this.editing);
+    live.sort((a, b) => a.index - b.index);
+    for (const e of live) {
+      const id = e.el.id;
+      const u = this.updated.get(id);
+      let el = u?.el ?? e.el;
+      let path = u?.path ?? entryPath(e);
+      const d = this.updDrafts.get(id);
+      if (d) {
+        const n = applySet(el, d.set);
+        if (n) [el, path] = [n, null];
+      }
+      const m = this.dragPreview?.get(id);
+      if (m) [el, path] = [m, null];
+      yield { el, path };
+    }
+    for (const [id, p] of this.pending) {
+      if (!p.visible || id === this.editing) continue;
+      const m = this.dragPreview?.get(id);
+      yield m ? { el: m, path: null } : p;
+    }
+    for (const d of this.drafts.values()) {
+      d.path ??= elementPath(d.el);
+      yield d;
+    }
+    const cur = this.input.drawing();
+    if (cur) yield { el: cur, path: null };
+  }
+
+  /** Recompute which committed elements the live layer draws; re-render the tiles under the ones that changed. */
+  private refreshLive(): void {
+    const next = new Set<string>(this.updated.keys());
+    for (const id of this.updDrafts.keys()) next.add(id);
+    if (this.dragPreview) for (const id of this.dragPreview.keys()) next.add(id);
+    if (this.editing) next.add(this.editing);
+    const changed: string[] = [];
+    for (const id of next) if (!this.liveIds.has(id)) changed.push(id);
+    for (const id of this.liveIds) if (!next.has(id)) changed.push(id);
+    this.liveIds = next;
+    if (changed.length) this.syncShown(changed);
+    this.requestRender();
+  }
+
+  preview(m: Map<string, Element> | null): void {
+    this.dragPreview = m;
+    this.refreshLive();
+  }
+
+  setEditing(id: string | null): void {
+    this.editing = id;
+    this.refreshLive();
+  }
+
+  draftUpdate(id: string, set: UpdateSet): void {
+    this.sync.sendEphemeral({ t: 'draft', update: { id, set } });
   }
 
   private refreshOverlay(): void {
@@ -129,24 +249,25 @@ export class BoardView implements InputHost {
     const oldClear = this.clearAll;
     const board = this.sync.board;
     const o = computeOverlay(board, this.sync.pendingOps());
-    const overrides = o.overrides;
-    const clearAll = o.clearAll;
-    const pending = new Map<string, PendingStroke>();
-    for (const [id, p] of o.strokes) {
-      const prev = this.pending.get(id);
-      pending.set(id, { stroke: p.stroke, visible: p.visible, path: prev && prev.stroke === p.stroke ? prev.path : buildPath(p.stroke.points) });
-    }
-    this.overrides = overrides;
-    this.clearAll = clearAll;
+    const pending = new Map<string, Cached & { visible: boolean }>();
+    for (const [id, p] of o.strokes) pending.set(id, { ...cached(p.el, this.pending.get(id)), visible: p.visible });
+    const updated = new Map<string, Cached>();
+    for (const [id, el] of o.updated) updated.set(id, cached(el, this.updated.get(id)));
+    // the tiles under an element whose pending value changed
+    for (const [id, u] of this.updated) if (updated.get(id) !== u) this.renderer.tiles.invalidate(u.bbox);
+    this.overrides = o.overrides;
+    this.clearAll = o.clearAll;
     this.pending = pending;
-    if (clearAll !== oldClear) {
-      for (const e of board.order) e.shown = this.isVisible(e);
+    this.updated = updated;
+    this.sceneCache = null;
+    if (o.clearAll !== oldClear) {
+      for (const e of board.order) e.shown = this.tileVisible(e);
       this.renderer.tiles.invalidateAll();
     } else {
-      const ids = new Set([...oldKeys, ...overrides.keys()]);
+      const ids = new Set([...oldKeys, ...o.overrides.keys()]);
       this.syncShown(ids);
     }
-    this.requestRender();
+    this.refreshLive();
     this.onUi();
   }
 
@@ -154,7 +275,7 @@ export class BoardView implements InputHost {
     for (const id of ids) {
       const e = this.sync.board.byId.get(id);
       if (!e) continue;
-      const vis = this.isVisible(e);
+      const vis = this.tileVisible(e);
       if (e.shown !== vis) {
         e.shown = vis;
         this.renderer.tiles.invalidate(e.bbox);
@@ -164,40 +285,81 @@ export class BoardView implements InputHost {
 
   private onBoard(c: BoardChange): void {
     const tiles = this.renderer.tiles;
+    this.sceneCache = null;
     if (c.kind === 'reset') {
-      for (const e of this.sync.board.order) e.shown = this.isVisible(e);
+      for (const e of this.sync.board.order) e.shown = this.tileVisible(e);
       tiles.clear();
+      this.drafts.clear();
     } else if (c.kind === 'append') {
       const e = c.entry;
-      e.shown = this.isVisible(e);
+      e.shown = this.tileVisible(e);
       if (e.shown) tiles.drawOnTop(e);
-      this.drafts.delete(e.stroke.id);
+      this.drafts.delete(e.el.id);
     } else if (c.kind === 'visibility') {
       if (c.entries.length > 300) {
-        for (const e of c.entries) e.shown = this.isVisible(e);
+        for (const e of c.entries) e.shown = this.tileVisible(e);
         tiles.invalidateAll();
       } else {
-        this.syncShown(c.entries.map((e) => e.stroke.id));
+        this.syncShown(c.entries.map((e) => e.el.id));
       }
+    } else if (c.kind === 'update') {
+      const e = c.entry;
+      tiles.invalidate(c.before);
+      tiles.invalidate(e.bbox);
+      if (this.updDrafts.delete(e.el.id)) this.refreshLive();
     }
     this.requestRender();
   }
 
   // ---------- remote live messages ----------
 
-  private onDraft(m: { stroke: Stroke; from?: string; name?: string }): void {
-    const s = m.stroke;
-    if (!s || typeof s.id !== 'string' || !Array.isArray(s.points)) return;
-    if (this.sync.board.byId.has(s.id)) return;
-    let d = this.drafts.get(s.id);
-    if (!d) {
-      d = { stroke: { id: s.id, color: s.color, width: s.width, points: [] }, from: m.from ?? '', t: 0, path: null };
-      this.drafts.set(s.id, d);
+  private onDraft(m: DraftMsg): void {
+    const now = performance.now();
+    const board = this.sync.board;
+    if (m.stroke) {
+      const s = m.stroke;
+      if (typeof s.id !== 'string' || !Array.isArray(s.points) || board.byId.has(s.id)) return;
+      let d = this.drafts.get(s.id);
+      if (!d || d.el.type !== undefined) {
+        d = { el: { id: s.id, color: s.color, width: s.width, points: [] }, from: m.from ?? '', t: 0, path: null };
+        this.drafts.set(s.id, d);
+      }
+      const pts = (d.el as { points: number[] }).points;
+      for (const v of s.points) pts.push(v);
+      d.path = null;
+      d.t = now;
+    } else if (m.shape || m.text) {
+      const el = (m.shape ?? m.text)!;
+      if (typeof el.id !== 'string' || board.byId.has(el.id)) return;
+      this.drafts.set(el.id, { el, from: m.from ?? '', t: now, path: null });
+    } else if (m.update) {
+      const u = m.update;
+      if (!u || typeof u.id !== 'string' || !u.set || typeof u.set !== 'object' || !board.byId.has(u.id)) return;
+      const had = this.updDrafts.has(u.id);
+      this.updDrafts.set(u.id, { set: u.set, t: now });
+      if (!had) this.refreshLive();
     }
-    for (const v of s.points) d.stroke.points.push(v);
-    d.path = null;
-    d.t = performance.now();
     this.requestRender();
+  }
+
+  private expireDrafts(): void {
+    const now = performance.now();
+    let n = 0;
+    for (const [id, d] of this.drafts) {
+      if (now - d.t > (d.el.type === undefined ? STROKE_DRAFT_TTL_MS : DRAFT_TTL_MS)) {
+        this.drafts.delete(id);
+        n++;
+      }
+    }
+    let upd = false;
+    for (const [id, d] of this.updDrafts) {
+      if (now - d.t > DRAFT_TTL_MS) {
+        this.updDrafts.delete(id);
+        upd = true;
+      }
+    }
+    if (upd) this.refreshLive();
+    else if (n) this.requestRender();
   }
 
   private onCursor(m: { x: number; y: number; from?: string; name?: string }): void {
@@ -219,18 +381,47 @@ export class BoardView implements InputHost {
   }
 
   undo(): void {
-    const op = this.history.undo(newOpId);
-    if (op) this.submit(op);
+    for (const op of this.history.undo(newOpId)) this.submit(op);
     this.onUi();
   }
 
   redo(): void {
-    const op = this.history.redo(newOpId);
-    if (op) this.submit(op);
+    for (const op of this.history.redo(newOpId)) this.submit(op);
     this.onUi();
   }
 
-  /** Clear the board; returns the number of strokes hidden. Undoable (restore of those ids). */
+  /** Select tool: erase the selection; returns how many elements. */
+  deleteSelected(): number {
+    return this.input.select.deleteSelected();
+  }
+
+  /** Select tool: duplicate the selection; returns how many elements. */
+  duplicateSelected(): number {
+    return this.input.select.duplicateSelected();
+  }
+
+  /** Restyle the selection (select tool); false when nothing is selected. */
+  restyleSelection(set: { color?: string; width?: number }): boolean {
+    return this.tool === 'select' && this.input.select.restyle(set);
+  }
+
+  clearSelection(): void {
+    this.input.select.clear();
+  }
+
+  /** Select everything visible (select tool). */
+  selectAll(): void {
+    this.input.select.select(this.scene().map((i) => i.id));
+  }
+
+  /** Leave the current tool's transient state (selection, text being typed). */
+  toolChanged(): void {
+    this.input.editor?.finish();
+    if (this.tool !== 'select') this.input.select.clear();
+    this.requestRender();
+  }
+
+  /** Clear the board; returns the number of elements hidden. Undoable (restore of those ids). */
   clearBoard(): number {
     const ids = this.visibleIds();
     if (ids.length === 0) return 0;
@@ -277,21 +468,27 @@ export class BoardView implements InputHost {
 
   // ---------- export ----------
 
-  /** The visible board (committed and pending, at most `limit` committed strokes) as an image. */
+  /** The visible board (committed and pending, at most `limit` committed elements) as an image. */
   private renderAll(maxDim: number, maxScale: number, pad: number, limit = Infinity): HTMLCanvasElement | null {
-    const entries: ImageStroke[] = [];
-    for (const e of this.sync.board.order) {
-      if (entries.length >= limit) break;
-      if (this.isVisible(e)) entries.push({ s: e.stroke, path: entryPath(e), b: e.bbox });
+    const items: ImageItem[] = [];
+    for (const it of this.scene()) {
+      if (items.length >= limit) break;
+      const e = this.sync.board.byId.get(it.id);
+      const path = e && e.el === it.el ? entryPath(e) : elementPath(it.el);
+      items.push({ el: it.el, path, b: it.bbox });
     }
-    for (const p of this.pending.values()) if (p.visible) entries.push({ s: p.stroke, path: p.path, b: strokeBBox(p.stroke) });
-    return renderImage(entries, maxDim, maxScale, pad);
+    return renderImage(items, maxDim, maxScale, pad);
   }
 
   async exportPng(): Promise<Blob | null> {
     const c = this.renderAll(4096, 2, 24);
     if (!c) return null;
     return new Promise((res) => c.toBlob(res, 'image/png'));
+  }
+
+  /** The visible board as an SVG document (vector paths, text as text), or null for an empty board. */
+  exportSvg(): string | null {
+    return buildSvg(this.scene().map((i) => i.el), 24);
   }
 
   /** A small preview for the home page (data URL), or null for an empty board. */

@@ -21,7 +21,7 @@ describe('BoardState', () => {
     b.apply(ev(1, 'stroke', { stroke: s('a', 0) }));
     expect(b.apply(ev(2, 'stroke', { stroke: s('a', 50) }))?.kind).toBe('none');
     expect(b.order).toHaveLength(1);
-    expect(b.byId.get('a')!.stroke.points[0]).toBe(0);
+    expect((b.byId.get('a')!.el as Stroke).points[0]).toBe(0);
     expect(b.seq).toBe(2);
   });
 

@@ -1,24 +1,24 @@
-// Board state exactly as docs/protocol.md §4 "Board state": a list of strokes in the
-// order they were first added, each visible or hidden. Ops are applied in seq
-// order; an ev with seq <= the last applied seq is a duplicate and ignored.
+// Board state exactly as docs/protocol.md §4 "Board state": a list of elements
+// (strokes, shapes, text) in the order they were first added, each visible or
+// hidden. Ops are applied in seq order; an ev with seq <= the last applied seq
+// is a duplicate and ignored. An update replaces the groups that apply to the
+// element's type and keeps its place; an update of an unknown id is ignored.
 // Applying an op costs O(1) amortised (Map by id + array order), except
-// `clear` which touches every stroke present.
+// `clear` which touches every element present.
 
-import type { EvMsg, Stroke } from './types';
+import { applySet, elementBBox, type BBox } from './elements';
+import type { Element, EvMsg, UpdateSet } from './types';
 
-export interface BBox {
-  minX: number;
-  minY: number;
-  maxX: number;
-  maxY: number;
-}
+export type { BBox } from './elements';
+export { strokeBBox } from './elements';
 
 export interface Entry {
-  stroke: Stroke;
+  /** the element with every applied update (replaced, never mutated, by an update) */
+  el: Element;
   hidden: boolean;
   /** position in drawing order */
   index: number;
-  /** world-space bounds including half the stroke width */
+  /** world-space bounds including half the line width */
   bbox: BBox;
   /** render cache (Path2D), built lazily by the renderer */
   path?: unknown;
@@ -29,22 +29,10 @@ export interface Entry {
 export type BoardChange =
   | { kind: 'append'; entry: Entry }
   | { kind: 'visibility'; entries: Entry[] }
+  /** an update replaced the entry's element; `before` is its old bounds */
+  | { kind: 'update'; entry: Entry; before: BBox }
   | { kind: 'none' }
   | { kind: 'reset' };
-
-export function strokeBBox(s: Stroke): BBox {
-  const p = s.points;
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-  for (let i = 0; i + 1 < p.length; i += 2) {
-    const x = p[i], y = p[i + 1];
-    if (x < minX) minX = x;
-    if (x > maxX) maxX = x;
-    if (y < minY) minY = y;
-    if (y > maxY) maxY = y;
-  }
-  const r = s.width / 2 + 1;
-  return { minX: minX - r, minY: minY - r, maxX: maxX + r, maxY: maxY + r };
-}
 
 export class BoardState {
   /** highest applied seq */
@@ -57,8 +45,8 @@ export class BoardState {
     return this.visible;
   }
 
-  /** Replace the whole state with a snapshot (all strokes visible). */
-  loadSnapshot(seq: number, strokes: Stroke[]): BoardChange {
+  /** Replace the whole state with a snapshot (all elements visible). */
+  loadSnapshot(seq: number, strokes: Element[]): BoardChange {
     this.byId.clear();
     this.order.length = 0;
     this.visible = 0;
@@ -70,8 +58,8 @@ export class BoardState {
     return { kind: 'reset' };
   }
 
-  private add(s: Stroke): Entry {
-    const e: Entry = { stroke: s, hidden: false, index: this.order.length, bbox: strokeBBox(s) };
+  private add(s: Element): Entry {
+    const e: Entry = { el: s, hidden: false, index: this.order.length, bbox: elementBBox(s) };
     this.order.push(e);
     this.byId.set(s.id, e);
     this.visible++;
@@ -82,15 +70,38 @@ export class BoardState {
   apply(ev: EvMsg): BoardChange | null {
     if (typeof ev.seq !== 'number' || ev.seq <= this.seq) return null;
     this.seq = ev.seq;
-    return this.applyOp(ev.kind, ev.stroke, ev.ids);
+    switch (ev.kind) {
+      case 'stroke':
+        return this.applyOp('add', ev.stroke);
+      case 'shape':
+        return this.applyOp('add', ev.shape);
+      case 'text':
+        return this.applyOp('add', ev.text);
+      case 'update':
+        return this.update(ev.id, ev.set);
+      default:
+        return this.applyOp(ev.kind, undefined, ev.ids);
+    }
   }
 
-  /** Apply an op without seq bookkeeping (also used for local previews). */
-  applyOp(kind: string, stroke?: Stroke, ids?: string[]): BoardChange {
+  private update(id: string | undefined, set: UpdateSet | undefined): BoardChange {
+    const e = id === undefined ? undefined : this.byId.get(id);
+    if (!e || !set || typeof set !== 'object') return { kind: 'none' };
+    const n = applySet(e.el, set);
+    if (!n) return { kind: 'none' };
+    const before = e.bbox;
+    e.el = n;
+    e.bbox = elementBBox(n);
+    e.path = undefined;
+    return { kind: 'update', entry: e, before };
+  }
+
+  /** Apply an op without seq bookkeeping: 'add' (any element), 'erase', 'restore', 'clear'. */
+  applyOp(kind: string, el?: Element, ids?: string[]): BoardChange {
     switch (kind) {
-      case 'stroke': {
-        if (!stroke || this.byId.has(stroke.id)) return { kind: 'none' };
-        return { kind: 'append', entry: this.add(stroke) };
+      case 'add': {
+        if (!el || typeof el.id !== 'string' || this.byId.has(el.id)) return { kind: 'none' };
+        return { kind: 'append', entry: this.add(el) };
       }
       case 'erase':
       case 'restore': {
@@ -121,14 +132,14 @@ export class BoardState {
     }
   }
 
-  /** Whether a stroke with this id is known (visible or hidden). */
+  /** Whether an element with this id is known (visible or hidden). */
   has(id: string): boolean {
     return this.byId.has(id);
   }
 
   visibleIds(): string[] {
     const out: string[] = [];
-    for (const e of this.order) if (!e.hidden) out.push(e.stroke.id);
+    for (const e of this.order) if (!e.hidden) out.push(e.el.id);
     return out;
   }
 }

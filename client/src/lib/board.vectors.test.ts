@@ -5,20 +5,20 @@
 // out-of-order delivery plans are for the order-independent implementations.
 import { describe, expect, it } from 'vitest';
 import { BoardState } from './board';
-import type { EvMsg, Stroke } from './types';
+import type { Element, EvMsg } from './types';
 
 interface Vector {
   name: string;
   about: string;
   ops: EvMsg[];
-  visible: Stroke[];
+  visible: Element[];
   orders: number[][][];
 }
 
 const files = import.meta.glob<Vector>('../../../tests/vectors/*.json', { eager: true, import: 'default' });
 const vectors = Object.values(files);
 
-const visible = (b: BoardState): Stroke[] => b.order.filter((e) => !e.hidden).map((e) => e.stroke);
+const visible = (b: BoardState): Element[] => b.order.filter((e) => !e.hidden).map((e) => e.el);
 
 describe('board-state vectors', () => {
   it('are found', () => {

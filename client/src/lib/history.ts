@@ -1,14 +1,33 @@
-// Undo/redo of the user's OWN actions, expressed as erase/restore ops so that
-// they are safe with other people drawing at the same time: undo never
-// removes someone else's stroke, and redo of a clear hides only what that
-// clear hid.
+// Undo/redo of the user's OWN actions, expressed as ops that are safe with
+// other people drawing at the same time: adds are undone by erase (redo:
+// restore), so undo never removes someone else's element, and redo of a
+// clear hides only what that clear hid; an update (move, resize, restyle,
+// text edit) is undone by an update back to the previous values of the
+// groups it changed (redo: the same update again).
 
-import type { DurableOp } from './types';
+import type { DurableOp, UpdateSet } from './types';
+
+export interface Change {
+  id: string;
+  before: UpdateSet;
+  after: UpdateSet;
+}
 
 export type Action =
-  | { kind: 'stroke'; ids: string[] } // undo: erase, redo: restore
+  | { kind: 'stroke'; ids: string[] } // any add (stroke, shape, text, duplicate); undo: erase, redo: restore
   | { kind: 'erase'; ids: string[] } // undo: restore, redo: erase
-  | { kind: 'clear'; ids: string[] }; // the ids the clear hid; undo: restore, redo: erase
+  | { kind: 'clear'; ids: string[] } // the ids the clear hid; undo: restore, redo: erase
+  | { kind: 'update'; changes: Change[] }; // undo: update to `before`, redo: update to `after`
+
+function empty(a: Action): boolean {
+  return a.kind === 'update' ? a.changes.length === 0 : a.ids.length === 0;
+}
+
+function ops(a: Action, undo: boolean, newOp: () => string): DurableOp[] {
+  if (a.kind === 'update') return a.changes.map((c) => ({ t: 'update', op: newOp(), id: c.id, set: undo ? c.before : c.after }));
+  const hide = a.kind === 'stroke' ? undo : !undo;
+  return [{ t: hide ? 'erase' : 'restore', op: newOp(), ids: a.ids }];
+}
 
 export class History {
   private undoStack: Action[] = [];
@@ -17,7 +36,7 @@ export class History {
   constructor(private readonly limit = 500) {}
 
   push(a: Action): void {
-    if (a.ids.length === 0) return;
+    if (empty(a)) return;
     this.undoStack.push(a);
     if (this.undoStack.length > this.limit) this.undoStack.shift();
     this.redoStack = [];
@@ -30,22 +49,18 @@ export class History {
     return this.redoStack.length > 0;
   }
 
-  /** The op that undoes the last action (op id from `newOp`), or null. */
-  undo(newOp: () => string): DurableOp | null {
+  /** The ops that undo the last action (op ids from `newOp`); empty when there is none. */
+  undo(newOp: () => string): DurableOp[] {
     const a = this.undoStack.pop();
-    if (!a) return null;
+    if (!a) return [];
     this.redoStack.push(a);
-    return a.kind === 'stroke'
-      ? { t: 'erase', op: newOp(), ids: a.ids }
-      : { t: 'restore', op: newOp(), ids: a.ids };
+    return ops(a, true, newOp);
   }
 
-  redo(newOp: () => string): DurableOp | null {
+  redo(newOp: () => string): DurableOp[] {
     const a = this.redoStack.pop();
-    if (!a) return null;
+    if (!a) return [];
     this.undoStack.push(a);
-    return a.kind === 'stroke'
-      ? { t: 'restore', op: newOp(), ids: a.ids }
-      : { t: 'erase', op: newOp(), ids: a.ids };
+    return ops(a, false, newOp);
   }
 }

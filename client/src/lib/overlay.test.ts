@@ -11,8 +11,8 @@ function board(...ids: string[]) {
   return b;
 }
 const vis = (b: BoardState, o: ReturnType<typeof computeOverlay>) => [
-  ...b.order.filter((e) => visibleWith(o, e)).map((e) => e.stroke.id),
-  ...[...o.strokes.values()].filter((p) => p.visible).map((p) => p.stroke.id),
+  ...b.order.filter((e) => visibleWith(o, e)).map((e) => e.el.id),
+  ...[...o.strokes.values()].filter((p) => p.visible).map((p) => p.el.id),
 ];
 
 describe('optimistic overlay of pending ops', () => {

@@ -2,7 +2,7 @@
 // state back to a past snapshot, without rewriting the log (an erase of what
 // was added since, a restore of what was hidden since).
 
-import type { Stroke } from './types';
+import type { Element } from './types';
 
 export interface RestorePlan {
   /** visible now, absent from the version: hide */
@@ -11,8 +11,8 @@ export interface RestorePlan {
   restore: string[];
 }
 
-/** current: the visible stroke ids now; version: the strokes of the past snapshot. */
-export function restorePlan(current: Iterable<string>, version: Stroke[]): RestorePlan {
+/** current: the visible stroke ids now; version: the elements of the past snapshot. */
+export function restorePlan(current: Iterable<string>, version: Element[]): RestorePlan {
   const want = new Set(version.map((s) => s.id));
   const now = new Set(current);
   const erase = [...now].filter((id) => !want.has(id));

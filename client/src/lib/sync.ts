@@ -12,7 +12,7 @@
 import { Backoff } from './backoff';
 import { BoardState, type BoardChange } from './board';
 import { Outbox, type KVStorage } from './outbox';
-import type { DurableOp, EvMsg, PresenceClient, Role, ServerMsg, Stroke, ViewportMsg } from './types';
+import type { DraftMsg, DraftOut, DurableOp, EvMsg, PresenceClient, Role, ServerMsg, ViewportMsg } from './types';
 
 export interface SocketLike {
   readonly readyState: number;
@@ -61,7 +61,8 @@ export interface SyncListener {
   /** the set of pending (unacked or acked-but-not-yet-seen) ops changed */
   pending?(): void;
   status?(): void;
-  draft?(msg: { stroke: Stroke; from?: string; name?: string }): void;
+  /** a remote draft: a stroke's new points, or a whole shape, text or update */
+  draft?(msg: DraftMsg): void;
   cursor?(msg: { x: number; y: number; from?: string; name?: string }): void;
   viewport?(msg: ViewportMsg): void;
   presence?(clients: PresenceClient[]): void;
@@ -294,7 +295,7 @@ export class SyncClient {
 
   /** Ephemeral messages (draft, cursor): sent only while connected, never queued. */
   sendEphemeral(
-    msg: { t: 'draft'; stroke: Stroke } | { t: 'cursor'; x: number; y: number } | { t: 'viewport'; x: number; y: number; scale: number; lead?: boolean },
+    msg: DraftOut | { t: 'cursor'; x: number; y: number } | { t: 'viewport'; x: number; y: number; scale: number; lead?: boolean },
   ): boolean {
     if (!this.isSynced) return false;
     return this.sendRaw(msg);
@@ -355,9 +356,10 @@ export class SyncClient {
         this.haveState = true;
         this.needSnapshot = false;
         for (const [op, v] of this.ackedUnseen) if (v.seq <= this.board.seq) this.ackedUnseen.delete(op);
-        // a stroke op whose stroke is already on the board has been applied
+        // an add op whose element is already on the board has been applied
         for (const op of this.outbox.pending()) {
-          if (op.t === 'stroke' && this.board.byId.has(op.stroke.id)) this.outbox.ack(op.op);
+          const id = op.t === 'stroke' ? op.stroke.id : op.t === 'shape' ? op.shape.id : op.t === 'text' ? op.text.id : null;
+          if (id !== null && this.board.byId.has(id)) this.outbox.ack(op.op);
         }
         this.emit('board', change);
         this.emit('pending');
@@ -405,7 +407,7 @@ export class SyncClient {
         this.emit('status');
         break;
       case 'draft':
-        if (m.stroke) this.emit('draft', m);
+        if (m.stroke || m.shape || m.text || m.update) this.emit('draft', m);
         break;
       case 'cursor':
         this.emit('cursor', m);

@@ -4,7 +4,7 @@ import { setUserName, userName } from '../lib/prefs';
 import type { PresenceClient } from '../lib/types';
 import { navigate } from './App';
 import { HistoryPanel } from './HistoryPanel';
-import { IconDownload, IconEraser, IconHand, IconHome, IconPen, IconRedo, IconTrash, IconUndo } from './icons';
+import { IconArrow, IconDownload, IconEllipse, IconEraser, IconFill, IconHand, IconHome, IconLine, IconPen, IconRect, IconRedo, IconSelect, IconText, IconTrash, IconUndo } from './icons';
 import { ShareMenu } from './ShareMenu';
 import { StatusBar } from './StatusBar';
 import { useBoardEngine } from './useBoardEngine';
@@ -12,6 +12,19 @@ import { useFollow } from './useFollow';
 
 const COLORS = ['#1e1e1e', '#e03131', '#f08c00', '#2f9e44', '#1971c2', '#7048e8', '#c2255c', '#868e96'];
 const WIDTHS = [2, 4, 8, 16];
+
+/** The drawing tools in toolbar order, with their keyboard shortcut. */
+const TOOLS: { tool: Tool; key: string; title: string; icon: () => React.JSX.Element }[] = [
+  { tool: 'select', key: 'v', title: 'Select (V): click or drag a box; drag to move, corners to resize, Delete, Ctrl+D duplicates', icon: IconSelect },
+  { tool: 'pen', key: 'p', title: 'Pen (P)', icon: IconPen },
+  { tool: 'rect', key: 'r', title: 'Rectangle (R)', icon: IconRect },
+  { tool: 'ellipse', key: 'o', title: 'Ellipse (O)', icon: IconEllipse },
+  { tool: 'line', key: 'l', title: 'Line (L)', icon: IconLine },
+  { tool: 'arrow', key: 'a', title: 'Arrow (A)', icon: IconArrow },
+  { tool: 'text', key: 't', title: 'Text (T): click, type, Enter or Escape to finish (Shift+Enter: new line)', icon: IconText },
+  { tool: 'eraser', key: 'e', title: 'Eraser (E)', icon: IconEraser },
+  { tool: 'hand', key: 'h', title: 'Pan (H, or hold Space)', icon: IconHand },
+];
 
 async function copyText(text: string): Promise<boolean> {
   try {
@@ -78,8 +91,18 @@ export function Board({ id }: { id: string }) {
       if (typing(e.target)) return;
       const mod = e.ctrlKey || e.metaKey;
       const k = e.key.toLowerCase();
-      if (eng.sync.role === 'viewer' && (mod || k === 'p' || k === 'e')) return;
-      if (mod && k === 'z') {
+      const toolKey = TOOLS.find((t) => t.key === k && !mod && !e.altKey);
+      if (eng.sync.role === 'viewer' && (mod || (toolKey && toolKey.tool !== 'hand') || e.key === 'Delete' || e.key === 'Backspace')) return;
+      if (mod && k === 'd') {
+        e.preventDefault();
+        if (view.tool === 'select') view.duplicateSelected();
+      } else if (mod && k === 'a' && view.tool === 'select') {
+        e.preventDefault();
+        view.selectAll();
+      } else if ((e.key === 'Delete' || e.key === 'Backspace') && view.tool === 'select') {
+        e.preventDefault();
+        view.deleteSelected();
+      } else if (mod && k === 'z') {
         e.preventDefault();
         if (e.shiftKey) view.redo();
         else view.undo();
@@ -88,16 +111,17 @@ export function Board({ id }: { id: string }) {
         view.redo();
       } else if (mod || e.altKey) {
         return;
-      } else if (k === 'p') setTool('pen');
-      else if (k === 'e') setTool('eraser');
-      else if (k === 'h') setTool('hand');
+      } else if (toolKey) setTool(toolKey.tool);
       else if (e.key === '+' || e.key === '=') view.zoomBy(1.25);
       else if (e.key === '-' || e.key === '_') view.zoomBy(0.8);
       else if (e.key === '0') view.resetView();
       else if (e.key === ' ') {
         e.preventDefault();
         view.setSpace(true);
-      } else if (e.key === 'Escape') setConfirmClear(false);
+      } else if (e.key === 'Escape') {
+        setConfirmClear(false);
+        view.clearSelection();
+      }
     };
     const up = (e: KeyboardEvent) => {
       if (e.key === ' ') view.setSpace(false);
@@ -115,19 +139,26 @@ export function Board({ id }: { id: string }) {
   const setTool = (t: Tool) => {
     if (!view) return;
     view.tool = t;
-    view.requestRender();
+    view.toolChanged();
     bump();
   };
+  // a colour or width applies to the selection (select tool), or to what is drawn next
+  const drawing = (t: Tool) => t !== 'eraser' && t !== 'hand' && t !== 'select';
   const setColor = (c: string) => {
     if (!view) return;
     view.color = c;
-    if (view.tool !== 'pen') view.tool = 'pen';
+    if (!view.restyleSelection({ color: c }) && !drawing(view.tool)) setTool('pen');
     bump();
   };
   const setWidth = (w: number) => {
     if (!view) return;
     view.width = w;
-    if (view.tool !== 'pen') view.tool = 'pen';
+    if (!view.restyleSelection({ width: w }) && !drawing(view.tool)) setTool('pen');
+    bump();
+  };
+  const toggleFill = () => {
+    if (!view) return;
+    view.fill = !view.fill;
     bump();
   };
 
@@ -145,6 +176,19 @@ export function Board({ id }: { id: string }) {
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
     a.download = `whiteboard-${id.slice(0, 8)}.png`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 5000);
+  };
+
+  const exportSvg = () => {
+    const svg = view?.exportSvg();
+    if (!svg) {
+      say('Nothing to export yet.');
+      return;
+    }
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+    a.download = `whiteboard-${id.slice(0, 8)}.svg`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 5000);
   };
@@ -186,6 +230,9 @@ export function Board({ id }: { id: string }) {
         <button className="tool" id="export" title="Export as PNG" onClick={exportPng}>
           <IconDownload />
         </button>
+        <button className="btn small" id="export-svg" title="Export as SVG (vector)" onClick={exportSvg}>
+          SVG
+        </button>
         <button className={`btn small ${historyOpen ? 'on' : ''}`} data-history-open title="Board history" onClick={() => setHistoryOpen(!historyOpen)}>
           History
         </button>
@@ -199,14 +246,13 @@ export function Board({ id }: { id: string }) {
 
       {!viewer && (
       <div className="toolbar panel" role="toolbar" aria-label="Drawing tools">
-        <button className={`tool ${tool === 'pen' ? 'on' : ''}`} data-tool="pen" title="Pen (P)" aria-pressed={tool === 'pen'} onClick={() => setTool('pen')}>
-          <IconPen />
-        </button>
-        <button className={`tool ${tool === 'eraser' ? 'on' : ''}`} data-tool="eraser" title="Eraser (E)" aria-pressed={tool === 'eraser'} onClick={() => setTool('eraser')}>
-          <IconEraser />
-        </button>
-        <button className={`tool ${tool === 'hand' ? 'on' : ''}`} data-tool="hand" title="Pan (H, or hold Space)" aria-pressed={tool === 'hand'} onClick={() => setTool('hand')}>
-          <IconHand />
+        {TOOLS.map(({ tool: t, title, icon: Icon }) => (
+          <button key={t} className={`tool ${tool === t ? 'on' : ''}`} data-tool={t} title={title} aria-pressed={tool === t} onClick={() => setTool(t)}>
+            <Icon />
+          </button>
+        ))}
+        <button className={`tool ${view?.fill ? 'on' : ''}`} data-fill={view?.fill ? '1' : '0'} title="Fill new rectangles and ellipses" aria-pressed={!!view?.fill} onClick={toggleFill}>
+          <IconFill />
         </button>
         <span className="sep" />
         {COLORS.map((c) => (
@@ -311,7 +357,7 @@ export function Board({ id }: { id: string }) {
         <div className="modal-backdrop" onClick={() => setConfirmClear(false)}>
           <div className="modal panel" role="dialog" aria-modal="true" aria-labelledby="clear-title" onClick={(e) => e.stopPropagation()}>
             <h3 id="clear-title">Clear the board?</h3>
-            <p className="muted">This hides every stroke for everyone. You can undo it with Ctrl+Z.</p>
+            <p className="muted">This hides everything on the board for everyone. You can undo it with Ctrl+Z.</p>
             <div className="modal-actions">
               <button className="btn" onClick={() => setConfirmClear(false)}>
                 Cancel
@@ -323,7 +369,7 @@ export function Board({ id }: { id: string }) {
                 onClick={() => {
                   const n = view?.clearBoard() ?? 0;
                   setConfirmClear(false);
-                  say(n ? `Cleared ${n} stroke${n === 1 ? '' : 's'}. Ctrl+Z to undo.` : 'The board is already empty.');
+                  say(n ? `Cleared ${n} element${n === 1 ? '' : 's'}. Ctrl+Z to undo.` : 'The board is already empty.');
                 }}
               >
                 Clear board

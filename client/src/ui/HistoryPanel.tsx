@@ -5,15 +5,15 @@
 // to that state (undoable; the log is never rewritten).
 import { useEffect, useRef, useState } from 'react';
 import type { BoardView } from '../canvas/view';
-import { buildPath } from '../canvas/geometry';
+import { drawElement, elementPath } from '../canvas/geometry';
 import { newOpId } from '../lib/ids';
 import { chunks, restorePlan } from '../lib/restore';
 import type { SyncClient } from '../lib/sync';
-import type { Stroke } from '../lib/types';
+import type { Element } from '../lib/types';
 
 interface Version {
   seq: number;
-  strokes: Stroke[];
+  strokes: Element[];
 }
 
 function draw(canvas: HTMLCanvasElement, view: BoardView, v: Version | null): void {
@@ -32,11 +32,7 @@ function draw(canvas: HTMLCanvasElement, view: BoardView, v: Version | null): vo
   ctx.setTransform(view.scale * dpr, 0, 0, view.scale * dpr, view.ox * dpr, view.oy * dpr);
   ctx.lineCap = 'round';
   ctx.lineJoin = 'round';
-  for (const s of v.strokes) {
-    ctx.strokeStyle = s.color;
-    ctx.lineWidth = s.width;
-    ctx.stroke(buildPath(s.points));
-  }
+  for (const el of v.strokes) drawElement(ctx, el, elementPath(el));
 }
 
 export function HistoryPanel({ routeId, sync, view, canRestore, say, onClose }: { routeId: string; sync: SyncClient; view: BoardView; canRestore: boolean; say: (m: string) => void; onClose: () => void }) {

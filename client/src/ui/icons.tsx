@@ -59,3 +59,41 @@ export const IconHome = () => (
     <path d="m3 10 9-7 9 7v10a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2Z" />
   </svg>
 );
+export const IconSelect = () => (
+  <svg {...P}>
+    <path d="m4 4 7 17 2.5-7.5L21 11Z" />
+  </svg>
+);
+export const IconRect = () => (
+  <svg {...P}>
+    <rect x="3.5" y="5.5" width="17" height="13" rx="1.5" />
+  </svg>
+);
+export const IconEllipse = () => (
+  <svg {...P}>
+    <ellipse cx="12" cy="12" rx="9" ry="7" />
+  </svg>
+);
+export const IconLine = () => (
+  <svg {...P}>
+    <path d="M4 20 20 4" />
+  </svg>
+);
+export const IconArrow = () => (
+  <svg {...P}>
+    <path d="M4 20 20 4" />
+    <path d="M10 4h10v10" />
+  </svg>
+);
+export const IconText = () => (
+  <svg {...P}>
+    <path d="M5 6V4h14v2" />
+    <path d="M12 4v16" />
+    <path d="M9 20h6" />
+  </svg>
+);
+export const IconFill = () => (
+  <svg {...P}>
+    <rect x="4" y="4" width="16" height="16" rx="2" fill="currentColor" fillOpacity="0.25" />
+  </svg>
+);
