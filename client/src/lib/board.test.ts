@@ -91,4 +91,36 @@ describe('BoardState', () => {
     for (let i = 1; i <= 20000; i++) b.apply(ev(20000 + i, 'erase', { ids: ['s' + i] }));
     expect(b.visibleCount).toBe(0);
   });
+
+  it('folds shapes, text and updates: per group, in place, unknown ids ignored', () => {
+    const b = new BoardState();
+    const sh = { type: 'shape' as const, id: 'r', kind: 'rect' as const, x1: 0, y1: 0, x2: 10, y2: 10, color: '#000000', width: 2 };
+    const tx = { type: 'text' as const, id: 't', x: 0, y: 0, size: 20, color: '#000000', text: 'a' };
+    expect(b.apply(ev(1, 'update', { id: 'r', set: { color: '#ff0000' } }))?.kind).toBe('none'); // before the add: ignored
+    b.apply(ev(2, 'shape', { shape: sh }));
+    b.apply(ev(3, 'stroke', { stroke: s('a') }));
+    b.apply(ev(4, 'text', { text: tx }));
+    expect(b.byId.get('r')!.el).toEqual(sh);
+    const ch = b.apply(ev(5, 'update', { id: 'r', set: { x1: 100, y1: 100, x2: 150, y2: 120, size: 9 } }));
+    expect(ch?.kind).toBe('update');
+    if (ch?.kind === 'update') {
+      expect(ch.before.maxX).toBe(12);
+      expect(ch.entry.bbox.maxX).toBe(152);
+    }
+    b.apply(ev(6, 'update', { id: 't', set: { text: 'b', size: 30, width: 3 } }));
+    b.apply(ev(7, 'update', { id: 'a', set: { points: [1, 1, 2, 2], color: '#00ff00' } }));
+    expect(b.apply(ev(8, 'update', { id: 'nope', set: { color: '#00ff00' } }))?.kind).toBe('none');
+    expect(b.visibleIds()).toEqual(['r', 'a', 't']); // drawing order kept
+    expect(b.byId.get('r')!.el).toEqual({ ...sh, x1: 100, y1: 100, x2: 150, y2: 120 });
+    expect(b.byId.get('t')!.el).toEqual({ ...tx, text: 'b', size: 30 });
+    expect(b.byId.get('a')!.el).toEqual({ ...s('a'), points: [1, 1, 2, 2], color: '#00ff00' });
+    // erase/restore/clear work on every type; an update of a hidden element applies
+    b.apply(ev(9, 'erase', { ids: ['r', 't'] }));
+    b.apply(ev(10, 'update', { id: 'r', set: { fill: '#eeeeee' } }));
+    b.apply(ev(11, 'restore', { ids: ['r'] }));
+    expect(b.visibleIds()).toEqual(['r', 'a']);
+    expect((b.byId.get('r')!.el as { fill?: string }).fill).toBe('#eeeeee');
+    b.apply(ev(12, 'clear'));
+    expect(b.visibleCount).toBe(0);
+  });
 });

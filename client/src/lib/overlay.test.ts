@@ -46,4 +46,20 @@ describe('optimistic overlay of pending ops', () => {
     const o = computeOverlay(b, [{ t: 'stroke', op: 'o1', stroke: s('p') }, { t: 'erase', op: 'o2', ids: ['p'] }]);
     expect(vis(b, o)).toEqual([]);
   });
+
+  it('shows pending updates on committed and on pending elements', () => {
+    const b = board('a');
+    const sh = { type: 'shape' as const, id: 'r', kind: 'rect' as const, x1: 0, y1: 0, x2: 10, y2: 10, color: '#000000', width: 2 };
+    const o = computeOverlay(b, [
+      { t: 'update', op: 'o1', id: 'a', set: { points: [5, 5, 6, 6] } },
+      { t: 'update', op: 'o2', id: 'a', set: { color: '#ff0000' } },
+      { t: 'shape', op: 'o3', shape: sh },
+      { t: 'update', op: 'o4', id: 'r', set: { x1: 1, y1: 1, x2: 2, y2: 2 } },
+      { t: 'update', op: 'o5', id: 'unknown', set: { color: '#ff0000' } },
+    ]);
+    expect(o.updated.get('a')).toMatchObject({ points: [5, 5, 6, 6], color: '#ff0000' });
+    expect(o.updated.has('unknown')).toBe(false);
+    expect(o.strokes.get('r')!.el).toMatchObject({ x1: 1, y1: 1, x2: 2, y2: 2 });
+    expect((b.byId.get('a')!.el as { points: number[] }).points).not.toEqual([5, 5, 6, 6]); // the board is untouched
+  });
 });
