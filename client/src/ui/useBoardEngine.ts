@@ -116,13 +116,21 @@ export function useBoardEngine(
       get lastSeq() {
         return sync.board.seq;
       },
-      /** visible stroke ids in drawing order as shown (committed + my pending ops) */
+      /** visible element ids in drawing order as shown (committed + my pending ops) */
       get visibleIds() {
         return view.visibleIds();
       },
-      /** visible stroke ids of the committed (server-ordered) board state */
+      /** visible element ids of the committed (server-ordered) board state */
       get committedIds() {
         return sync.board.visibleIds();
+      },
+      /** the committed visible elements (strokes, shapes, text) in drawing order, with their current values */
+      get elements() {
+        return sync.board.order.filter((e) => !e.hidden).map((e) => e.el);
+      },
+      /** ids of the elements the select tool has selected */
+      get selection() {
+        return view.selection();
       },
       get strokeCount() {
         return sync.board.order.length;
