@@ -37,7 +37,7 @@ def hexc(rgb) -> str:
 
 
 def wait_saved(page):
-    page.wait_for_function("window.__wb.unacked === 0 && window.__wb.synced", timeout=T)
+    page.wait_for_function("() => window.__wb.unacked === 0 && window.__wb.synced", timeout=T)
 
 
 def tool(page, name: str):
@@ -69,7 +69,7 @@ def type_text(page, x, y, text: str) -> str:
     tool(page, "text")
     before = set(visible_ids(page))
     page.mouse.click(x, y)
-    page.wait_for_function("document.activeElement && document.activeElement.dataset.textEditor === '1'", timeout=T)
+    page.wait_for_function("() => document.activeElement && document.activeElement.dataset.textEditor === '1'", timeout=T)
     page.keyboard.type(text)
     page.keyboard.press("Enter")
     park(page)
@@ -222,7 +222,7 @@ def test_select_move_resize_duplicate_delete_undo_redo(ctx, ctx2, base, wb_board
     # Ctrl+D: a copy with a new id, selected; Delete erases the copy
     front(a)
     a.keyboard.press("Control+d")
-    a.wait_for_function("window.__wb.visibleIds.length === 2", timeout=T)
+    a.wait_for_function("() => window.__wb.visibleIds.length === 2", timeout=T)
     copy = [i for i in visible_ids(a) if i != rect][0]
     assert a.evaluate("window.__wb.selection") == [copy]
     wait_ids(b, [rect, copy])
@@ -276,7 +276,7 @@ def test_select_move_resize_duplicate_delete_undo_redo(ctx, ctx2, base, wb_board
     a.mouse.down()
     a.mouse.move(720, 560, steps=6)
     a.mouse.up()
-    a.wait_for_function("window.__wb.selection.length === 2", timeout=T)
+    a.wait_for_function("() => window.__wb.selection.length === 2", timeout=T)
     wait_saved(a)
     j = api_board(a, base, wb_board)
     assert j["strokes"] == b.evaluate("window.__wb.elements")
@@ -292,7 +292,7 @@ def test_text_edit_in_place(ctx, ctx2, base, wb_board):
     # Shift+Enter is a newline; a click on the text with the text tool edits it
     tool(a, "text")
     a.mouse.click(205, 195)
-    a.wait_for_function("document.activeElement && document.activeElement.value === 'first'", timeout=T)
+    a.wait_for_function("() => document.activeElement && document.activeElement.value === 'first'", timeout=T)
     a.keyboard.press("Shift+Enter")
     a.keyboard.type("second line")
     a.keyboard.press("Escape")
@@ -302,7 +302,7 @@ def test_text_edit_in_place(ctx, ctx2, base, wb_board):
     # an empty text adds nothing
     tool(a, "text")
     a.mouse.click(500, 400)
-    a.wait_for_function("document.activeElement && document.activeElement.dataset.textEditor === '1'", timeout=T)
+    a.wait_for_function("() => document.activeElement && document.activeElement.dataset.textEditor === '1'", timeout=T)
     a.keyboard.press("Enter")
     front(a)
     a.keyboard.press("Control+z")  # undo the edit

@@ -206,7 +206,7 @@ export function Board({ id }: { id: string }) {
   const tool = view?.tool ?? 'pen';
   return (
     <div className={`board tool-${tool}`}>
-      <canvas ref={canvasRef} id="board-canvas" className="board-canvas" data-tool={tool} />
+      <canvas ref={canvasRef} id="board-canvas" className="board-canvas" data-active-tool={tool} />
 
       <div className="topbar left panel">
         <button className="icon-btn" title="All boards" aria-label="Home" onClick={() => navigate('/')}>
