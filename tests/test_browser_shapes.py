@@ -9,7 +9,10 @@ are read back, and the board API (/api/boards/{b}) is checked too:
   - select: click, move (the other tab sees the move live), resize by a
     handle, Ctrl+D duplicates, Delete erases; undo/redo of each of those;
     a freehand stroke moves too
-  - text: edited again in place (an update of its text)
+  - text: edited again in place (an update of its text), by the text tool
+    and by a double click with the select tool
+  - history: the board as of a seq shows shapes where they were; "Restore
+    this version" moves and restyles them back (update ops)
   - SVG export: the downloaded file has the elements with their geometry,
     colours, fill and text, and renders with those pixels
 """
@@ -308,7 +311,66 @@ def test_text_edit_in_place(ctx, ctx2, base, wb_board):
     a.keyboard.press("Control+z")  # undo the edit
     wait_element(b, t, lambda e: e["text"] == "first", "edit undone")
     wait_saved(a)
-    assert a.evaluate("window.__wb.visibleIds") == [t]
+    assert a.evaluate("() => window.__wb.visibleIds") == [t]
+    # select tool: a double click on the text edits it
+    tool(a, "select")
+    a.mouse.dblclick(210, 200)
+    a.wait_for_function("() => document.activeElement && document.activeElement.value === 'first'", timeout=T)
+    a.keyboard.type("!")
+    a.keyboard.press("Enter")
+    wait_element(b, t, lambda e: e["text"] == "first!", "edited by double click")
+    assert not a._wb_errors and not b._wb_errors  # noqa: SLF001
+
+
+def set_range(page, sel, value):
+    page.evaluate("""([sel, v]) => {
+      const el = document.querySelector(sel);
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(el, String(v));
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }""", [sel, value])
+
+
+def test_history_shows_and_restores_moved_shapes(ctx, ctx2, base, wb_board):
+    a = open_board(ctx, f"{base}/b/{wb_board}")
+    b = open_board(ctx2, f"{base}/b/{wb_board}")
+    pick_color(a, RED)
+    rect = drag_shape(a, "rect", 150, 150, 300, 250)
+    wait_saved(a)
+    seq_drawn = a.evaluate("() => window.__wb.seq")
+    # move it and make it blue
+    tool(a, "select")
+    a.mouse.move(150, 200)
+    a.mouse.down()
+    a.mouse.move(450, 300, steps=8)
+    a.mouse.up()
+    pick_color(a, BLUE)
+    wait_element(b, rect, lambda e: e["x1"] == 450 and e["color"] == hexc(BLUE), "moved and blue")
+    wait_saved(a)
+    # the history canvas at seq_drawn shows it red, where it was
+    front(a)
+    a.click("[data-history-open]")
+    a.wait_for_selector("input[type=range][data-history]", timeout=T)
+    set_range(a, "input[data-history]", seq_drawn)
+    a.wait_for_selector(f"[data-history-canvas][data-history-seq='{seq_drawn}']", timeout=T)
+    n = a.evaluate("""() => {
+      const c = document.querySelector('[data-history-canvas]');
+      const k = window.devicePixelRatio || 1;
+      const d = c.getContext('2d').getImageData(140 * k, 140 * k, 170 * k, 120 * k).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > 180 && d[i + 1] < 90 && d[i + 2] < 90) n++;
+      return n;
+    }""")
+    assert n > 300, n
+    # restore: update ops move it back and make it red again, in every tab
+    a.click("[data-restore]")
+    a.wait_for_selector("[data-history-canvas]", state="detached", timeout=T)
+    wait_element(b, rect, lambda e: (e["x1"], e["y1"], e["x2"], e["y2"], e["color"]) == (150, 150, 300, 250, hexc(RED)), "restored")
+    wait_pixels(b, (140, 140, 310, 260), RED, at_least=300)
+    wait_pixels(b, (440, 240, 610, 360), BLUE, none=True)
+    # undo of the restore
+    front(a)
+    a.keyboard.press("Control+z")
+    wait_element(b, rect, lambda e: e["x1"] == 450 and e["color"] == hexc(BLUE), "restore undone")
     assert not a._wb_errors and not b._wb_errors  # noqa: SLF001
 
 

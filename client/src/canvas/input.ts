@@ -83,6 +83,9 @@ export class PointerInput {
     const w = (e: WheelEvent) => this.onWheel(e);
     canvas.addEventListener('wheel', w, { passive: false });
     this.unsub.push(() => canvas.removeEventListener('wheel', w));
+    const dbl = (e: MouseEvent) => this.onDoubleClick(e);
+    canvas.addEventListener('dblclick', dbl);
+    this.unsub.push(() => canvas.removeEventListener('dblclick', dbl));
     const cm = (e: Event) => e.preventDefault();
     canvas.addEventListener('contextmenu', cm);
     this.unsub.push(() => canvas.removeEventListener('contextmenu', cm));
@@ -359,6 +362,17 @@ export class PointerInput {
     if (hits.length === 0) return;
     for (const id of hits) er.ids.add(id);
     this.host.submit({ t: 'erase', op: newOpId(), ids: hits });
+  }
+
+  /** Select tool: a double click on a text edits it. */
+  private onDoubleClick(e: MouseEvent): void {
+    if (this.host.tool !== 'select') return;
+    const [wx, wy] = this.vp.toWorld(...this.local(e));
+    const hit = this.select.hit(wx, wy, 4 / this.vp.scale);
+    if (hit && isText(hit.el)) {
+      this.select.clear();
+      this.editText(hit.el);
+    }
   }
 
   // ---------- shapes ----------

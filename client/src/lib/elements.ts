@@ -207,3 +207,13 @@ export function arrowHeadPoints(s: Shape): [number, number, number, number] {
   const h = arrowHead(s.width);
   return [s.x2 - h * Math.cos(a - Math.PI / 6), s.y2 - h * Math.sin(a - Math.PI / 6), s.x2 - h * Math.cos(a + Math.PI / 6), s.y2 - h * Math.sin(a + Math.PI / 6)];
 }
+
+const ALL_GROUPS: Group[] = ['points', 'box', 'pos', 'size', 'text', 'color', 'width', 'fill'];
+
+/** The update that turns `cur` into `want` (same element, other values), and its inverse; null when they are equal. */
+export function diffSet(cur: Element, want: Element): { before: UpdateSet; after: UpdateSet } | null {
+  if (cur.type !== want.type) return null;
+  const changed = ALL_GROUPS.filter((g) => applies(cur, g) && JSON.stringify(currentSet(cur, [g])) !== JSON.stringify(currentSet(want, [g])));
+  if (changed.length === 0) return null;
+  return { before: currentSet(cur, changed), after: currentSet(want, changed) };
+}

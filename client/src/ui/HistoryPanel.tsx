@@ -1,7 +1,7 @@
 // Board history (docs/protocol.md §9 `GET /api/boards/{id}?at=SEQ`): a timeline that
 // shows the board as it was at any seq, read-only, on its own canvas over
 // the live board (which keeps updating underneath), and "Restore this
-// version", which appends the erase/restore ops that bring the board back
+// version", which appends the erase/restore/update ops that bring the board back
 // to that state (undoable; the log is never rewritten).
 import { useEffect, useRef, useState } from 'react';
 import type { BoardView } from '../canvas/view';
@@ -78,18 +78,20 @@ export function HistoryPanel({ routeId, sync, view, canRestore, say, onClose }: 
 
   const restore = () => {
     if (!version) return;
-    const plan = restorePlan(view.visibleIds(), version.strokes);
-    if (!plan.erase.length && !plan.restore.length) {
+    const plan = restorePlan(view.visibleIds(), version.strokes, (id) => view.item(id)?.el ?? sync.board.byId.get(id)?.el ?? null);
+    if (!plan.erase.length && !plan.restore.length && !plan.update.length) {
       say('The board already looks like this version.');
       return;
     }
     for (const ids of chunks(plan.erase)) sync.submit({ t: 'erase', op: newOpId(), ids });
     for (const ids of chunks(plan.restore)) sync.submit({ t: 'restore', op: newOpId(), ids });
+    for (const c of plan.update) sync.submit({ t: 'update', op: newOpId(), id: c.id, set: c.after });
     // undo: show again what this hid, hide again what it showed
     if (plan.erase.length) view.history.push({ kind: 'erase', ids: plan.erase });
     if (plan.restore.length) view.history.push({ kind: 'stroke', ids: plan.restore });
+    if (plan.update.length) view.history.push({ kind: 'update', changes: plan.update });
     view.onUi();
-    say(`Restored version #${version.seq} (${plan.erase.length} hidden, ${plan.restore.length} shown). Ctrl+Z to undo.`);
+    say(`Restored version #${version.seq} (${plan.erase.length} hidden, ${plan.restore.length} shown, ${plan.update.length} changed back). Ctrl+Z to undo.`);
     onClose();
   };
 
