@@ -9,6 +9,22 @@ import type { Viewport } from './viewport';
 
 const DRAFT_MS = 100;
 
+/** The text without NULs, cut to the protocol's bound in UTF-8 bytes at a whole code point. */
+export function clipText(v: string): string {
+  const t = v.replace(/\0/g, '');
+  if (t.length * 3 <= MAX_TEXT_BYTES) return t;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of t) {
+    const cp = ch.codePointAt(0)!;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + n > MAX_TEXT_BYTES) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return t.slice(0, end);
+}
+
 export interface TextHost {
   /** draft of the text as typed so far */
   draft(t: Text): void;
@@ -78,10 +94,7 @@ export class TextEditor {
   }
 
   private current(): string {
-    // bound in bytes (the protocol's limit); NUL is not allowed
-    let t = this.ta.value.replace(/\0/g, '');
-    while (new TextEncoder().encode(t).length > MAX_TEXT_BYTES) t = t.slice(0, -1);
-    return t;
+    return clipText(this.ta.value);
   }
 
   private onInput(): void {
