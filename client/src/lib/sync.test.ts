@@ -327,4 +327,36 @@ describe('SyncClient', () => {
     vi.advanceTimersByTime(500);
     expect(last().durable().map((m) => m.op)).toEqual(Array.from({ length: 120 }, (_, i) => 'p' + i));
   });
+
+  it('shape, text and update ops: sent, acked by their ev; drafts of every kind reach the listener; snapshot elements ack pending adds', () => {
+    const { c, last } = setup();
+    const drafts: unknown[] = [];
+    c.on({ draft: (m) => drafts.push(m) });
+    const shape = { type: 'shape' as const, id: 'r', kind: 'rect' as const, x1: 0, y1: 0, x2: 10, y2: 10, color: '#112233', width: 2 };
+    const text = { type: 'text' as const, id: 't', x: 0, y: 0, size: 20, color: '#112233', text: 'hi' };
+    c.submit({ t: 'shape', op: 'o1', shape });
+    c.submit({ t: 'text', op: 'o2', text });
+    c.submit({ t: 'update', op: 'o3', id: 'r', set: { x1: 5, y1: 5, x2: 15, y2: 15 } });
+    c.start();
+    last().open();
+    last().recv({ t: 'welcome', board: 'B1', client: 'c1', gateway: 'gw-1', seq: 1, resumed: false });
+    // the snapshot already has the shape (sent on an earlier connection): its op is done
+    last().recv({ t: 'snapshot', seq: 1, strokes: [{ ...shape, by: 'c1' }] });
+    expect(c.pendingOps().map((o) => o.op)).toEqual(['o2', 'o3']);
+    expect(last().sent.filter((m) => m.t !== 'ping').map((m) => m.op)).toEqual(['o2', 'o3']);
+    last().recv({ t: 'ev', seq: 2, op: 'o2', kind: 'text', text: { ...text, by: 'c1' } });
+    last().recv({ t: 'ev', seq: 3, op: 'o3', kind: 'update', id: 'r', set: { x1: 5, y1: 5, x2: 15, y2: 15 } });
+    expect(c.unacked).toBe(0);
+    expect(c.board.visibleIds()).toEqual(['r', 't']);
+    expect(c.board.byId.get('r')!.el).toMatchObject({ x1: 5, x2: 15 });
+    last().recv([
+      { t: 'draft', shape, from: 'x' },
+      { t: 'draft', text, from: 'x' },
+      { t: 'draft', update: { id: 'r', set: { color: '#ff0000' } }, from: 'x' },
+      { t: 'draft', from: 'x' },
+    ]);
+    expect(drafts).toHaveLength(3);
+    expect(c.sendEphemeral({ t: 'draft', update: { id: 'r', set: { x: 1, y: 2 } } })).toBe(true);
+    expect(last().sent[last().sent.length - 1]).toEqual({ t: 'draft', update: { id: 'r', set: { x: 1, y: 2 } } });
+  });
 });
