@@ -138,6 +138,7 @@ export class PointerInput {
             // second finger: a pinch/pan gesture, drop the stroke just started
             this.current = null;
             this.shape = null;
+            this.select.cancel();
             this.erasing = null;
             this.panning = null;
             this.pinch = this.pinchState();
@@ -231,8 +232,8 @@ export class PointerInput {
           if (e.type === 'pointerup') {
             const [wx, wy] = this.vp.toWorld(x, y);
             this.select.move(this.clampW(wx), this.clampW(wy));
-          }
-          this.select.up();
+            this.select.up();
+          } else this.select.cancel();
           this.host.requestRender();
         }
         if (this.erasing) {

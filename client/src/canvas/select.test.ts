@@ -155,4 +155,16 @@ describe('select tool', () => {
     expect(host.board.byId.get('t')!.el.color).toBe('#e03131');
     expect(host.board.byId.get('a')!.el.color).toBe('#e03131');
   });
+
+  it('a cancelled drag changes nothing', () => {
+    sel.select(['a']);
+    sel.down(0, 25, false);
+    sel.move(50, 50);
+    expect(host.previewing).not.toBeNull();
+    sel.cancel();
+    expect(host.previewing).toBeNull();
+    expect(sel.dragging).toBe(false);
+    expect(host.sent).toEqual([]);
+    expect(host.history.canUndo).toBe(false);
+  });
 });

@@ -187,6 +187,15 @@ export class SelectTool {
     }
   }
 
+  /** Drop the drag without changing anything (a pinch started, the pointer was cancelled). */
+  cancel(): void {
+    if (!this.drag) return;
+    const moving = this.drag.mode !== 'band';
+    this.drag = null;
+    if (moving) this.host.preview(null);
+    this.host.requestRender();
+  }
+
   up(): void {
     const d = this.drag;
     this.drag = null;
