@@ -322,6 +322,40 @@ def test_text_edit_in_place(ctx, ctx2, base, wb_board):
     assert not a._wb_errors and not b._wb_errors  # noqa: SLF001
 
 
+def test_eraser_on_shapes_and_text_and_a_viewer_sees_them(ctx, ctx2, base, wb_board):
+    a = open_board(ctx, f"{base}/b/{wb_board}")
+    a.wait_for_selector("#status[data-role='editor']", timeout=T)
+    view = a.evaluate("() => window.__wb.viewId")
+    b = open_board(ctx2, f"{base}/b/{view}")
+    b.wait_for_selector("#status[data-role='viewer']", timeout=T)
+    for name in ("select", "rect", "ellipse", "line", "arrow", "text"):
+        assert b.locator(f"[data-tool='{name}']").count() == 0, name
+    pick_color(a, BLUE)
+    ell = drag_shape(a, "ellipse", 150, 150, 300, 250)
+    pick_color(a, RED)
+    text = type_text(a, 400, 200, "erase me")
+    arrow = drag_shape(a, "arrow", 150, 350, 300, 420)
+    wait_ids(b, [ell, text, arrow])
+    wait_pixels(b, (140, 140, 310, 260), BLUE, at_least=300)
+    wait_pixels(b, (390, 170, 560, 215), RED, at_least=60)
+    # one eraser drag through the ellipse's outline and the text
+    tool(a, "eraser")
+    a.mouse.move(140, 200)
+    a.mouse.down()
+    a.mouse.move(480, 200, steps=20)
+    a.mouse.up()
+    park(a)
+    wait_ids(b, [arrow])
+    wait_pixels(b, (140, 140, 310, 260), BLUE, none=True)
+    wait_pixels(b, (390, 170, 560, 215), RED, none=True)
+    # undo brings both back
+    front(a)
+    a.keyboard.press("Control+z")
+    wait_ids(b, [ell, text, arrow])
+    wait_pixels(b, (140, 140, 310, 260), BLUE, at_least=300)
+    assert not a._wb_errors and not b._wb_errors  # noqa: SLF001
+
+
 def set_range(page, sel, value):
     page.evaluate("""([sel, v]) => {
       const el = document.querySelector(sel);
