@@ -377,6 +377,7 @@ def test_history_shows_and_restores_moved_shapes(ctx, ctx2, base, wb_board):
     a.mouse.down()
     a.mouse.move(450, 300, steps=8)
     a.mouse.up()
+    park(a)  # a's cursor (in its presence colour) out of b's pixel boxes
     pick_color(a, BLUE)
     wait_element(b, rect, lambda e: e["x1"] == 450 and e["color"] == hexc(BLUE), "moved and blue")
     wait_saved(a)
