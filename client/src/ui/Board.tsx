@@ -227,10 +227,10 @@ export function Board({ id }: { id: string }) {
             </button>
           </>
         )}
-        <button className="tool" id="export" title="Export as PNG" onClick={exportPng}>
+        <button className="tool" id="export" data-export="png" title="Export as PNG" onClick={exportPng}>
           <IconDownload />
         </button>
-        <button className="btn small" id="export-svg" title="Export as SVG (vector)" onClick={exportSvg}>
+        <button className="btn small" id="export-svg" data-export="svg" title="Export as SVG (vector)" onClick={exportSvg}>
           SVG
         </button>
         <button className={`btn small ${historyOpen ? 'on' : ''}`} data-history-open title="Board history" onClick={() => setHistoryOpen(!historyOpen)}>
