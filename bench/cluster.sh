@@ -68,6 +68,8 @@ start_stack() {
   export WB_NATS_PORT=$((base + 22)) WB_NATS_MONITOR_PORT=$((base + 32)) WB_NATS_CLUSTER_PORT=$((base + 42))
   export WB_PG_PORT=$((base + 53)) WB_GW1_PORT=$((base + 1)) WB_GW2_PORT=$((base + 2)) WB_WORKER_PORT=$((base + 11))
   export WB_LOG_LEVEL=${WB_LOG_LEVEL:-warn}
+  # every bench client comes from 127.0.0.1: lift the per-address connection cap (default 200)
+  export WB_MAX_CONNS_PER_IP=${WB_MAX_CONNS_PER_IP:-1000000}
   # shellcheck source=../scripts/env.sh
   . "$ROOT/scripts/env.sh"
   if [ "$nodes" = 1 ]; then

@@ -80,6 +80,8 @@ RUN_DIR_TMP=$(mktemp -d /tmp/wb-engine-run.XXXXXX)
 export WB_RUN_DIR=$RUN_DIR_TMP
 export WB_NATS_PORT=$((base + 22)) WB_NATS_MONITOR_PORT=$((base + 23)) WB_GW1_PORT=$((base + 1))
 export WB_LOG_LEVEL=${WB_LOG_LEVEL:-warn}
+# every bench client comes from 127.0.0.1: lift the per-address connection cap (default 200)
+export WB_MAX_CONNS_PER_IP=${WB_MAX_CONNS_PER_IP:-1000000}
 PEER_PORT=$((base + 5))
 # shellcheck source=../scripts/env.sh
 . "$ROOT/scripts/env.sh"

@@ -116,6 +116,8 @@ if [ "$EXTERNAL" = 0 ]; then
   export WB_NATS_PORT=$((base + 22)) WB_NATS_MONITOR_PORT=$((base + 23)) WB_PG_PORT=$((base + 33))
   export WB_GW1_PORT=$((base + 1)) WB_GW2_PORT=$((base + 2)) WB_WORKER_PORT=$((base + 11))
   export WB_HTTPS_PORT=$((base + 43)) WB_HTTP_PORT=$((base + 80)) WB_DASHBOARD_PORT=$((base + 81))
+  # every bench client comes from 127.0.0.1: lift the per-address connection cap (default 200)
+  export WB_MAX_CONNS_PER_IP=${WB_MAX_CONNS_PER_IP:-1000000}
   export WB_LOG_LEVEL=${WB_LOG_LEVEL:-warn} WB_TRAEFIK_ACCESS_LOG=/dev/null WB_TRAEFIK_LOG_LEVEL=ERROR
   # shellcheck source=../scripts/env.sh
   . "$ROOT/scripts/env.sh"
