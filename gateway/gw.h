@@ -66,6 +66,7 @@ typedef struct gw_config {
     long long idle_timeout_s;     /* a client that does not read for this long is closed */
     long long ping_interval_s;    /* server pings on idle connections */
     long long max_conns_per_ip;   /* WebSocket connections per client address */
+    long long write_pace_us;      /* a client written to less than this ago waits (batching) */
     const char *trusted_proxies;  /* peers whose X-Forwarded-For names the client */
     long long api_max_inflight;   /* REST snapshots being built at once */
     long long shutdown_grace_ms;
@@ -110,6 +111,7 @@ typedef struct gw_conn {
     bool replaying;       /* a paced replay is still catching up: live evs wait for it */
     bool replay_inflight; /* its next chunk is being read */
     int64_t progress_us;  /* last write, or when the queue became non-empty */
+    int64_t wrote_us;     /* when its last frame was written (write pacing) */
     char ip[48];          /* the client's address (per-IP cap) */
     unsigned char *rx;
     size_t rxlen, rxcap;
@@ -407,6 +409,8 @@ void gw_conns_close_all(int code, const char *why);
 gw_conn *gw_conns_take_dirty(void);
 /* The connection goes away: off the dirty list. */
 void gw_conn_forget(gw_conn *c);
+/* Back on the list of connections to write (its write was deferred). */
+void gw_conn_defer(gw_conn *c);
 
 /* ---- presence (gw_presence.c; loop thread) ---- */
 /* Local membership changed: tell the other gateways and the local clients. */
@@ -469,8 +473,10 @@ void gw_client_frame(gw_conn *c, const char *buf, size_t len);
 /* ---- transports (gw_ws.c, gw_http.c; loop thread) ---- */
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len);
-/* End of a loop turn: one write per connection that got frames this turn. */
-void gw_ws_flush(void);
+/* End of a loop turn: one write per connection that got frames this turn,
+ * except those written to less than pace_us before now (they stay on the
+ * list). Returns the earliest time one of those is due, or 0. */
+int64_t gw_ws_flush(int64_t now, int64_t pace_us);
 /* A viewer's view id was looked up: join its board, or refuse. */
 void gw_ws_on_resolved(const gw_ev_resolved *e);
 int gw_http_request(struct lws *wsi, gw_conn *c, const char *path);

@@ -35,6 +35,11 @@ void gw_conn_forget(gw_conn *c)
     c->dnext = c->dprev = NULL;
 }
 
+void gw_conn_defer(gw_conn *c)
+{
+    mark_dirty(c);
+}
+
 gw_conn *gw_conns_take_dirty(void)
 {
     gw_conn *h = g_dirty;

@@ -149,11 +149,20 @@ static void on_tick(uv_timer_t *t)
  * out as one round if the previous one is done, and every client that got
  * frames this turn gets them in one write (no POLLOUT round trip through
  * epoll unless the socket is full). */
+static uv_timer_t g_pace_timer;
+
+/* Wakes the loop when a paced client's write is due; the write itself
+ * happens in on_prepare, which runs right after the timers. */
+static void on_pace_timer(uv_timer_t *t) {}
+
 static void on_prepare(uv_prepare_t *h)
 {
     flush_presence();
     gw_commit_flush();
-    gw_ws_flush();
+    int64_t now = wb_mono_us();
+    int64_t due = gw_ws_flush(now, gw.cfg.write_pace_us);
+    if (due && !uv_is_active((uv_handle_t *)&g_pace_timer))
+        uv_timer_start(&g_pace_timer, on_pace_timer, (uint64_t)((due - now + 999) / 1000), 0);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -190,6 +199,7 @@ int gw_loop_create(const struct lws_protocols *protocols)
     uv_async_init(&g_loop, &g_async, on_async);
     uv_timer_init(&g_loop, &g_tick);
     uv_timer_init(&g_loop, &g_presence_timer);
+    uv_timer_init(&g_loop, &g_pace_timer);
     uv_prepare_init(&g_loop, &g_prepare);
     uv_prepare_start(&g_prepare, on_prepare);
     gw_commit_start(gw_ack_on_puback);

@@ -64,6 +64,9 @@ static const wb_cfg_item g_cfg[] = {
      "server ping after this long without traffic"},
     {"max-conns-per-ip", "WB_MAX_CONNS_PER_IP", WB_CFG_INT, "200", 1, 1000000,
      &gw.cfg.max_conns_per_ip, "WebSocket connections per client address (more: 429)"},
+    {"write-pace-us", "WB_WRITE_PACE_US", WB_CFG_INT, "5000", 0, 1000000, &gw.cfg.write_pace_us,
+     "a client written to less than this ago gets its next frames at most this much later, in "
+     "one write (0: every loop turn)"},
     {"trusted-proxies", "WB_TRUSTED_PROXIES", WB_CFG_STR, "127.0.0.1,::1", 0, 0,
      &gw.cfg.trusted_proxies, "peers whose X-Forwarded-For names the client (Traefik)"},
     {"api-max-inflight", "WB_API_MAX_INFLIGHT", WB_CFG_INT, "4", 1, 1024, &gw.cfg.api_max_inflight,

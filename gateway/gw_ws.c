@@ -283,7 +283,7 @@ static int write_queued(struct lws *wsi, gw_conn *c)
     }
     atomic_fetch_add(&gw_m.msgs_out, n);
     atomic_fetch_add(&gw_m.frames_out, 1);
-    c->progress_us = wb_mono_us();
+    c->progress_us = c->wrote_us = wb_mono_us();
     /* More than one frame's worth, or lws kept part of it: wait for POLLOUT. */
     if (c->q.count || lws_partial_buffered(wsi)) lws_callback_on_writable(wsi);
     gw_board_replay_more(c); /* the client reads: the next chunk of its replay */
@@ -319,14 +319,26 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
     return write_queued(wsi, c);
 }
 
-void gw_ws_flush(void)
+int64_t gw_ws_flush(int64_t now, int64_t pace_us)
 {
-    gw_conn *c = gw_conns_take_dirty(), *next;
+    gw_conn *c = gw_conns_take_dirty(), *next, *wait = NULL;
+    int64_t due = 0;
     for (; c; c = next) {
         next = c->dnext;
         c->dirty = false;
         c->dnext = c->dprev = NULL;
         if (c->closing || !c->synced || !c->q.count) continue;
+        /* Written to a moment ago: what came since waits a little and goes
+         * out with what follows in one write (a send costs the same for one
+         * message as for fifty). A client that gets a frame now and then is
+         * written at once. */
+        if (pace_us && now - c->wrote_us < pace_us) {
+            int64_t d = c->wrote_us + pace_us;
+            if (!due || d < due) due = d;
+            c->dnext = wait;
+            wait = c;
+            continue;
+        }
         /* lws still holds part of an earlier write: the rest waits for
          * POLLOUT (the WRITEABLE callback writes then). */
         if (lws_partial_buffered(c->wsi)) {
@@ -336,6 +348,12 @@ void gw_ws_flush(void)
         if (write_queued(c->wsi, c) < 0)
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
+    for (; wait; wait = next) {
+        next = wait->dnext;
+        wait->dnext = NULL;
+        gw_conn_defer(wait);
+    }
+    return due;
 }
 
 /* Answers a refused upgrade with a plain HTTP/1.1 status (lws would say
