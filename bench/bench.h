@@ -5,13 +5,22 @@
  *   bench_sample.c  process, host and worker-metrics samples
  *   bench_report.c  the stdout summary and the JSON report
  *   wb_bench.c      main: set-up, the service loop, tear-down
- * Thread: everything here belongs to the one libwebsockets service thread
- * (main), except `interrupted`, which the signal handlers also write. */
+ * Threads: --threads service threads (main is thread 0), each with its own
+ * libwebsockets context and event loop; connection i belongs to thread
+ * i % threads and only that thread touches its lws state, its rx buffer and
+ * (for a drawer) its send schedule and rings' send side. Each thread counts
+ * into its own bench_thread.n (merged into B.n after the threads have
+ * stopped). Shared while running: the phase (atomic, written by thread 0),
+ * boards[].alive (atomic), the client id map (rwlock), the rings' receipt
+ * bits (atomic, bench_track.h) and each thread's per-second counters (its
+ * mutex; thread 0 reads them once a second). `interrupted` is also written
+ * by the signal handlers. */
 #ifndef BENCH_H
 #define BENCH_H
 
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +49,7 @@ typedef struct bench_cfg {
     char *pid_name[MAX_PIDS];
     int pid[MAX_PIDS];
     int lws_log;
+    int threads; /* service threads, each with its share of the connections */
     bool quiet;
     /* the URL: host, host:port, path template with {board} */
     char host[256], hostport[300], path[512];
@@ -64,23 +74,25 @@ typedef struct conn {
 } conn;
 
 typedef struct board {
-    uint32_t members; /* assigned */
-    uint32_t alive;   /* welcomed and not closed */
+    uint32_t members;       /* assigned */
+    _Atomic uint32_t alive; /* welcomed and not closed (any thread) */
 } board;
 
-/* The run: connections, boards, phase and its times. */
+typedef struct bench_thread bench_thread;
+
+/* The run: connections, boards, phase and its times (written by thread 0). */
 typedef struct bench_run {
-    struct lws_context *ctx;
     conn *conns;
     board *boards;
     uint32_t *drawer_idx;
     int n_drawers;
     char run_id[8];
-    int phase;
+    _Atomic int phase;
     uint64_t t0, t_phase, t_load_start, t_load_end, t_drain_end, t_last_tick;
     volatile sig_atomic_t interrupted;
-    wb_map cids; /* client id (from welcome) -> conn index + 1 */
-    lws_sorted_usec_list_t sul_tick, sul_phase;
+    wb_map cids; /* client id (from welcome) -> conn index + 1; under cids_lock */
+    pthread_rwlock_t cids_lock;
+    bench_thread *threads; /* cfg.threads of them; [0] is main */
 } bench_run;
 
 /* Message types and error codes counted (bench_conn.c; "other" last). */
@@ -93,10 +105,9 @@ extern const char *const bench_err_codes[BENCH_N_ERRS];
 typedef struct bench_counts {
     int started, established, welcomed, failed, closed_n, closed_early;
     bt_stats st_ev, st_cur;
-    bench_hist h_e2e, h_self, h_ack, h_cursor, h_connect, h_welcome, h_sec, h_lag;
+    bench_hist h_e2e, h_self, h_ack, h_cursor, h_connect, h_welcome, h_lag;
     uint64_t load_deliveries, load_cur_deliveries, send_skipped, write_errors, bad_frames,
         foreign_ev, foreign_ack, cursor_unmapped, frames_rx, bytes_rx, msgs_rx;
-    uint64_t sec_sent, sec_deliv, sec_cur, sec_acks; /* this second, for the timeline */
     uint64_t type_count[BENCH_N_TYPES];
     uint64_t err_count[BENCH_N_ERRS];
     struct {
@@ -110,6 +121,31 @@ typedef struct bench_counts {
     } fail_reasons[MAX_FAIL_REASONS];
     int n_fail_reasons;
 } bench_counts;
+
+/* This second's counts for the timeline: the thread adds under `lock`,
+ * thread 0 takes and resets them once a second. */
+typedef struct bench_sec {
+    pthread_mutex_t lock;
+    uint64_t sent, deliv, cur, acks;
+    bench_hist h; /* e2e and cursor latency of this second */
+} bench_sec;
+
+/* One service thread: its lws context (and event loop), its connections
+ * (i % threads == idx) and what it counted. */
+struct bench_thread {
+    int idx;
+    pthread_t tid;
+    struct lws_context *ctx;
+    int next_conn; /* its next connection to start: idx + next_conn * threads */
+    int tick_on;   /* the drawers' send tick runs */
+    bench_counts n;
+    bench_sec sec;
+    lws_sorted_usec_list_t sul_tick, sul_run;
+};
+
+/* The calling service thread's own (NULL elsewhere). */
+extern __thread bench_thread *bench_me;
+#define BN (bench_me->n)
 
 typedef struct proc_sample {
     double cpu_s;
@@ -163,6 +199,9 @@ static inline double bench_secs(uint64_t ns)
  * defaults. Returns 0, 1 after --help, or -1. */
 int bench_config_load(int argc, char **argv);
 
+/* wb_bench.c: creates the thread's lws context (0 or -1). */
+int bench_thread_ctx(bench_thread *t);
+
 /* bench_conn.c */
 extern const struct lws_protocols bench_protocols[];
 void bench_conn_start(conn *c);
@@ -173,9 +212,10 @@ int bench_due(const conn *c, uint64_t now);
 /* bench_phase.c */
 extern const char *const bench_phase_name[];
 void bench_set_phase(int p, uint64_t now);
-void bench_phase_cb(lws_sorted_usec_list_t *sul);
-void bench_tick_cb(lws_sorted_usec_list_t *sul);
-/* Closes the books (missing deliveries) and writes the report. */
+/* Starts the thread's own timers (thread 0 also runs the phases). */
+void bench_thread_start(void);
+/* After every thread has stopped: merges their counts into B.n, closes the
+ * books (missing deliveries) and writes the report. */
 void bench_finish(void);
 void bench_on_signal(int sig);
 void bench_lws_signal(void *loop, int sig);

@@ -13,7 +13,8 @@
 /* The table's destinations (wb_config types); copied into B.cfg once checked. */
 static struct {
     const char *url, *prefix, *json, *label, *subprotocol, *worker_metrics, *evlib;
-    long long conns, boards, drawers, inflight, points, connect_rate, connect_inflight, lws_log;
+    long long conns, boards, drawers, inflight, points, connect_rate, connect_inflight, lws_log,
+        threads;
     double rate, cursor_rate, duration, idle, drain, connect_timeout;
     wb_cfg_list pids;
     bool quiet;
@@ -56,6 +57,8 @@ static const wb_cfg_item g_items[] = {
      "Sec-WebSocket-Protocol to offer (\"\": none)"},
     {"json", "WB_BENCH_JSON", WB_CFG_STR, "", 0, 0, &o.json, "write the full report as JSON"},
     {"label", "WB_BENCH_LABEL", WB_CFG_STR, "", 0, 0, &o.label, "label stored in the JSON"},
+    {"threads", "WB_BENCH_THREADS", WB_CFG_INT, "1", 1, 64, &o.threads,
+     "service threads, each with its own event loop and every T-th connection"},
     {"lws-log", "WB_BENCH_LWS_LOG", WB_CFG_INT, "1", 0, 65535, &o.lws_log,
      "libwebsockets log bitmask (1: errors)"},
     {"evlib", "WB_BENCH_EVLIB", WB_CFG_STR, "uv", 0, 0, &o.evlib,
@@ -155,6 +158,7 @@ int bench_config_load(int argc, char **argv)
     c->worker_metrics = *o.worker_metrics ? o.worker_metrics : NULL;
     c->evlib = o.evlib;
     c->lws_log = (int)o.lws_log;
+    c->threads = (int)o.threads < c->conns ? (int)o.threads : c->conns;
     c->quiet = o.quiet;
     if (c->boards > c->conns || c->drawers > c->conns) {
         wb_error("bench: need boards <= conns and drawers <= conns");

@@ -1,7 +1,9 @@
 /* bench_conn: the client connections of wb-bench. Connects (libwebsockets
  * client), reassembles frames, matches every received ev, ack and cursor to
  * its send time in the sender's ring (bench_track.h), and sends each drawer's
- * strokes and cursors on its schedule. lws service thread only. */
+ * strokes and cursors on its schedule. Runs on the service thread that owns
+ * the connection (bench.h: connection i on thread i % threads); counts go to
+ * that thread's bench_me->n. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,30 +17,49 @@ const char *const bench_msg_types[BENCH_N_TYPES] = {
 const char *const bench_err_codes[BENCH_N_ERRS] = {"bad_json",     "bad_message", "too_large",
                                                    "rate_limited", "unavailable", "other"};
 
+/* This second's counts for the timeline (thread 0 takes them). */
+static void sec_delivery(uint64_t lat, int cursor)
+{
+    bench_sec *s = &bench_me->sec;
+    pthread_mutex_lock(&s->lock);
+    bh_add(&s->h, lat);
+    if (cursor)
+        s->cur++;
+    else
+        s->deliv++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void sec_bump(uint64_t *n)
+{
+    pthread_mutex_lock(&bench_me->sec.lock);
+    (*n)++;
+    pthread_mutex_unlock(&bench_me->sec.lock);
+}
+
 static void count_close(int code)
 {
-    for (int i = 0; i < B.n.n_close_codes; i++)
-        if (B.n.close_codes[i].code == code) {
-            B.n.close_codes[i].n++;
+    for (int i = 0; i < BN.n_close_codes; i++)
+        if (BN.close_codes[i].code == code) {
+            BN.close_codes[i].n++;
             return;
         }
-    if (B.n.n_close_codes < MAX_CLOSE_CODES) {
-        B.n.close_codes[B.n.n_close_codes].code = code;
-        B.n.close_codes[B.n.n_close_codes++].n = 1;
+    if (BN.n_close_codes < MAX_CLOSE_CODES) {
+        BN.close_codes[BN.n_close_codes].code = code;
+        BN.close_codes[BN.n_close_codes++].n = 1;
     }
 }
 
 static void count_fail(const char *why)
 {
-    for (int i = 0; i < B.n.n_fail_reasons; i++)
-        if (!strcmp(B.n.fail_reasons[i].why, why)) {
-            B.n.fail_reasons[i].n++;
+    for (int i = 0; i < BN.n_fail_reasons; i++)
+        if (!strcmp(BN.fail_reasons[i].why, why)) {
+            BN.fail_reasons[i].n++;
             return;
         }
-    if (B.n.n_fail_reasons < MAX_FAIL_REASONS) {
-        snprintf(B.n.fail_reasons[B.n.n_fail_reasons].why, sizeof B.n.fail_reasons[0].why, "%s",
-                 why);
-        B.n.fail_reasons[B.n.n_fail_reasons++].n = 1;
+    if (BN.n_fail_reasons < MAX_FAIL_REASONS) {
+        snprintf(BN.fail_reasons[BN.n_fail_reasons].why, sizeof BN.fail_reasons[0].why, "%s", why);
+        BN.fail_reasons[BN.n_fail_reasons++].n = 1;
     }
 }
 
@@ -63,12 +84,14 @@ static void on_welcome(conn *c, const bp_msg *m, uint64_t now)
 {
     if (c->state == C_WELCOMED) return;
     c->state = C_WELCOMED;
-    B.n.welcomed++;
+    __atomic_fetch_add(&BN.welcomed, 1, __ATOMIC_RELAXED);
     B.run.boards[c->board].alive++;
-    bh_add(&B.n.h_welcome, now - c->t_start);
-    if (m->client.n &&
-        wb_map_put(&B.run.cids, m->client.s, m->client.n, (void *)(uintptr_t)(c->idx + 1)) < 0)
-        wb_warn("bench: out of memory for the client id map");
+    bh_add(&BN.h_welcome, now - c->t_start);
+    if (!m->client.n) return;
+    pthread_rwlock_wrlock(&B.run.cids_lock);
+    int r = wb_map_put(&B.run.cids, m->client.s, m->client.n, (void *)(uintptr_t)(c->idx + 1));
+    pthread_rwlock_unlock(&B.run.cids_lock);
+    if (r < 0) wb_warn("bench: out of memory for the client id map");
 }
 
 static void on_ev(conn *c, const bp_msg *m, uint64_t now)
@@ -77,19 +100,18 @@ static void on_ev(conn *c, const bp_msg *m, uint64_t now)
     uint64_t k, ts;
     if (!m->op.n || bp_parse_op(m->op, B.run.run_id, &s, &k) < 0 || s >= (uint32_t)B.cfg.conns ||
         !B.run.conns[s].drawer) {
-        B.n.foreign_ev++;
+        BN.foreign_ev++;
         return;
     }
-    if (bt_recv(&B.run.conns[s].strokes, &B.n.st_ev, k, c->member, &ts) != BT_NEW) return;
+    if (bt_recv(&B.run.conns[s].strokes, &BN.st_ev, k, c->member, &ts) != BT_NEW) return;
     uint64_t lat = now > ts ? now - ts : 0;
     if (s == c->idx) {
-        bh_add(&B.n.h_self, lat);
+        bh_add(&BN.h_self, lat);
     } else {
-        bh_add(&B.n.h_e2e, lat);
-        bh_add(&B.n.h_sec, lat);
+        bh_add(&BN.h_e2e, lat);
     }
-    B.n.sec_deliv++;
-    if (B.run.phase == P_LOAD) B.n.load_deliveries++;
+    sec_delivery(lat, 0);
+    if (B.run.phase == P_LOAD) BN.load_deliveries++;
 }
 
 static void on_ack(conn *c, const bp_msg *m, uint64_t now)
@@ -97,12 +119,12 @@ static void on_ack(conn *c, const bp_msg *m, uint64_t now)
     uint32_t s;
     uint64_t k, ts;
     if (!m->op.n || bp_parse_op(m->op, B.run.run_id, &s, &k) < 0 || s != c->idx || !c->drawer) {
-        B.n.foreign_ack++;
+        BN.foreign_ack++;
         return;
     }
-    if (bt_ack(&c->strokes, &B.n.st_ev, k, now, &ts) == BT_NEW) {
-        bh_add(&B.n.h_ack, now > ts ? now - ts : 0);
-        B.n.sec_acks++;
+    if (bt_ack(&c->strokes, &BN.st_ev, k, now, &ts) == BT_NEW) {
+        bh_add(&BN.h_ack, now > ts ? now - ts : 0);
+        sec_bump(&bench_me->sec.acks);
         c->own_acked++;
         if (B.cfg.inflight && c->wsi && !c->want_write) {
             c->want_write = 1;
@@ -115,7 +137,12 @@ static void on_cursor(conn *c, const bp_msg *m, uint64_t now)
 {
     uint32_t s;
     uint64_t ts;
-    uintptr_t v = m->from.n ? (uintptr_t)wb_map_get(&B.run.cids, m->from.s, m->from.n) : 0;
+    uintptr_t v = 0;
+    if (m->from.n) {
+        pthread_rwlock_rdlock(&B.run.cids_lock);
+        v = (uintptr_t)wb_map_get(&B.run.cids, m->from.s, m->from.n);
+        pthread_rwlock_unlock(&B.run.cids_lock);
+    }
     int mapped = v != 0;
     if (mapped) s = (uint32_t)(v - 1);
     if (!mapped && m->name.n > 1 && m->name.s[0] == 'b') { /* fall back on ?name=b<conn> */
@@ -131,14 +158,14 @@ static void on_cursor(conn *c, const bp_msg *m, uint64_t now)
         }
     }
     if (!mapped || s >= (uint32_t)B.cfg.conns || !B.run.conns[s].drawer || !m->has_x || m->x < 0) {
-        B.n.cursor_unmapped++;
+        BN.cursor_unmapped++;
         return;
     }
-    if (bt_recv(&B.run.conns[s].cursors, &B.n.st_cur, (uint64_t)m->x, c->member, &ts) != BT_NEW)
+    if (bt_recv(&B.run.conns[s].cursors, &BN.st_cur, (uint64_t)m->x, c->member, &ts) != BT_NEW)
         return;
-    bh_add(&B.n.h_cursor, now > ts ? now - ts : 0);
-    B.n.sec_cur++;
-    if (B.run.phase == P_LOAD) B.n.load_cur_deliveries++;
+    bh_add(&BN.h_cursor, now > ts ? now - ts : 0);
+    sec_delivery(now > ts ? now - ts : 0, 1);
+    if (B.run.phase == P_LOAD) BN.load_cur_deliveries++;
 }
 
 static int on_msg(void *ud, const bp_msg *m)
@@ -146,8 +173,8 @@ static int on_msg(void *ud, const bp_msg *m)
     conn *c = ud;
     uint64_t now = (uint64_t)wb_mono_ns();
     int ti = type_index(m->t);
-    B.n.type_count[ti]++;
-    B.n.msgs_rx++;
+    BN.type_count[ti]++;
+    BN.msgs_rx++;
     switch (ti) {
     case 0:
         on_welcome(c, m, now);
@@ -165,7 +192,7 @@ static int on_msg(void *ud, const bp_msg *m)
         size_t e = 0;
         while (e + 1 < BENCH_N_ERRS && !bp_eq(m->code, bench_err_codes[e]))
             e++;
-        B.n.err_count[e]++;
+        BN.err_count[e]++;
         break;
     }
     default:
@@ -176,9 +203,9 @@ static int on_msg(void *ud, const bp_msg *m)
 
 static void on_frame(conn *c, const char *buf, size_t len)
 {
-    B.n.frames_rx++;
-    B.n.bytes_rx += len;
-    if (bp_parse_frame(buf, len, on_msg, c) < 0) B.n.bad_frames++;
+    BN.frames_rx++;
+    BN.bytes_rx += len;
+    if (bp_parse_frame(buf, len, on_msg, c) < 0) BN.bad_frames++;
 }
 
 static void on_receive(conn *c, struct lws *wsi, const char *in, size_t len)
@@ -227,7 +254,7 @@ int bench_due(const conn *c, uint64_t now)
 
 static int on_writable(conn *c, struct lws *wsi)
 {
-    static unsigned char buf[LWS_PRE + 8192];
+    static __thread unsigned char buf[LWS_PRE + 8192];
     c->want_write = 0;
     if (B.run.phase != P_LOAD || c->state != C_WELCOMED || !c->drawer) return 0;
     uint64_t now = (uint64_t)wb_mono_ns();
@@ -245,7 +272,7 @@ static int on_writable(conn *c, struct lws *wsi)
     uint32_t alive = B.run.boards[c->board].alive;
     if (do_stroke) {
         uint64_t k = c->stroke_ctr++;
-        bh_add(&B.n.h_lag, now - c->next_stroke);
+        bh_add(&BN.h_lag, now - c->next_stroke);
         char op[80];
         bp_format_op(op, sizeof op, B.run.run_id, c->idx, k);
         p += snprintf(
@@ -257,32 +284,32 @@ static int on_writable(conn *c, struct lws *wsi)
             p += snprintf(p, (size_t)(end - p), "%s%u,%u", i ? "," : "", (unsigned)(10 + i * 7),
                           (unsigned)(10 + (k % 500) + i * 3));
         p += snprintf(p, (size_t)(end - p), "]}}");
-        bt_send(&c->strokes, &B.n.st_ev, k, now, alive);
+        bt_send(&c->strokes, &BN.st_ev, k, now, alive);
         uint64_t per = bench_period_ns(B.cfg.rate);
         c->next_stroke += per;
         if (now > c->next_stroke + NS) {
-            B.n.send_skipped += (now - c->next_stroke) / per;
+            BN.send_skipped += (now - c->next_stroke) / per;
             c->next_stroke = now + per;
         }
     } else {
         uint64_t k = c->cursor_ctr++;
-        bh_add(&B.n.h_lag, now - c->next_cursor);
+        bh_add(&BN.h_lag, now - c->next_cursor);
         p += snprintf(p, (size_t)(end - p), "{\"t\":\"cursor\",\"x\":%llu,\"y\":%u}",
                       (unsigned long long)k, c->idx % 1000);
-        bt_send(&c->cursors, &B.n.st_cur, k, now, alive ? alive - 1 : 0);
+        bt_send(&c->cursors, &BN.st_cur, k, now, alive ? alive - 1 : 0);
         uint64_t per = bench_period_ns(B.cfg.cursor_rate);
         c->next_cursor += per;
         if (now > c->next_cursor + NS) {
-            B.n.send_skipped += (now - c->next_cursor) / per;
+            BN.send_skipped += (now - c->next_cursor) / per;
             c->next_cursor = now + per;
         }
     }
     size_t len = (size_t)(p - ((char *)buf + LWS_PRE));
     if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
-        B.n.write_errors++;
+        BN.write_errors++;
         return -1;
     }
-    B.n.sec_sent++;
+    sec_bump(&bench_me->sec.sent);
     if (bench_due(c, now) && !(B.cfg.inflight && !do_cursor &&
                                c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight)) {
         c->want_write = 1;
@@ -308,7 +335,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (c && (c->state == C_CONNECTING || c->state == C_ESTAB)) {
             c->state = C_FAILED;
-            B.n.failed++;
+            __atomic_fetch_add(&BN.failed, 1, __ATOMIC_RELAXED);
             count_fail(in ? (const char *)in : "connection error");
             conn_gone(c, 0);
         }
@@ -316,8 +343,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         if (c && c->state == C_CONNECTING) {
             c->state = C_ESTAB;
-            B.n.established++;
-            bh_add(&B.n.h_connect, (uint64_t)wb_mono_ns() - c->t_start);
+            __atomic_fetch_add(&BN.established, 1, __ATOMIC_RELAXED);
+            bh_add(&BN.h_connect, (uint64_t)wb_mono_ns() - c->t_start);
         }
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
@@ -336,8 +363,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (c && c->state != C_CLOSED && c->state != C_FAILED) {
             int w = c->state == C_WELCOMED;
             c->state = C_CLOSED;
-            B.n.closed_n++;
-            if (B.run.phase != P_DONE) B.n.closed_early++;
+            __atomic_fetch_add(&BN.closed_n, 1, __ATOMIC_RELAXED);
+            if (B.run.phase != P_DONE) BN.closed_early++;
             conn_gone(c, w);
         }
         break;
@@ -357,7 +384,7 @@ void bench_conn_start(conn *c)
     struct lws_client_connect_info i;
     memset(&i, 0, sizeof i);
     make_path(c);
-    i.context = B.run.ctx;
+    i.context = bench_me->ctx;
     i.address = B.cfg.host;
     i.port = B.cfg.port;
     i.path = c->path;
@@ -376,10 +403,10 @@ void bench_conn_start(conn *c)
     i.pwsi = &c->wsi;
     c->state = C_CONNECTING;
     c->t_start = (uint64_t)wb_mono_ns();
-    B.n.started++;
+    __atomic_fetch_add(&BN.started, 1, __ATOMIC_RELAXED);
     if (!lws_client_connect_via_info(&i) && c->state == C_CONNECTING) {
         c->state = C_FAILED;
-        B.n.failed++;
+        __atomic_fetch_add(&BN.failed, 1, __ATOMIC_RELAXED);
         count_fail("lws_client_connect_via_info failed");
     }
 }

@@ -1,7 +1,9 @@
 /* bench_phase: the phases of a wb-bench run and their timers: connect
  * (ramped) -> idle -> load (one timeline point a second) -> drain (until
- * everything arrived or --drain) -> done (report). lws service thread; the
- * signal handlers only count `interrupted`. */
+ * everything arrived or --drain) -> done (report). Thread 0 runs the phases;
+ * every service thread runs its own timer (start its share of the
+ * connections, its drawers' send tick, stop at done). The signal handlers
+ * only count `interrupted`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,32 +14,57 @@
 
 const char *const bench_phase_name[] = {"connect", "idle", "load", "drain", "done"};
 
-void bench_tick_cb(lws_sorted_usec_list_t *sul)
+/* Every ms of the load phase: this thread's drawers that have a send due
+ * ask for a writeable callback. */
+static void tick_cb(lws_sorted_usec_list_t *sul)
 {
-    if (B.run.phase != P_LOAD) return;
+    if (B.run.phase != P_LOAD) {
+        bench_me->tick_on = 0;
+        return;
+    }
     uint64_t now = (uint64_t)wb_mono_ns();
     for (int d = 0; d < B.run.n_drawers; d++) {
         conn *c = &B.run.conns[B.run.drawer_idx[d]];
+        if (c->idx % (uint32_t)B.cfg.threads != (uint32_t)bench_me->idx) continue;
         if (c->state == C_WELCOMED && !c->want_write && c->wsi && bench_due(c, now)) {
             c->want_write = 1;
             lws_callback_on_writable(c->wsi);
         }
     }
-    lws_sul_schedule(B.run.ctx, 0, &B.run.sul_tick, bench_tick_cb, 1000);
+    lws_sul_schedule(bench_me->ctx, 0, &bench_me->sul_tick, tick_cb, 1000);
 }
+
+/* Sum of one counter over the threads (read while they run: approximate). */
+#define SUM_N(field)                                                                               \
+    ({                                                                                             \
+        uint64_t _s = 0;                                                                           \
+        for (int _i = 0; _i < B.cfg.threads; _i++)                                                 \
+            _s += (uint64_t)__atomic_load_n(&B.run.threads[_i].n.field, __ATOMIC_RELAXED);         \
+        _s;                                                                                        \
+    })
 
 static void timeline_point(uint64_t now)
 {
     if (B.s.tl_n >= B.s.tl_cap) return;
     tl_point *p = &B.s.timeline[B.s.tl_n++];
     p->t = bench_secs(now - B.run.t_load_start);
-    p->sent = B.n.sec_sent;
-    p->deliveries = B.n.sec_deliv;
-    p->cursor_deliveries = B.n.sec_cur;
-    p->acks = B.n.sec_acks;
-    p->p50 = bh_quantile(&B.n.h_sec, 0.5);
-    p->p99 = bh_quantile(&B.n.h_sec, 0.99);
-    p->max = B.n.h_sec.max_ns;
+    static bench_hist h; /* thread 0 only */
+    bh_reset(&h);
+    for (int i = 0; i < B.cfg.threads; i++) {
+        bench_sec *s = &B.run.threads[i].sec;
+        pthread_mutex_lock(&s->lock);
+        p->sent += s->sent;
+        p->deliveries += s->deliv;
+        p->cursor_deliveries += s->cur;
+        p->acks += s->acks;
+        bh_merge(&h, &s->h);
+        s->sent = s->deliv = s->cur = s->acks = 0;
+        bh_reset(&s->h);
+        pthread_mutex_unlock(&s->lock);
+    }
+    p->p50 = bh_quantile(&h, 0.5);
+    p->p99 = bh_quantile(&h, 0.99);
+    p->max = h.max_ns;
     proc_sample s[MAX_PIDS + 1];
     bench_proc_all(s);
     for (int i = 0; i <= B.cfg.pid_n; i++) {
@@ -51,23 +78,101 @@ static void timeline_point(uint64_t now)
                 "conns %d closed %d\n",
                 p->t, bench_phase_name[B.run.phase], (unsigned long long)p->sent,
                 (unsigned long long)p->deliveries, (unsigned long long)p->cursor_deliveries,
-                p->p50 / 1e6, p->p99 / 1e6, B.n.welcomed - B.n.closed_n, B.n.closed_n);
-    B.n.sec_sent = B.n.sec_deliv = B.n.sec_cur = B.n.sec_acks = 0;
-    bh_reset(&B.n.h_sec);
+                p->p50 / 1e6, p->p99 / 1e6, (int)(SUM_N(welcomed) - SUM_N(closed_n)),
+                (int)SUM_N(closed_n));
+}
+
+/* Resets every thread's per-second counts (start of the load phase). */
+static void sec_reset_all(void)
+{
+    for (int i = 0; i < B.cfg.threads; i++) {
+        bench_sec *s = &B.run.threads[i].sec;
+        pthread_mutex_lock(&s->lock);
+        s->sent = s->deliv = s->cur = s->acks = 0;
+        bh_reset(&s->h);
+        pthread_mutex_unlock(&s->lock);
+    }
 }
 
 static int all_arrived(void)
 {
-    /* received + nothing left: cheap check over totals (missing is only known at finish) */
-    return B.n.st_ev.received + B.n.st_ev.dup >= B.n.st_ev.expected &&
-           B.n.st_ev.acked >= B.n.st_ev.sent && B.n.st_cur.received >= B.n.st_cur.expected;
+    /* received + nothing left: cheap check over totals (missing is only known
+     * at finish); read while the threads count, so approximate, which only
+     * decides when the drain may end early */
+    return SUM_N(st_ev.received) + SUM_N(st_ev.dup) >= SUM_N(st_ev.expected) &&
+           SUM_N(st_ev.acked) >= SUM_N(st_ev.sent) &&
+           SUM_N(st_cur.received) >= SUM_N(st_cur.expected);
+}
+
+static void merge_counts(bench_counts *d, const bench_counts *s)
+{
+    d->started += s->started;
+    d->established += s->established;
+    d->welcomed += s->welcomed;
+    d->failed += s->failed;
+    d->closed_n += s->closed_n;
+    d->closed_early += s->closed_early;
+    bt_stats_add(&d->st_ev, &s->st_ev);
+    bt_stats_add(&d->st_cur, &s->st_cur);
+    bench_hist *dh[] = {&d->h_e2e,     &d->h_self,    &d->h_ack, &d->h_cursor,
+                        &d->h_connect, &d->h_welcome, &d->h_lag};
+    const bench_hist *sh[] = {&s->h_e2e,     &s->h_self,    &s->h_ack, &s->h_cursor,
+                              &s->h_connect, &s->h_welcome, &s->h_lag};
+    for (size_t i = 0; i < sizeof dh / sizeof *dh; i++)
+        bh_merge(dh[i], sh[i]);
+    d->load_deliveries += s->load_deliveries;
+    d->load_cur_deliveries += s->load_cur_deliveries;
+    d->send_skipped += s->send_skipped;
+    d->write_errors += s->write_errors;
+    d->bad_frames += s->bad_frames;
+    d->foreign_ev += s->foreign_ev;
+    d->foreign_ack += s->foreign_ack;
+    d->cursor_unmapped += s->cursor_unmapped;
+    d->frames_rx += s->frames_rx;
+    d->bytes_rx += s->bytes_rx;
+    d->msgs_rx += s->msgs_rx;
+    for (int i = 0; i < BENCH_N_TYPES; i++)
+        d->type_count[i] += s->type_count[i];
+    for (int i = 0; i < BENCH_N_ERRS; i++)
+        d->err_count[i] += s->err_count[i];
+    for (int i = 0; i < s->n_close_codes; i++) {
+        int k = 0;
+        while (k < d->n_close_codes && d->close_codes[k].code != s->close_codes[i].code)
+            k++;
+        if (k == d->n_close_codes) {
+            if (k == MAX_CLOSE_CODES) continue;
+            d->n_close_codes++;
+            d->close_codes[k].code = s->close_codes[i].code;
+            d->close_codes[k].n = 0;
+        }
+        d->close_codes[k].n += s->close_codes[i].n;
+    }
+    for (int i = 0; i < s->n_fail_reasons; i++) {
+        int k = 0;
+        while (k < d->n_fail_reasons && strcmp(d->fail_reasons[k].why, s->fail_reasons[i].why))
+            k++;
+        if (k == d->n_fail_reasons) {
+            if (k == MAX_FAIL_REASONS) continue;
+            d->n_fail_reasons++;
+            memcpy(d->fail_reasons[k].why, s->fail_reasons[i].why, sizeof d->fail_reasons[k].why);
+            d->fail_reasons[k].n = 0;
+        }
+        d->fail_reasons[k].n += s->fail_reasons[i].n;
+    }
 }
 
 void bench_finish(void)
 {
-    for (int d = 0; d < B.run.n_drawers; d++) {
-        bt_finish(&B.run.conns[B.run.drawer_idx[d]].strokes, &B.n.st_ev);
-        bt_finish(&B.run.conns[B.run.drawer_idx[d]].cursors, &B.n.st_cur);
+    for (int t = 0; t < B.cfg.threads; t++) {
+        bench_thread *th = &B.run.threads[t];
+        /* books of the rings go to their sender's thread's counts */
+        for (int d = 0; d < B.run.n_drawers; d++) {
+            conn *c = &B.run.conns[B.run.drawer_idx[d]];
+            if (c->idx % (uint32_t)B.cfg.threads != (uint32_t)t) continue;
+            bt_finish(&c->strokes, &th->n.st_ev);
+            bt_finish(&c->cursors, &th->n.st_cur);
+        }
+        merge_counts(&B.n, &th->n);
     }
     bench_report();
     fflush(stdout);
@@ -75,25 +180,54 @@ void bench_finish(void)
 
 void bench_set_phase(int p, uint64_t now)
 {
-    B.run.phase = p;
     B.run.t_phase = now;
+    B.run.phase = p; /* atomic: the other threads follow it */
     if (!B.cfg.quiet)
         fprintf(stderr, "[bench] phase %s at %.2fs\n", bench_phase_name[p],
                 bench_secs(now - B.run.t0));
-    if (p == P_DONE) {
-        bench_finish();
-        /* With libuv, lws_service() runs the loop until the context is
-         * destroyed (first stage here, second in main); poll: wake it. */
-        if (!strcmp(B.cfg.evlib, "uv"))
-            lws_context_destroy(B.run.ctx);
-        else
-            lws_cancel_service(B.run.ctx);
-    }
 }
 
-void bench_phase_cb(lws_sorted_usec_list_t *sul)
+/* This thread's part, every few ms on every thread: start its share of the
+ * connections (connect phase), run its drawers' send tick (load), and stop
+ * its event loop when the run is done. Returns 0 once stopped. */
+static int thread_step(uint64_t now)
 {
-    uint64_t now = (uint64_t)wb_mono_ns();
+    bench_thread *t = bench_me;
+    int nt = B.cfg.threads;
+    if (B.run.phase == P_DONE) {
+        /* With libuv, lws_service() runs the loop until the context is
+         * destroyed (first stage here, second when the thread ends); poll:
+         * wake it. */
+        if (!strcmp(B.cfg.evlib, "uv"))
+            lws_context_destroy(t->ctx);
+        else
+            lws_cancel_service(t->ctx);
+        return 0;
+    }
+    if (B.run.phase == P_CONNECT) {
+        /* this thread's share of the rate and of the handshakes in flight */
+        double el = bench_secs(now - B.run.t_phase);
+        int allowed = (int)(el * B.cfg.connect_rate / nt) + 1;
+        int inflight = B.cfg.connect_inflight / nt > 0 ? B.cfg.connect_inflight / nt : 1;
+        for (;;) {
+            int i = t->idx + t->next_conn * nt;
+            if (i >= B.cfg.conns || t->next_conn >= allowed ||
+                t->n.started - (t->n.established + t->n.failed) >= inflight)
+                break;
+            t->next_conn++;
+            bench_conn_start(&B.run.conns[i]);
+        }
+    }
+    if (B.run.phase == P_LOAD && !t->tick_on) {
+        t->tick_on = 1;
+        lws_sul_schedule(t->ctx, 0, &t->sul_tick, tick_cb, 1000);
+    }
+    return 1;
+}
+
+/* Thread 0: the phases (every 5 ms while connecting, then every 20 ms). */
+static void phase_step(uint64_t now)
+{
     if (B.run.interrupted && B.run.phase < P_DRAIN) {
         if (B.run.phase == P_LOAD) B.run.t_load_end = now;
         bench_set_phase(P_DRAIN, now);
@@ -101,17 +235,15 @@ void bench_phase_cb(lws_sorted_usec_list_t *sul)
     switch (B.run.phase) {
     case P_CONNECT: {
         double el = bench_secs(now - B.run.t_phase);
-        int allowed = (int)(el * B.cfg.connect_rate) + 1;
-        while (B.n.started < B.cfg.conns && B.n.started < allowed &&
-               B.n.started - (B.n.established + B.n.failed) < B.cfg.connect_inflight)
-            bench_conn_start(&B.run.conns[B.n.started]);
         int settled = 0;
-        for (int i = 0; i < B.n.started; i++)
-            if (B.run.conns[i].state == C_WELCOMED || B.run.conns[i].state >= C_CLOSED) settled++;
-        if ((B.n.started == B.cfg.conns && settled == B.cfg.conns) || el > B.cfg.connect_timeout) {
+        for (int i = 0; i < B.cfg.conns; i++) {
+            int st = __atomic_load_n(&B.run.conns[i].state, __ATOMIC_RELAXED);
+            if (st == C_WELCOMED || st >= C_CLOSED) settled++;
+        }
+        if (settled == B.cfg.conns || el > B.cfg.connect_timeout) {
             if (!B.cfg.quiet)
                 fprintf(stderr, "[bench] connected %d welcomed %d failed %d in %.2fs\n",
-                        B.n.established, B.n.welcomed, B.n.failed, el);
+                        (int)SUM_N(established), (int)SUM_N(welcomed), (int)SUM_N(failed), el);
             bench_set_phase(P_IDLE, now);
             if (B.cfg.duration <= 0) bench_host_read(&B.s.host0);
         }
@@ -122,7 +254,7 @@ void bench_phase_cb(lws_sorted_usec_list_t *sul)
             bench_proc_all(B.s.ps_idle);
             if (B.cfg.duration <= 0)
                 bench_host_read(&B.s.host1); /* idle run: host load while idle */
-            B.s.idle_connected = B.n.welcomed - B.n.closed_n;
+            B.s.idle_connected = (int)(SUM_N(welcomed) - SUM_N(closed_n));
             for (int d = 0; d < B.run.n_drawers; d++) { /* random phase so sends are spread */
                 conn *c = &B.run.conns[B.run.drawer_idx[d]];
                 uint64_t ps = bench_period_ns(B.cfg.rate), pc = bench_period_ns(B.cfg.cursor_rate);
@@ -135,13 +267,9 @@ void bench_phase_cb(lws_sorted_usec_list_t *sul)
             B.s.metrics_start = bench_fetch_metrics();
             for (int i = 0; i <= B.cfg.pid_n; i++)
                 B.s.rss_load_max[i] = B.s.ps_load0[i].rss_kb;
-            B.n.sec_sent = B.n.sec_deliv = B.n.sec_cur = B.n.sec_acks = 0;
-            bh_reset(&B.n.h_sec);
+            sec_reset_all();
+            if (B.cfg.duration <= 0) B.run.t_load_end = now;
             bench_set_phase(B.cfg.duration > 0 ? P_LOAD : P_DRAIN, now);
-            if (B.run.phase == P_LOAD)
-                lws_sul_schedule(B.run.ctx, 0, &B.run.sul_tick, bench_tick_cb, 1000);
-            else
-                B.run.t_load_end = now;
         }
         break;
     case P_LOAD:
@@ -169,14 +297,25 @@ void bench_phase_cb(lws_sorted_usec_list_t *sul)
             bench_proc_all(B.s.ps_end);
             B.s.metrics_end = bench_fetch_metrics();
             bench_set_phase(P_DONE, now);
-            return;
         }
         break;
     default:
-        return;
+        break;
     }
-    lws_sul_schedule(B.run.ctx, 0, &B.run.sul_phase, bench_phase_cb,
-                     B.run.phase == P_CONNECT ? 5000 : 20000);
+}
+
+static void run_cb(lws_sorted_usec_list_t *sul)
+{
+    uint64_t now = (uint64_t)wb_mono_ns();
+    if (bench_me->idx == 0) phase_step(now);
+    if (!thread_step(now)) return;
+    lws_sul_schedule(bench_me->ctx, 0, &bench_me->sul_run, run_cb,
+                     B.run.phase == P_CONNECT ? 5000 : (bench_me->idx ? 10000 : 20000));
+}
+
+void bench_thread_start(void)
+{
+    lws_sul_schedule(bench_me->ctx, 0, &bench_me->sul_run, run_cb, 1);
 }
 
 void bench_on_signal(int sig)

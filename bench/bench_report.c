@@ -163,6 +163,7 @@ void bench_report(void)
         wb_error("bench: building the JSON report failed");
         return;
     }
+    json_object_set_new(root, "threads", json_integer(B.cfg.threads));
 
     printf("connections: %d started, %d established, %d welcomed, %d failed, %d closed early\n",
            B.n.started, B.n.established, connected, B.n.failed, B.n.closed_early);

@@ -37,7 +37,8 @@ void bt_ring_free(bt_ring *r)
 static void finalize(bt_ring *r, bt_stats *st, bt_rec *rec)
 {
     if (!rec->t_send_ns) return;
-    if (rec->recv < rec->expected) st->missing += rec->expected - rec->recv;
+    uint32_t recv = __atomic_load_n(&rec->recv, __ATOMIC_RELAXED);
+    if (recv < rec->expected) st->missing += rec->expected - recv;
     if (r->track_acks && !rec->t_ack_ns) st->unacked++;
     rec->t_send_ns = 0;
 }
@@ -72,12 +73,12 @@ bt_result bt_recv(bt_ring *r, bt_stats *st, uint64_t counter, uint32_t member, u
     }
     uint64_t *w = &r->bits[(size_t)(counter & (r->size - 1)) * r->words + member / 64];
     uint64_t bit = 1ull << (member % 64);
-    if (*w & bit) {
+    /* atomic: the members of a board may be served by different threads */
+    if (__atomic_fetch_or(w, bit, __ATOMIC_RELAXED) & bit) {
         st->dup++;
         return BT_DUP;
     }
-    *w |= bit;
-    rec->recv++;
+    __atomic_fetch_add(&rec->recv, 1, __ATOMIC_RELAXED);
     st->received++;
     if (t_send_ns) *t_send_ns = rec->t_send_ns;
     return BT_NEW;

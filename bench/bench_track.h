@@ -8,7 +8,12 @@
  * client is a duplicate, not a delivery. Memory is allocated once per
  * sender; nothing is allocated per message. When a slot is reused (the ring
  * wrapped) or at the end (bt_finish), what never arrived is counted as
- * missing. */
+ * missing.
+ *
+ * Threads: a ring belongs to its sender's thread (bt_send, bt_ack,
+ * bt_finish); bt_recv may run on any thread (receivers of one board can be
+ * served by different threads): it sets the member's bit and counts the
+ * receipt atomically, and counts into the caller's own bt_stats. */
 #ifndef BENCH_TRACK_H
 #define BENCH_TRACK_H
 

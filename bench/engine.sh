@@ -22,7 +22,10 @@
 # Knobs: ENGINE_PORT_BASE (31500), ENGINE_DURATION (8 s per step),
 # ENGINE_STEPS ("cursor saturate durable ack1k idle"), ENGINE_SAT_RATES
 # ("20 40 60 80 120" cursors/s per drawer), ENGINE_IDLE_CONNS (10000),
-# ENGINE_CORE (1: the core the servers are pinned to in `saturate`).
+# ENGINE_CORE (1: the core the servers are pinned to in `saturate`),
+# ENGINE_BENCH_CORES (0: the core(s) wb-bench is pinned to in `saturate`; "":
+# not pinned), ENGINE_BENCH_THREADS (1: wb-bench service threads; more only
+# helps with more cores than the gateway's one).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -38,6 +41,9 @@ STEPS=" ${ENGINE_STEPS:-cursor saturate durable ack1k idle} "
 SAT_RATES=${ENGINE_SAT_RATES:-"20 40 60 80 120"}
 IDLE_CONNS=${ENGINE_IDLE_CONNS:-10000}
 CORE=${ENGINE_CORE:-1}
+BENCH_CORES=${ENGINE_BENCH_CORES-0}
+BENCH_THREADS=${ENGINE_BENCH_THREADS:-1}
+BENCH_PRE=() # taskset for wb-bench (saturate only)
 step() { [[ $STEPS == *" $1 "* ]]; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -126,8 +132,8 @@ run() { # name server(gw|peer) args...
   local name=$1 srv=$2; shift 2
   local url=ws://127.0.0.1:$WB_GW1_PORT
   [ "$srv" = peer ] && url=ws://127.0.0.1:$PEER_PORT
-  local cmd=("$BENCH" --url "$url" --json "$OUT/$name-$srv.json" --label "$name-$srv" --quiet
-    --pid "$srv=${SVC[$srv]}" --pid "nats=${SVC[nats]}" "$@")
+  local cmd=("${BENCH_PRE[@]}" "$BENCH" --url "$url" --json "$OUT/$name-$srv.json" --label "$name-$srv"
+    --quiet --threads "$BENCH_THREADS" --pid "$srv=${SVC[$srv]}" --pid "nats=${SVC[nats]}" "$@")
   echo "${cmd[*]}" >"$OUT/$name-$srv.cmd"
   say "$name/$srv: ${cmd[*]#$ROOT/}"
   "${cmd[@]}" >"$OUT/$name-$srv.txt" 2>>"$LOG" || say "$name/$srv: wb-bench exited $?"
@@ -183,12 +189,14 @@ fi
 if step saturate; then
   stop_gw; start_gw "$CORE"
   if [ -n "$PEER_DIR" ]; then stop_peer; start_peer "$CORE"; fi
+  [ -n "$BENCH_CORES" ] && BENCH_PRE=(taskset -c "$BENCH_CORES")
   for s in $(servers); do
     for r in $SAT_RATES; do
       run "saturate-r$r" "$s" --conns 1000 --boards 10 --drawers 100 --rate 0 --cursor-rate "$r" \
         --duration "$DUR" --idle 2 --drain 3
     done
   done
+  BENCH_PRE=()
   stop_gw; start_gw
   if [ -n "$PEER_DIR" ]; then stop_peer; start_peer; fi
 fi

@@ -1,6 +1,7 @@
 /* wb-bench: load generator for any server speaking docs/protocol.md.
  *
- * One libwebsockets context, one service thread (this one), N client
+ * --threads service threads (this one and T-1 more), each with its own
+ * libwebsockets context and event loop and every T-th of the N client
  * connections over B boards. D connections draw: durable `stroke` ops at
  * --rate per second each and/or ephemeral `cursor` messages at
  * --cursor-rate; everyone receives. Each op id is "B<run>_<conn>_<counter>"
@@ -33,8 +34,63 @@
 #include "wb_clock.h"
 #include "wb_log.h"
 
-/* The run; main thread (the lws service thread). */
+/* The run (bench.h says which thread owns what). */
 bench B;
+__thread bench_thread *bench_me;
+
+static void quiet_signal(void *loop, int sig) {}
+
+int bench_thread_ctx(bench_thread *t)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = bench_protocols;
+    info.fd_limit_per_thread = (unsigned)(B.cfg.conns / B.cfg.threads) + 128;
+    info.timeout_secs = 30;
+    info.connect_timeout_secs = 20;
+    if (B.cfg.tls) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    if (!strcmp(B.cfg.evlib, "uv")) {
+        /* libuv (epoll): poll(2) over thousands of sockets on every wakeup
+         * would make the bench, not the server, the bottleneck */
+        info.options |= LWS_SERVER_OPTION_LIBUV;
+        info.signal_cb = t->idx ? quiet_signal : bench_lws_signal; /* count a signal once */
+    }
+    t->ctx = lws_create_context(&info);
+    if (!t->ctx && !strcmp(B.cfg.evlib, "uv") && !t->idx) {
+        wb_warn(
+            "bench: no libuv event loop in this libwebsockets (package libwebsockets-evlib-uv); "
+            "falling back to poll(2), which costs O(connections) per wakeup");
+        B.cfg.evlib = "poll";
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
+        info.signal_cb = NULL;
+        t->ctx = lws_create_context(&info);
+    }
+    if (!t->ctx) {
+        wb_error("bench: lws_create_context failed (thread %d)", t->idx);
+        return -1;
+    }
+    return 0;
+}
+
+/* One service thread's life: its loop runs until the run is done. */
+static void service(bench_thread *t)
+{
+    bench_me = t;
+    bench_thread_start();
+    while (B.run.phase != P_DONE && B.run.interrupted < 3)
+        if (lws_service(t->ctx, 0) < 0) break;
+    if (B.run.phase != P_DONE) B.run.interrupted = 3; /* lws_service failed: stop everyone */
+}
+
+static void *thread_main(void *arg)
+{
+    bench_thread *t = arg;
+    service(t);
+    lws_context_destroy(t->ctx);
+    t->ctx = NULL;
+    return NULL;
+}
 
 static uint32_t ring_size(double rate)
 {
@@ -101,33 +157,19 @@ int main(int argc, char **argv)
     }
 
     lws_set_log_level(B.cfg.lws_log, NULL);
-    struct lws_context_creation_info info;
-    memset(&info, 0, sizeof info);
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = bench_protocols;
-    info.fd_limit_per_thread = (unsigned)B.cfg.conns + 128;
-    info.timeout_secs = 30;
-    info.connect_timeout_secs = 20;
-    if (B.cfg.tls) info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-    if (!strcmp(B.cfg.evlib, "uv")) {
-        /* libuv (epoll): poll(2) over thousands of sockets on every wakeup
-         * would make the bench, not the server, the bottleneck */
-        info.options |= LWS_SERVER_OPTION_LIBUV;
-        info.signal_cb = bench_lws_signal;
-    }
-    B.run.ctx = lws_create_context(&info);
-    if (!B.run.ctx && !strcmp(B.cfg.evlib, "uv")) {
-        wb_warn(
-            "bench: no libuv event loop in this libwebsockets (package libwebsockets-evlib-uv); "
-            "falling back to poll(2), which costs O(connections) per wakeup");
-        B.cfg.evlib = "poll";
-        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
-        info.signal_cb = NULL;
-        B.run.ctx = lws_create_context(&info);
-    }
-    if (!B.run.ctx) {
-        wb_error("bench: lws_create_context failed");
+    if (pthread_rwlock_init(&B.run.cids_lock, NULL)) {
+        wb_error("bench: pthread_rwlock_init failed");
         return 1;
+    }
+    B.run.threads = calloc((size_t)B.cfg.threads, sizeof *B.run.threads);
+    if (!B.run.threads) {
+        wb_error("bench: out of memory");
+        return 1;
+    }
+    for (int t = 0; t < B.cfg.threads; t++) {
+        B.run.threads[t].idx = t;
+        pthread_mutex_init(&B.run.threads[t].sec.lock, NULL);
+        if (bench_thread_ctx(&B.run.threads[t]) < 0) return 1;
     }
     if (!B.cfg.quiet)
         fprintf(stderr,
@@ -139,12 +181,19 @@ int main(int argc, char **argv)
     bench_proc_all(B.s.ps_base);
     B.run.t0 = (uint64_t)wb_mono_ns();
     bench_set_phase(P_CONNECT, B.run.t0);
-    lws_sul_schedule(B.run.ctx, 0, &B.run.sul_phase, bench_phase_cb, 1);
-    while (B.run.phase != P_DONE && B.run.interrupted < 3)
-        if (lws_service(B.run.ctx, 0) < 0) break;
-
-    if (B.run.phase != P_DONE) bench_finish(); /* lws_service failed */
-    lws_context_destroy(B.run.ctx);
+    int started = 1;
+    for (int t = 1; t < B.cfg.threads; t++, started++)
+        if (pthread_create(&B.run.threads[t].tid, NULL, thread_main, &B.run.threads[t])) {
+            wb_error("bench: pthread_create failed");
+            B.run.interrupted = 3;
+            break;
+        }
+    service(&B.run.threads[0]);
+    B.run.phase = P_DONE; /* (if the loop failed) the other threads stop too */
+    for (int t = 1; t < started; t++)
+        pthread_join(B.run.threads[t].tid, NULL);
+    lws_context_destroy(B.run.threads[0].ctx);
+    bench_finish();
     for (int d = 0; d < B.run.n_drawers; d++) {
         bt_ring_free(&B.run.conns[B.run.drawer_idx[d]].strokes);
         bt_ring_free(&B.run.conns[B.run.drawer_idx[d]].cursors);
@@ -156,6 +205,7 @@ int main(int argc, char **argv)
     free(B.run.conns);
     free(B.run.boards);
     free(B.run.drawer_idx);
+    free(B.run.threads);
     free(B.s.timeline);
     return ok ? 0 : 3; /* 3: not one connection got a welcome */
 }
