@@ -98,6 +98,8 @@ for p in $WB_NATS_PORT $WB_GW1_PORT $PEER_PORT; do
 done
 
 start_nats() {
+  # the peer connects without credentials (nats.js takes none from its URL): as admin
+  [ -n "${BENCH_PEER_SRC:-}" ] && export WB_NATS_NO_AUTH_USER=admin
   bash "$ROOT/scripts/svc/nats.sh" >>"$WB_RUN_DIR/nats.log" 2>&1 &
   SVC[nats]=$!; PIDS+=($!)
   wait_port "$WB_NATS_PORT" 20

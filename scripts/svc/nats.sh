@@ -65,6 +65,8 @@ http: $(wb_nats_host "$n"):$(wb_nats_monitor_port "$n")
 server_name: $([ "$WB_NATS_NODES" = 1 ] && echo wb-nats || echo "wb-nats-$n")
 max_payload: 4MB
 CONF
+  # bench/engine.sh only: a side-by-side peer that sends no credentials is this user
+  [ -n "${WB_NATS_NO_AUTH_USER:-}" ] && echo "no_auth_user: $WB_NATS_NO_AUTH_USER"
   nats_authorization
   cat <<CONF
 jetstream {
