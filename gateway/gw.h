@@ -78,6 +78,7 @@ typedef struct gw_config {
     long long commit_batch_max;     /* ops per atomic batch (nats-server allows 1000) */
     long long commit_pending_bytes; /* ops waiting for a round, bytes */
     long long nats_evloop;          /* 1: the NATS socket on the gateway's loop */
+    long long nats_send_asap;       /* 1: a publish is written at once (no flusher wait) */
     const char *view_secret_file;   /* "": the view-link secret comes from the WB_VIEWS bucket */
     const char *log_level;
 } gw_config;
@@ -490,10 +491,12 @@ typedef struct gw_metrics {
         closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
         commit_plain_ops, ops_resent_late, closes_stalled, ip_refused, fill_failures;
     atomic_ullong errors[WB_E__COUNT];
-    wb_hist pub_lat; /* publish -> ack latency, seconds */
+    wb_hist pub_lat;   /* publish -> ack latency, seconds */
+    wb_hist round_lat; /* a commit round: sent -> answered, seconds */
 } gw_metrics;
 extern gw_metrics gw_m;
 void gw_metrics_observe_pub(int64_t us);
+void gw_metrics_observe_round(int64_t us);
 /* Writes the Prometheus text into w. */
 void gw_metrics_render(wb_jw *w, size_t boards, bool nats_ok, bool draining);
 

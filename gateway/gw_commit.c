@@ -148,7 +148,10 @@ void gw_commit_flush(void)
 void gw_commit_on_puback(const gw_ev_puback *e)
 {
     if (e->check || !g_round.active || g_round.batch) return;
-    if (g_round.outstanding && --g_round.outstanding == 0) round_clear();
+    if (g_round.outstanding && --g_round.outstanding == 0) {
+        gw_metrics_observe_round(wb_mono_us() - g_round.t0_us);
+        round_clear();
+    }
 }
 
 void gw_commit_on_batch(const gw_ev_batch *e)
@@ -173,6 +176,7 @@ void gw_commit_on_batch(const gw_ev_batch *e)
         round_clear();
         return;
     }
+    gw_metrics_observe_round(wb_mono_us() - g_round.t0_us);
     uint64_t first = e->last_seq - e->count + 1;
     for (size_t i = 0; i < g_round.n; i++)
         result(g_round.ops[i], first + i, 0);

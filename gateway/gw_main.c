@@ -96,6 +96,9 @@ static const wb_cfg_item g_cfg[] = {
     {"nats-evloop", "WB_NATS_EVLOOP", WB_CFG_INT, "0", 0, 1, &gw.cfg.nats_evloop,
      "1: the NATS socket on the gateway's libuv loop (nats.c adapter; unsafe across reconnects "
      "in nats.c 3.x, nats.c#1007); 0: nats.c's threads"},
+    {"nats-send-asap", "WB_NATS_SEND_ASAP", WB_CFG_INT, "1", 0, 1, &gw.cfg.nats_send_asap,
+     "1: a NATS publish is written to the socket at once (nats.c's flusher thread waits 1 ms "
+     "for more before it writes: that wait is in every commit round)"},
     {"stream-replicas", "WB_STREAM_REPLICAS", WB_CFG_INT, "1", 1, 5, &gw.cfg.stream.replicas,
      "WB_OPS replicas (3 on a 3-node NATS cluster)"},
     {"view-secret-file", "WB_VIEW_SECRET_FILE", WB_CFG_STR, "", 0, 0, &gw.cfg.view_secret_file,

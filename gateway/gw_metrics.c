@@ -12,11 +12,21 @@ gw_metrics gw_m = {
                 .nb = 15,
                 .le = {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1,
                        2.5, 5, 10}},
+    .round_lat = {.name = "wb_gateway_commit_round_seconds",
+                  .help = "A commit round of durable ops: published -> answered by JetStream.",
+                  .nb = 15,
+                  .le = {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1,
+                         2.5, 5, 10}},
 };
 
 void gw_metrics_observe_pub(int64_t us)
 {
     wb_hist_observe(&gw_m.pub_lat, (double)us / 1e6);
+}
+
+void gw_metrics_observe_round(int64_t us)
+{
+    wb_hist_observe(&gw_m.round_lat, (double)us / 1e6);
 }
 
 /* The plain counters and gauges, one row each. */
@@ -94,4 +104,5 @@ void gw_metrics_render(wb_jw *w, size_t boards, bool nats_ok, bool draining)
     wb_prom_u64(&p, "wb_gateway_closes_total", "code=\"1009\"", atomic_load(&gw_m.closes_1009));
     wb_prom_u64(&p, "wb_gateway_closes_total", "code=\"1013\"", atomic_load(&gw_m.closes_1013));
     wb_prom_hist(&p, &gw_m.pub_lat);
+    wb_prom_hist(&p, &gw_m.round_lat);
 }

@@ -327,6 +327,7 @@ int gw_nats_start(uv_loop_t *loop)
     s = natsOptions_UseGlobalMessageDelivery(o, true);
     if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, NULL);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, NULL);
+    if (s == NATS_OK && gw.cfg.nats_send_asap) s = natsOptions_SetSendAsap(o, true);
     if (s != NATS_OK) goto err;
     wb_info("nats connecting to %s", gw.cfg.nats_url);
     if (loop) {
