@@ -66,6 +66,8 @@ def summarize(d):
                 "deliveries_per_cpu_s": exp / cpu if cpu else None,
                 "p50_ms": r["latency_cursor"]["p50_ms"], "p99_ms": r["latency_cursor"]["p99_ms"],
                 "received": r["cursors"]["received"], "expected": exp,
+                "welcomed": r["connections"]["welcomed"], "conns": r["config"]["conns"],
+                "msgs_per_frame": r["rx"]["messages"] / max(r["rx"]["frames"], 1),
             }
         sat = []
         for (name, sv), r in runs.items():
@@ -76,7 +78,12 @@ def summarize(d):
                         "offered_per_s": r["cursors"]["expected_deliveries"] / max(r["throughput"]["load_s"], 1e-9),
                         "deliveries_per_s": r["throughput"]["cursor_deliveries_per_s"],
                         "p99_ms": r["latency_cursor"]["p99_ms"],
-                        "cpu_util": proc(r, srv).get("cpu_util_load")})
+                        "cpu_util": proc(r, srv).get("cpu_util_load"),
+                        "bench_cpu_util": proc(r, "bench").get("cpu_util_load"),
+                        "send_lag_p99_ms": r["send_lag"]["p99_ms"],
+                        "msgs_per_frame": r["rx"]["messages"] / max(r["rx"]["frames"], 1),
+                        "host_busy": (r.get("host") or {}).get("busy_fraction_load"),
+                        "load1": (r.get("host") or {}).get("loadavg1_start")})
         if sat:
             sat.sort(key=lambda x: x["rate"])
             ok = [x for x in sat if x["p99_ms"] < 20]
@@ -124,6 +131,10 @@ def table(sm):
     ratio = f"{cg / cp:.2f} of the peer's" if cg and cp else "-"
     rows.append(("cursor fan-out: CPU per offered delivery (us)", fmt(cg, 2), fmt(cp, 2),
                  "<= 1/5 of the peer's", ratio))
+    rows.append(("cursor fan-out: clients welcomed / messages per frame",
+                 f"{fmt(get(g, 'cursor', 'welcomed'))} / {fmt(get(g, 'cursor', 'msgs_per_frame'), 2)}",
+                 f"{fmt(get(p, 'cursor', 'welcomed'))} / {fmt(get(p, 'cursor', 'msgs_per_frame'), 2)}",
+                 "", ""))
     rows.append(("cursor fan-out: offered deliveries per CPU-second", fmt(get(g, "cursor", "deliveries_per_cpu_s")),
                  fmt(get(p, "cursor", "deliveries_per_cpu_s")), "", ""))
     rows.append(("cursor fan-out: p50 / p99 (ms)",
@@ -139,6 +150,15 @@ def table(sm):
                  f"{fmt(mg['deliveries_per_s'])} ({fmt(mg['offered_per_s'])}, {fmt(mg['p99_ms'])})" if mg else "-",
                  f"{fmt(mp['deliveries_per_s'])} ({fmt(mp['offered_per_s'])}, {fmt(mp['p99_ms'])})" if mp else "-",
                  "", ""))
+
+    def load_gen(m):
+        if not m:
+            return "-"
+        u = m.get("bench_cpu_util")
+        return (f"{fmt(u * 100 if u is not None else None, 0)}% / {fmt(m.get('send_lag_p99_ms'))} ms"
+                f" / {fmt(m.get('msgs_per_frame'), 1)}")
+    rows.append(("saturation, highest step: wb-bench CPU (of its core) / send lag p99 / msgs per frame",
+                 load_gen(mg), load_gen(mp), "", ""))
     rows.append(("disk fsyncs/s (200-byte appends)", fmt(sm.get("fsyncs_per_s")), "same disk", "", ""))
     rows.append(("durable 64x64x16 in flight: acked ops/s", fmt(get(g, "durable", "acked_ops_per_s")),
                  fmt(get(p, "durable", "acked_ops_per_s")), "", ""))
