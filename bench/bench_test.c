@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "bench_hist.h"
 #include "bench_parse.h"
@@ -246,6 +247,47 @@ static void track_wraparound(void **state)
     bt_ring_free(&r);
 }
 
+/* Receivers of one board on different threads (wb-bench --threads): every
+ * thread receives every message at every member; exactly one receipt per
+ * (message, member) is new, the others are duplicates, and nothing is lost. */
+#define MT_THREADS 4
+#define MT_MSGS 200
+#define MT_MEMBERS 130
+static bt_ring mt_ring;
+static bt_stats mt_st[MT_THREADS];
+
+static void *mt_recv(void *arg)
+{
+    bt_stats *st = arg;
+    uint64_t ts;
+    for (uint64_t k = 0; k < MT_MSGS; k++)
+        for (uint32_t m = 0; m < MT_MEMBERS; m++)
+            bt_recv(&mt_ring, st, k, m, &ts);
+    return NULL;
+}
+
+static void track_threads(void **state)
+{
+    bt_stats st = {0};
+    assert_int_equal(bt_ring_init(&mt_ring, MT_MSGS, MT_MEMBERS, 0), 0);
+    for (uint64_t k = 0; k < MT_MSGS; k++)
+        bt_send(&mt_ring, &st, k, 1 + k, MT_MEMBERS);
+    pthread_t t[MT_THREADS];
+    for (int i = 0; i < MT_THREADS; i++) {
+        memset(&mt_st[i], 0, sizeof mt_st[i]);
+        assert_int_equal(pthread_create(&t[i], NULL, mt_recv, &mt_st[i]), 0);
+    }
+    for (int i = 0; i < MT_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        bt_stats_add(&st, &mt_st[i]);
+    }
+    bt_finish(&mt_ring, &st);
+    assert_int_equal(st.received, (uint64_t)MT_MSGS * MT_MEMBERS);
+    assert_int_equal(st.dup, (uint64_t)MT_MSGS * MT_MEMBERS * (MT_THREADS - 1));
+    assert_int_equal(st.missing, 0);
+    bt_ring_free(&mt_ring);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +301,7 @@ int main(void)
         cmocka_unit_test(op_id_roundtrip),
         cmocka_unit_test(track_counts),
         cmocka_unit_test(track_wraparound),
+        cmocka_unit_test(track_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
