@@ -75,6 +75,10 @@ static void dispatch(gw_event *e)
 }
 
 static uv_timer_t g_presence_timer;
+static uv_timer_t g_pace_timer;
+
+/* Only wakes the loop: on_prepare writes the paced clients then. */
+static void on_pace_timer(uv_timer_t *t) {}
 
 /* Presence lists go out at once, but at most every 250 ms per board: the
  * boards that must wait are flushed again by this timer. */
@@ -148,21 +152,19 @@ static void on_tick(uv_timer_t *t)
  * after the I/O callbacks and the timers): the durable ops this turn collected go
  * out as one round if the previous one is done, and every client that got
  * frames this turn gets them in one write (no POLLOUT round trip through
- * epoll unless the socket is full). */
-static uv_timer_t g_pace_timer;
-
-/* Wakes the loop when a paced client's write is due; the write itself
- * happens in on_prepare, which runs right after the timers. */
-static void on_pace_timer(uv_timer_t *t) {}
-
+ * epoll unless the socket is full), except a client written to less than
+ * write-pace-us ago: g_pace_timer wakes the loop when the first of those is
+ * due (the write itself happens here, right after the timers). */
 static void on_prepare(uv_prepare_t *h)
 {
     flush_presence();
     gw_commit_flush();
     int64_t now = wb_mono_us();
     int64_t due = gw_ws_flush(now, gw.cfg.write_pace_us);
-    if (due && !uv_is_active((uv_handle_t *)&g_pace_timer))
-        uv_timer_start(&g_pace_timer, on_pace_timer, (uint64_t)((due - now + 999) / 1000), 0);
+    if (!due) return;
+    uint64_t ms = (uint64_t)((due - now + 999) / 1000);
+    if (!uv_is_active((uv_handle_t *)&g_pace_timer) || uv_timer_get_due_in(&g_pace_timer) > ms)
+        uv_timer_start(&g_pace_timer, on_pace_timer, ms, 0);
 }
 
 static void on_timer(uv_timer_t *t)
