@@ -481,3 +481,33 @@ async def test_viewer_forbidden(wb_stack, wb_connect, wb_board):
     assert ed.find("draft") == [], "a viewer's draft was relayed"
     assert [e["kind"] for e in ed.evs] == ["shape", "stroke"]
     assert ed.visible()[0] == vw.visible()[0] and ed.visible()[0]["color"] == "#1e1e1e"
+
+
+async def test_through_traefik(wb_traefik, wb_connect, wb_board):
+    """The new ops, a draft and the REST snapshot through Traefik (wss/https)."""
+    a = await wb_connect("traefik", wb_board, name="t1", wait_snapshot=True)
+    b = await wb_connect("traefik", wb_board, name="t2", wait_snapshot=True)
+    r, t = shape("ellipse", fill="#b2f2bb"), text("via traefik")
+    await a.send({"t": "draft", "shape": r})
+    await b.wait_for("draft", lambda m: m.get("shape", {}).get("id") == r["id"], timeout=10)
+    await add_shape(a, r)
+    await add_text(a, t)
+    last = await a.wait_ack(await update(a, r["id"], {"x1": 1, "y1": 1, "x2": 2, "y2": 2}))
+    for op in list(a.unacked):
+        await a.wait_ack(op)
+    await b.wait_seq(last)
+    assert b.visible() == a.visible()
+    assert [e["id"] for e in a.visible()] == [r["id"], t["id"]]
+
+    def get():
+        resp = http_get(wb_traefik.base_url + f"/api/boards/{wb_board}", timeout=10)
+        assert resp.status == 200, resp.text
+        return json.loads(resp.body)
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 20
+    body = await asyncio.to_thread(get)
+    while body["seq"] < last and loop.time() < end:
+        await asyncio.sleep(0.1)
+        body = await asyncio.to_thread(get)
+    assert body["seq"] >= last and body["strokes"] == a.visible()
