@@ -3,6 +3,8 @@
 gateway is taken down, then the clients' final boards are checked against the
 persisted boards (PostgreSQL, via GET /api/boards/{board}).
 
+Clients draw strokes and some shapes and texts, and update their own shapes
+and texts (issue #16); convergence compares whole boards, values included.
 One process, asyncio + websockets. Each client follows docs/protocol.md §5 "Client duties":
 it keeps every op until acked; when its socket drops it reconnects (through
 Traefik, so it lands on a live gateway) with ?since=<highest applied seq> and
@@ -72,6 +74,7 @@ class Client:
         self.dropped_at: float | None = None
         self.sent_at: dict = {}          # op -> monotonic time of its first send
         self.ack_times: list = []        # seconds from first send to ack (the pause a user sees)
+        self.elements: list = []         # (id, "shape" | "text") this client added, to update
 
     def url(self, since=None):
         q = {"name": self.name}
@@ -171,18 +174,48 @@ class Client:
             self.d.drops.append((self.name, ws.close_code, time.monotonic()))
             since = self.seq
 
+    def next_op(self):
+        """The next durable op: mostly strokes, some shapes and texts, and
+        updates of this client's shapes and texts (docs/protocol.md §3), so
+        the drill checks that elements and their field groups survive the
+        failover too. Returns (message, the element id it adds or changes)."""
+        x, y = random.randint(0, 2000), random.randint(0, 2000)
+        color = "#%06x" % random.randint(0, 0xFFFFFF)
+        op = rid(12, "o")
+        r = random.random()
+        if r < 0.15 and self.elements:
+            eid, kind = random.choice(self.elements)
+            if kind == "shape":
+                set_ = random.choice([{"x1": x, "y1": y, "x2": x + 40, "y2": y + 30},
+                                      {"color": color}, {"fill": None}, {"fill": color, "width": 5}])
+            else:
+                set_ = random.choice([{"x": x, "y": y}, {"text": f"t{op}"}, {"size": 18, "color": color}])
+            return {"t": "update", "op": op, "id": eid, "set": set_}, eid
+        if r < 0.25:
+            eid = rid(10, "r")
+            self.elements.append((eid, "shape"))
+            return {"t": "shape", "op": op, "shape": {
+                "type": "shape", "id": eid, "kind": random.choice(["rect", "ellipse", "line", "arrow"]),
+                "x1": x, "y1": y, "x2": x + 50, "y2": y + 25, "color": color, "width": 2}}, eid
+        if r < 0.3:
+            eid = rid(10, "t")
+            self.elements.append((eid, "text"))
+            return {"t": "text", "op": op, "text": {
+                "type": "text", "id": eid, "x": x, "y": y, "size": 20, "color": color,
+                "text": f"drill {op}"}}, eid
+        sid = rid(10, "s")
+        return {"t": "stroke", "op": op, "stroke": {
+            "id": sid, "color": color, "width": 3,
+            "points": [x, y, x + 10, y + 5, x + 20, y + 15]}}, sid
+
     async def draw(self, rate: float):
         i = 0
         while not self.d.stop_drawing.is_set():
             await asyncio.sleep(random.expovariate(rate))
             if self.d.stop_drawing.is_set():
                 break
-            x, y = random.randint(0, 2000), random.randint(0, 2000)
-            sid = rid(10, "s")
-            op = rid(12, "o")
-            msg = {"t": "stroke", "op": op, "stroke": {
-                "id": sid, "color": "#%06x" % random.randint(0, 0xFFFFFF), "width": 3,
-                "points": [x, y, x + 10, y + 5, x + 20, y + 15]}}
+            msg, sid = self.next_op()
+            op = msg["op"]
             self.unacked[op] = msg
             self.sent.append(op)
             self.sent_at[op] = time.monotonic()
@@ -286,8 +319,9 @@ async def run_drill(base_url: str, *, clients: int = 200, boards: int = 20, rate
     # one more refresh of the persisted boards, then compare
     converged, diverged = 0, []
     for c in cs:
-        want = [s["id"] for s in persisted.get(c.board, {}).get("strokes", [])]
-        if c.state.visible_ids() == want:
+        # the whole board, values included: every update's field groups too
+        want = persisted.get(c.board, {}).get("strokes", [])
+        if c.state.visible() == want:
             converged += 1
         else:
             diverged.append(c.name)
