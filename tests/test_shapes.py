@@ -511,3 +511,31 @@ async def test_through_traefik(wb_traefik, wb_connect, wb_board):
         await asyncio.sleep(0.1)
         body = await asyncio.to_thread(get)
     assert body["seq"] >= last and body["strokes"] == a.visible()
+
+
+async def test_updates_of_unknown_ids_are_pruned(wb_stack, wb_connect, wb_board):
+    """An update of an id nobody added is stored (its add may still come with
+    a smaller seq from another worker's batch), and pruned once the worker's
+    ack floor passes it (migration 0005); an update that applies stays."""
+    a = await wb_connect("gw-1", wb_board, wait_snapshot=True)
+    r = shape()
+    await a.wait_ack(await add_shape(a, r))
+    await a.wait_ack(await update(a, "ghost", {"color": "#e03131"}))
+    await a.wait_ack(await update(a, r["id"], {"color": "#2f9e44"}))
+    last = await a.wait_ack(await a.stroke())
+    await worker_floor(wb_stack, last)
+
+    def rows():
+        with psycopg.connect(wb_stack.pg_url, connect_timeout=3) as db:
+            return dict(db.execute("SELECT elem_id, count(*) FROM element_updates WHERE board = %s"
+                                   " GROUP BY elem_id", (wb_board,)).fetchall())
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 30
+    got = await asyncio.to_thread(rows)
+    while "ghost" in got and loop.time() < end:
+        await asyncio.sleep(0.3)
+        got = await asyncio.to_thread(rows)
+    assert got == {r["id"]: 1}, got
+    body = await api_at_seq(wb_stack, "gw-2", wb_board, last)
+    assert body["strokes"][0]["color"] == "#2f9e44"
