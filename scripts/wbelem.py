@@ -1,7 +1,9 @@
-"""Shapes, texts and updates (docs/protocol.md §3, §4, §7) for the Python tests:
-an `ev` as the wb.v1.Op a gateway publishes for it, and the visible elements
-PostgreSQL holds (migrations/0005_elements.sql, wb_board_elements) in the
-vectors' JSON form. Used by tests/test_worker.py and tests/test_shapes.py."""
+"""Shapes, texts and updates (docs/protocol.md §3, §4, §7) for the Python
+tests and benchmarks: an `ev` as the wb.v1.Op a gateway publishes for it, and
+the visible elements PostgreSQL holds (migrations/0005_elements.sql,
+wb_board_elements) in the vectors' JSON form. Used by tests/test_worker.py
+(and so bench/worker_bench.py) and tests/test_shapes.py; next to wbfold.py so
+that PYTHONPATH=scripts finds both."""
 from __future__ import annotations
 
 from wblib import load_pb2
