@@ -89,23 +89,7 @@ BEGIN
 
     -- Adds of every type in one statement: per id the smallest seq wins, and
     -- it replaces every base column (a shape's first add may come after a
-    -- later stroke add with the same id was stored). A batch without shapes
-    -- and texts (most) takes the narrower stroke insert of 0002.
-    IF coalesce(cardinality(e_seq), 0) = 0 THEN
-        INSERT INTO strokes AS s (board, stroke_id, add_seq, color, width, points, author)
-        SELECT DISTINCT ON (a.board, a.id) a.board, a.id, a.seq, a.color, a.width, a.points,
-               a.author
-        FROM unnest(s_board, s_seq, s_id, s_color, s_width, s_points, s_author)
-            AS a(board, seq, id, color, width, points, author)
-        WHERE EXISTS (SELECT 1 FROM ops o WHERE o.board = a.board AND o.seq = a.seq)
-        ORDER BY a.board, a.id, a.seq
-        ON CONFLICT (board, stroke_id) DO UPDATE
-            SET add_seq = excluded.add_seq, color = excluded.color, width = excluded.width,
-                points = excluded.points, author = excluded.author, elem_kind = NULL,
-                shape_kind = NULL, x1 = NULL, y1 = NULL, x2 = NULL, y2 = NULL, fill = NULL,
-                x = NULL, y = NULL, size = NULL, body = NULL
-            WHERE s.add_seq IS NULL OR s.add_seq > excluded.add_seq;
-    ELSE
+    -- later stroke add with the same id was stored).
     INSERT INTO strokes AS s (board, stroke_id, add_seq, elem_kind, color, width, points, author,
                               shape_kind, x1, y1, x2, y2, fill, x, y, size, body)
     SELECT DISTINCT ON (a.board, a.id) a.board, a.id, a.seq, a.kind, a.color, a.width, a.points,
@@ -132,7 +116,6 @@ BEGIN
             x2 = excluded.x2, y2 = excluded.y2, fill = excluded.fill, x = excluded.x,
             y = excluded.y, size = excluded.size, body = excluded.body
         WHERE s.add_seq IS NULL OR s.add_seq > excluded.add_seq;
-    END IF;
 
     INSERT INTO strokes AS s (board, stroke_id, vis_seq, vis_hidden)
     SELECT DISTINCT ON (v.board, v.id) v.board, v.id, v.seq, v.hidden
@@ -144,7 +127,6 @@ BEGIN
         WHERE excluded.vis_seq > s.vis_seq;
 
     -- Per element and group the update with the largest seq wins.
-    IF coalesce(cardinality(u_seq), 0) > 0 THEN
     INSERT INTO element_updates AS u (board, elem_id, grp, seq, points, x1, y1, x2, y2, x, y,
                                       size, body, color, width, fill)
     SELECT DISTINCT ON (t.board, t.id, t.grp) t.board, t.id, t.grp, t.seq, t.points, t.x1, t.y1,
@@ -160,7 +142,6 @@ BEGIN
             size = excluded.size, body = excluded.body, color = excluded.color,
             width = excluded.width, fill = excluded.fill
         WHERE excluded.seq > u.seq;
-    END IF;
 
     UPDATE boards AS b
     SET max_clear_seq = greatest(b.max_clear_seq, c.clear_seq),
