@@ -174,9 +174,17 @@ static void on_signal(int sig)
     gw_timer_start(g_shutdown_timer, gw.cfg.shutdown_grace_ms);
 }
 
+/* The most one send() to a client carries: a whole coalesced frame (64 KiB,
+ * gw_ws.c) or HTTP chunk (64 KiB, gw_http.c) in one call; what the socket
+ * does not take lws keeps and sends on POLLOUT. */
+#define GW_TX_PACKET_MAX (256 * 1024)
+
 static const struct lws_protocols g_protocols[] = {
-    /* rx_buffer_size is per connection: keep it small (frames are reassembled). */
-    {"wb.v1", gw_ws_callback, sizeof(gw_conn), 1024, 0, NULL, 0},
+    /* rx_buffer_size is per connection: keep it small (frames are reassembled).
+     * tx_packet_size must be set: 0 makes lws cap every send() at
+     * rx_buffer_size + LWS_PRE + 4 (1044 bytes) and buffer the rest, so a
+     * 7 KB presence list cost 7 sends, each after its own POLLOUT round. */
+    {"wb.v1", gw_ws_callback, sizeof(gw_conn), 1024, 0, NULL, GW_TX_PACKET_MAX},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
