@@ -113,6 +113,10 @@ typedef struct gw_conn {
     bool replay_inflight; /* its next chunk is being read */
     int64_t progress_us;  /* last write, or when the queue became non-empty */
     int64_t wrote_us;     /* when its last frame was written (write pacing) */
+    int64_t heard_us;     /* its last frame or pong (keepalive, gw_ws.c) */
+    bool pinged;          /* a ping went out since heard_us */
+    bool ping_due;        /* a ping waits for the next WRITEABLE callback */
+    bool hangup;          /* silent too long: the next WRITEABLE callback drops it */
     char ip[48];          /* the client's address (per-IP cap) */
     unsigned char *rx;
     size_t rxlen, rxcap;
@@ -478,6 +482,9 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
  * except those written to less than pace_us before now (they stay on the
  * list). Returns the earliest time one of those is due, or 0. */
 int64_t gw_ws_flush(int64_t now, int64_t pace_us);
+/* Once per tick: a client on a board heard nothing from for ping-interval-s
+ * gets a ping; one silent for idle-timeout-s more is hung up. */
+void gw_ws_keepalive(int64_t now_us);
 /* A viewer's view id was looked up: join its board, or refuse. */
 void gw_ws_on_resolved(const gw_ev_resolved *e);
 int gw_http_request(struct lws *wsi, gw_conn *c, const char *path);

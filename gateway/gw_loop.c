@@ -146,6 +146,7 @@ static void on_tick(uv_timer_t *t)
     gw_ack_tick(now);
     gw_commit_tick(now);
     gw_boards_close_stalled(now);
+    gw_ws_keepalive(now);
 }
 
 /* End of every loop turn (before the loop blocks in epoll_wait again, so
@@ -221,13 +222,14 @@ int gw_loop_create(const struct lws_protocols *protocols)
     info.foreign_loops = foreign;
     info.max_http_header_pool = 1024;
     info.timeout_secs = 10;
-    /* Server pings after ping-interval-s without traffic; no valid traffic
-     * (a pong) within idle-timeout-s more: hang up. */
-    static lws_retry_bo_t idle;
-    memset(&idle, 0, sizeof idle);
-    idle.secs_since_valid_ping = (uint16_t)gw.cfg.ping_interval_s;
-    idle.secs_since_valid_hangup = (uint16_t)(gw.cfg.ping_interval_s + gw.cfg.idle_timeout_s);
-    info.retry_and_idle_policy = &idle;
+    /* No lws validity timers (an all-zero policy: secs_since_valid_hangup 0
+     * turns them off): lws keeps its timers in one sorted list and inserts
+     * by walking it from the head, so with a validity timer per connection
+     * every insert walked all of them (O(connections) per join, O(n^2) for
+     * n joins). Idle pings and the hang-up are gw_ws_keepalive's, on g_tick. */
+    static lws_retry_bo_t no_validity;
+    memset(&no_validity, 0, sizeof no_validity);
+    info.retry_and_idle_policy = &no_validity;
     gw.ctx = lws_create_context(&info);
     if (!gw.ctx) {
         wb_error("lws_create_context failed (port %lld in use? lws uv event lib missing?)",

@@ -156,7 +156,7 @@ static void on_established(struct lws *wsi, gw_conn *c)
     snprintf(c->color, sizeof c->color, "%s",
              g_palette[h % (sizeof g_palette / sizeof *g_palette)]);
     if (!c->name[0]) snprintf(c->name, sizeof c->name, "guest-%.4s", c->client_id);
-    c->joined_us = wb_mono_us();
+    c->joined_us = c->heard_us = wb_mono_us();
     client_ip(wsi, c->ip);
     ip_add(c->ip, 1);
     wb_frame_cfg fc = {
@@ -292,6 +292,14 @@ static int write_queued(struct lws *wsi, gw_conn *c)
 
 static int on_writeable(struct lws *wsi, gw_conn *c)
 {
+    if (c->hangup) return -1; /* silent too long (gw_ws_keepalive): lws closes it */
+    if (c->ping_due && !c->closing) {
+        unsigned char ping[LWS_PRE + 2] = {[LWS_PRE] = 'w', [LWS_PRE + 1] = 'b'};
+        c->ping_due = false;
+        if (lws_write(wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 2) return -1;
+        if (c->synced && c->q.count) lws_callback_on_writable(wsi);
+        return 0;
+    }
     if (c->closing) {
         /* Send the close frame ourselves and wait for the client's close
          * (lws then ends the connection): hanging up while the client is
@@ -356,6 +364,35 @@ int64_t gw_ws_flush(int64_t now, int64_t pace_us)
     return due;
 }
 
+/* ---- keepalive (loop thread): pings and the hang-up of silent clients ----
+ * Our own, not lws's validity timers: those are one per connection in lws's
+ * single sorted timer list, which lws inserts into by walking it (see
+ * gw_loop.c). One pass over the boards' clients per tick instead. */
+
+static void keepalive_board(gw_board *b, void *arg)
+{
+    int64_t now = *(int64_t *)arg, ping_us = gw.cfg.ping_interval_s * 1000000LL,
+            hup_us = ping_us + gw.cfg.idle_timeout_s * 1000000LL;
+    for (gw_conn *c = b->conns; c; c = c->bnext) {
+        if (c->closing || c->hangup) continue;
+        int64_t silent = now - c->heard_us;
+        if (silent >= hup_us) {
+            wb_info("hanging up client=%s board=%s: silent for %lld s", c->client_id, c->board_id,
+                    (long long)(silent / 1000000));
+            c->hangup = true;
+            lws_callback_on_writable(c->wsi);
+        } else if (silent >= ping_us && !c->pinged) {
+            c->pinged = c->ping_due = true;
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+}
+
+void gw_ws_keepalive(int64_t now_us)
+{
+    gw_boards_foreach(keepalive_board, &now_us);
+}
+
 /* Answers a refused upgrade with a plain HTTP/1.1 status (lws would say
  * HTTP/1.0 here, which WebSocket clients reject as malformed). */
 static int refuse_upgrade(struct lws *wsi, const char *status, const char *body)
@@ -415,8 +452,14 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
         on_established(wsi, c);
         return 0;
     case LWS_CALLBACK_RECEIVE:
+        c->heard_us = wb_mono_us();
+        c->pinged = false;
         if (c->closing) return 0; /* closing: discard until the client's close */
         return on_receive(wsi, c, (const char *)in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        c->heard_us = wb_mono_us();
+        c->pinged = false;
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, c);
     case LWS_CALLBACK_CLOSED:

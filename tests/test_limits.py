@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import threading
 import time
 
@@ -433,3 +434,66 @@ async def test_bad_input_never_affects_others(wb_stack, wb_connect, wb_board):
     assert [e["op"] for e in other_gw.evs] == [same.evs[-1]["op"]]
     for c in (same, other_gw, other_board):
         assert c.problems == []
+
+
+# --------------------------------------------------------------------------
+# keepalive: the gateway's own pings (gw_ws.c), not lws's validity timers
+
+
+def _read_pings(ws: RawWS, seconds: float, pong: bool) -> tuple[int, bool]:
+    """Reads ws for up to `seconds`, answering pings when pong. Returns
+    (pings seen, True if the gateway hung up or closed)."""
+    pings = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ws.sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            op, p, _ = ws.recv_frame()
+        except socket.timeout:
+            continue
+        except (ConnectionError, OSError):
+            return pings, True
+        if op == 9:
+            pings += 1
+            if pong:
+                ws.send_frame(p, opcode=10)
+        elif op == 8:
+            return pings, True
+    return pings, False
+
+
+@pytest.mark.destructive
+@pytest.mark.timeout(120)
+def test_silent_client_is_pinged_then_hung_up(wb_stack, wb_board):
+    """WB_PING_INTERVAL_S without a frame or pong: a ping; WB_IDLE_TIMEOUT_S
+    more: hung up. A client that only answers the pings stays."""
+    wb_stack.restart("gw-2", {"WB_PING_INTERVAL_S": "1", "WB_IDLE_TIMEOUT_S": "2"})
+    mute = RawWS(wb_stack.ws_url("gw-2", wb_board))
+    polite = RawWS(wb_stack.ws_url("gw-2", wb_board))
+    try:
+        out = {}
+        t = threading.Thread(target=lambda: out.update(polite=_read_pings(polite, 20, True)))
+        t.start()
+        mute_pings, mute_gone = _read_pings(mute, 60, False)
+        t.join()
+        assert mute_gone, "a client that never answers pings was not hung up"
+        assert mute_pings >= 1, "hung up without a ping first"
+        polite_pings, polite_gone = out["polite"]
+        assert not polite_gone, "a client answering pings was hung up"
+        assert polite_pings >= 3, f"only {polite_pings} pings in 20 s at a 1 s interval"
+        polite.send_text({"t": "ping", "ts": 7})
+        msgs = []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(m.get("t") == "pong" for m in msgs):
+            polite.sock.settimeout(1)
+            try:
+                op, p, _ = polite.recv_frame()
+            except socket.timeout:
+                continue
+            if op == 1:
+                d = json.loads(p)
+                msgs.extend(d if isinstance(d, list) else [d])
+        assert any(m.get("t") == "pong" and m.get("ts") == 7 for m in msgs), msgs
+    finally:
+        mute.sock.close()
+        polite.sock.close()
