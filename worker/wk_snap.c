@@ -547,10 +547,13 @@ static void handle(snap_thread *t, natsMsg *msg)
     }
     budget -= 256; /* chunk header: board, seq, index, flags */
     /* S first: everything <= S is committed before we read. */
+    /* A try fails slowly when JetStream is busy (the API timeout) and at once
+     * when the consumer does not exist yet (a worker just started: its pull
+     * loop creates it): back off 100, 200, 400, 800 ms between tries. */
     int tries = 0;
-    while (wk_nats_consumer_state(s->cfg.js, &seq, NULL, NULL) < 0 && ++tries < 3)
-        ; /* each try waits up to the JetStream API timeout (server busy) */
-    if (tries == 3) {
+    while (wk_nats_consumer_state(s->cfg.js, &seq, NULL, NULL) < 0 && ++tries < 5)
+        nanosleep(&(struct timespec){0, (100L << (tries - 1)) * 1000000L}, NULL);
+    if (tries == 5) {
         wk_metric_err(WK_ERR_CONSUMER);
         err = "consumer state unavailable";
         goto out;
