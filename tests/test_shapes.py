@@ -495,6 +495,8 @@ async def test_through_traefik(wb_traefik, wb_connect, wb_board):
     last = await a.wait_ack(await update(a, r["id"], {"x1": 1, "y1": 1, "x2": 2, "y2": 2}))
     for op in list(a.unacked):
         await a.wait_ack(op)
+    # an ack and its ev travel separately (docs/protocol.md §3): wait for both
+    await a.wait_seq(last)
     await b.wait_seq(last)
     assert b.visible() == a.visible()
     assert [e["id"] for e in a.visible()] == [r["id"], t["id"]]
