@@ -113,7 +113,7 @@ def pack_points(deltas) -> bytes:
     return b"".join(_varint(((v << 1) ^ (v >> 31)) & 0xFFFFFFFF) for v in deltas)
 
 
-def _points(packed: bytes) -> list:
+def stored_points(packed: bytes) -> list:
     """strokes.points (packed sint32 varints) -> JSON numbers."""
     deltas = pb.Stroke.FromString(b"\x22" + _varint(len(packed)) + packed).points
     return undelta(deltas)
@@ -148,6 +148,6 @@ def db_elements(conn, board: str) -> list:
             d = {"type": "text", "id": eid, "x": num(x), "y": num(y), "size": _f32(size), "color": c,
                  "text": body, "by": by}
         else:
-            d = {"id": eid, "color": c, "width": _f32(width), "points": _points(bytes(pts)), "by": by}
+            d = {"id": eid, "color": c, "width": _f32(width), "points": stored_points(bytes(pts)), "by": by}
         out.append(d)
     return out

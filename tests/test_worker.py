@@ -446,23 +446,9 @@ def wk_db_strokes_only(st: WkStack, board: str) -> list:
             " ORDER BY s.add_seq", (board,)).fetchall()
     out = []
     for sid, color, width, points, author in rows:
-        packed = bytes(points)  # Stroke.points as packed sint32 varints: parse it as field 4
-        deltas = pb.Stroke.FromString(b"\x22" + _varint(len(packed)) + packed).points
-        tenths = list(deltas[:2])
-        for i, d in enumerate(deltas[2:]):
-            tenths.append(tenths[i] + d)
         out.append({"id": sid, "color": f"#{color:06x}", "width": width,
-                    "points": [t / 10 for t in tenths], "by": author})
+                    "points": wbelem.stored_points(bytes(points)), "by": author})
     return out
-
-
-def _varint(n: int) -> bytes:
-    b = bytearray()
-    while True:
-        b.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
-        n >>= 7
-        if not n:
-            return bytes(b)
 
 
 def test_vectors_through_worker(wk_stack):
