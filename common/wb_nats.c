@@ -253,6 +253,14 @@ natsOptions *wb_nats_options(const char *url, const char *name)
     if (s == NATS_OK) s = natsOptions_SetReconnectJitter(o, 100, 100);
     if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(o, 32 * 1024 * 1024);
     if (s == NATS_OK) s = natsOptions_SetTimeout(o, 2000);
+    /* Without a write deadline nats.c's socket blocks: a server that stops
+     * reading (hung, or cut off by a partition) blocks send() forever with
+     * the connection lock held, so nats.c cannot even notice the stale
+     * connection, and every thread that publishes (the gateway's loop) waits
+     * on that lock. With it the write gives up, the socket is shut and
+     * nats.c reconnects (nats.c#215, #272). A server that is alive drains a
+     * socket buffer in far less than this. */
+    if (s == NATS_OK) s = natsOptions_SetWriteDeadline(o, WB_NATS_WRITE_DEADLINE_MS);
     if (s == NATS_OK) s = natsOptions_SetPingInterval(o, 2000);
     if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(o, 3);
     if (s != NATS_OK) {

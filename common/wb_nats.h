@@ -14,6 +14,8 @@
 #define WB_DUP_WINDOW_SEC 600 /* default of the dedup window (dedup-window-s) */
 #define WB_OPIDS_STREAM "WB_OPIDS"
 #define WB_SUBJ_OPID_ALL "wb.opid.*.*"
+#define WB_NATS_WRITE_DEADLINE_MS                                                                  \
+    1000 /* a socket write to NATS gives up after this (wb_nats_options) */
 
 /* "wb.board.{board}.ev", "wb.board.{board}.live", "wb.rp.{board}". The board
  * id MUST have been validated (wb_valid_id) before a subject is built. */

@@ -1,10 +1,11 @@
 # gateway/: wb-gateway (libwebsockets + nats.c on one libuv loop) and wb-decode (protobuf op -> JSON line).
+# -rdynamic: gw_watchdog's stack dump of a stalled loop names our own functions too.
 GW_SRCS := $(filter-out %_test.c %_fuzz.c gateway/wb_decode.c,$(wildcard gateway/*.c))
 GW_OBJS := $(GW_SRCS:%.c=$(BUILD)/%.o)
 PROGRAMS += $(BUILD)/wb-gateway $(BUILD)/wb-decode
 
 $(BUILD)/wb-gateway: $(GW_OBJS) $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_UV) $(LIBS_CRYPTO) $(COMMON_LIBS) -lm
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LIBS_LWS) $(LIBS_UV) $(LIBS_CRYPTO) $(COMMON_LIBS) -lm
 
 $(BUILD)/wb-decode: $(BUILD)/gateway/wb_decode.o $(COMMON_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_JSON) $(LIBS_PB) -lm

@@ -491,12 +491,20 @@ int gw_http_request(struct lws *wsi, gw_conn *c, const char *path);
 int gw_http_writeable(struct lws *wsi, gw_conn *c);
 void gw_http_on_api(const gw_ev_api *e);
 
+/* ---- the loop's watchdog (gw_watchdog.c): a leaf ---- */
+/* Loop thread, just before gw_loop_run: the watchdog watches this thread. */
+int gw_watchdog_start(void);
+/* Loop thread, from a timer: the loop is running. */
+void gw_watchdog_beat(void);
+/* Main thread, after gw_loop_run returned. */
+void gw_watchdog_stop(void);
+
 /* ---- metrics (gw_metrics.c): a leaf ---- */
 typedef struct gw_metrics {
     atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, coalesced,
         ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
         closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
-        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused, fill_failures;
+        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused, fill_failures, loop_stalls;
     atomic_ullong errors[WB_E__COUNT];
     wb_hist pub_lat;   /* publish -> ack latency, seconds */
     wb_hist round_lat; /* a commit round: sent -> answered, seconds */

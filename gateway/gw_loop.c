@@ -76,6 +76,12 @@ static void dispatch(gw_event *e)
 
 static uv_timer_t g_presence_timer;
 static uv_timer_t g_pace_timer;
+static uv_timer_t g_beat_timer;
+
+static void on_beat(uv_timer_t *t)
+{
+    gw_watchdog_beat();
+}
 
 /* Only wakes the loop: on_prepare writes the paced clients then. */
 static void on_pace_timer(uv_timer_t *t) {}
@@ -203,6 +209,8 @@ int gw_loop_create(const struct lws_protocols *protocols)
     uv_timer_init(&g_loop, &g_tick);
     uv_timer_init(&g_loop, &g_presence_timer);
     uv_timer_init(&g_loop, &g_pace_timer);
+    uv_timer_init(&g_loop, &g_beat_timer);
+    uv_timer_start(&g_beat_timer, on_beat, 100, 100);
     uv_prepare_init(&g_loop, &g_prepare);
     uv_prepare_start(&g_prepare, on_prepare);
     gw_commit_start(gw_ack_on_puback);

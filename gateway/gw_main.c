@@ -254,10 +254,13 @@ int main(int argc, char **argv)
     }
     if (gw_sync_start((int)gw.cfg.sync_threads) < 0) goto out;
     wb_info("listening on http://%s:%lld (static %s)", gw.cfg.bind, gw.cfg.port, gw.cfg.static_dir);
+    if (gw_watchdog_start() < 0) goto out;
     gw_loop_run();
+    gw_watchdog_stop();
     rc = 0;
     wb_info("stopping");
 out:
+    gw_watchdog_stop();
     if (g_stop_thread_started) pthread_join(g_stop_thread, NULL);
     gw_sync_stop();
     gw_nats_stop();

@@ -77,6 +77,9 @@ static const struct {
      &gw_m.commit_plain_ops},
     {"wb_gateway_loop_wakes_total", "Times the mailbox woke the event loop.", "counter",
      &gw_m.loop_wakes},
+    {"wb_gateway_loop_stalls_total",
+     "Times the event loop did not run for 2 s (each logs the loop thread's stack).", "counter",
+     &gw_m.loop_stalls},
 };
 
 void gw_metrics_render(wb_jw *w, size_t boards, bool nats_ok, bool draining)

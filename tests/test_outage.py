@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import time
 
 import psycopg
 import pytest
 import websockets
 from websockets.asyncio.client import connect as ws_connect
 
-from wblib import http_get, stroke_key, wait_until
+from wblib import http_get, new_board, stroke_key, wait_until
 
 pytestmark = [pytest.mark.destructive, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -108,6 +110,67 @@ async def test_nats_down_under_live_gateways(wb_stack, wb_connect, wb_board):
     assert n.welcome["seq"] == s1
     assert n.visible_keys() == a.visible_keys()
     assert len(n.visible()) == 2
+
+
+async def test_nats_hung_while_clients_flood_the_gateway_loop_keeps_running(wb_stack, wb_connect, wb_board):
+    """nats-server hangs (SIGSTOP: its sockets stay open, it reads nothing) while
+    clients flood gw-1 with large drafts, so gw-1's writes to NATS fill the TCP
+    socket. Regression: nats.c's sockets block by default, and a blocked send()
+    on the loop thread held the connection lock, so nats.c could not even
+    notice the stale connection: the loop never ran again (no /healthz, no
+    WebSocket traffic) until the kernel gave up on the socket minutes later.
+    With a write deadline the write gives up and nats.c reconnects: /healthz
+    keeps answering throughout, another client's ping is answered, and after
+    SIGCONT a stroke is stored and acked."""
+    st = wb_stack
+    w = await wb_connect("gw-1", wb_board, name="watcher", wait_snapshot=True)
+    floods = [await wb_connect("gw-1", new_board(), name=f"flood{i}", wait_snapshot=True,
+                               expect_problems=True) for i in range(8)]
+    pts = [round(i * 0.7 % 997, 1) for i in range(20000)]     # ~120 KB of JSON, ~40 KB on NATS
+    probes: list = []
+    stop = asyncio.Event()
+
+    def probe_loop():
+        while not stop.is_set():
+            t0 = time.monotonic()
+            try:
+                status = http_get(st.gw_url("gw-1") + "/healthz", timeout=10).status
+            except Exception as e:  # noqa: BLE001 - no answer within 10 s is the failure
+                status = repr(e)
+            probes.append((status, round(time.monotonic() - t0, 2)))
+            time.sleep(0.25)
+
+    async def flood(c, i):
+        n, draft = 0, json.dumps({"t": "draft", "stroke": {"id": f"s{i}", "points": pts}})
+        while not stop.is_set():                 # 15 drafts/s: just under the 2 MiB/s byte rate
+            await c.send(draft)
+            n += 1
+            await asyncio.sleep(1 / 15)
+        return n
+
+    nats_pid = st.services["nats"].pid
+    os.kill(nats_pid, signal.SIGSTOP)
+    try:
+        prober = asyncio.create_task(asyncio.to_thread(probe_loop))
+        flooders = [asyncio.create_task(flood(c, i)) for i, c in enumerate(floods)]
+        await asyncio.sleep(10)
+        pong = await w.ping(timeout=10)                # the loop still serves WebSockets
+        stop.set()
+        sent = await asyncio.gather(*flooders)
+        await prober
+    finally:
+        stop.set()
+        os.kill(nats_pid, signal.SIGCONT)
+    print(f"drafts sent while NATS hung: {sum(sent)}; /healthz probes (status, seconds): {probes}")
+    assert pong["t"] == "pong", pong
+    unanswered = [p for p in probes if not isinstance(p[0], int)]
+    assert probes and not unanswered, f"gw-1's loop stopped answering /healthz: {unanswered}"
+    for gw in ("gw-1", "gw-2"):
+        await wait_http(st.gw_url(gw) + "/healthz", 200, f"{gw} /healthz 200 after NATS resumed")
+    op = await w.stroke()
+    await w.wait_ack(op, timeout=30)
+    for c in floods:
+        await c.close()
 
 
 # --------------------------------------------------------------------------
