@@ -355,6 +355,7 @@ typedef struct gw_pub {
     char board[WB_ID_MAX + 1];
     char op_id[WB_ID_MAX + 1];
     bool republish; /* Nats-Msg-Id "{board}:{op}" (an op id collided across boards) */
+    bool answered;  /* in a plain round: its PUBACK came */
     size_t len;
     uint8_t data[];
 } gw_pub;
@@ -504,7 +505,8 @@ typedef struct gw_metrics {
     atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, coalesced,
         ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
         closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
-        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused, fill_failures, loop_stalls;
+        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused, fill_failures, loop_stalls,
+        commit_round_timeouts;
     atomic_ullong errors[WB_E__COUNT];
     wb_hist pub_lat;   /* publish -> ack latency, seconds */
     wb_hist round_lat; /* a commit round: sent -> answered, seconds */

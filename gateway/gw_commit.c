@@ -18,7 +18,14 @@
 #include "gw.h"
 #include "wb_log.h"
 
-#define ROUND_TIMEOUT_US (10 * 1000000LL)
+/* A round unanswered this long is failed: its ops are answered
+ * `unavailable` and the clients resend them (same ids: JetStream's
+ * duplicate window keeps a late store from being applied twice). The answer
+ * is lost when the stream leader died or was cut off with the round in
+ * flight; waiting longer only lengthens the pause clients see in a
+ * failover. Above the plain publishes' MaxWait (gw_nats.c, 3 s), so a plain
+ * publish is always answered (or timed out by nats.c) inside its round. */
+#define ROUND_TIMEOUT_US (4 * 1000000LL)
 
 typedef struct gw_round {
     bool active;
@@ -83,6 +90,7 @@ int gw_commit_op(const char *board, const char *op_id, bool republish, const uin
     snprintf(p->board, sizeof p->board, "%s", board);
     snprintf(p->op_id, sizeof p->op_id, "%s", op_id);
     p->republish = republish;
+    p->answered = false;
     p->len = len;
     memcpy(p->data, data, len);
     g_pending[g_npending++] = p;
@@ -98,9 +106,10 @@ static void send_plain(void)
     for (size_t i = 0; i < g_round.n; i++) {
         gw_pub *p = g_round.ops[i];
         int rc = gw_nats_publish_op(p);
-        if (rc)
+        if (rc) {
+            p->answered = true;
             result(p, 0, rc);
-        else
+        } else
             g_round.outstanding++;
     }
     atomic_fetch_add(&gw_m.commit_plain_ops, g_round.outstanding);
@@ -148,6 +157,15 @@ void gw_commit_flush(void)
 void gw_commit_on_puback(const gw_ev_puback *e)
 {
     if (e->check || !g_round.active || g_round.batch) return;
+    /* Only an op of this round counts (a PUBACK of a round that timed out may
+     * still come). Plain rounds are small, or rare: a scan is fine. */
+    gw_pub *p = NULL;
+    for (size_t i = 0; i < g_round.n && !p; i++) {
+        gw_pub *q = g_round.ops[i];
+        if (!q->answered && !strcmp(q->op_id, e->op_id) && !strcmp(q->board, e->board)) p = q;
+    }
+    if (!p) return;
+    p->answered = true;
     if (g_round.outstanding && --g_round.outstanding == 0) {
         gw_metrics_observe_round(wb_mono_us() - g_round.t0_us);
         round_clear();
@@ -191,7 +209,10 @@ void gw_commit_on_nats(bool up)
 void gw_commit_tick(int64_t now_us)
 {
     if (!g_round.active || now_us - g_round.t0_us < ROUND_TIMEOUT_US) return;
-    /* No answer: free the slot; gw_ack tells the clients to resend. */
-    wb_warn("commit: round of %zu ops unanswered for 10 s", g_round.n);
+    wb_warn("commit: %s round of %zu ops unanswered for %lld s: the clients resend",
+            g_round.batch ? "batch" : "plain", g_round.n, ROUND_TIMEOUT_US / 1000000);
+    atomic_fetch_add(&gw_m.commit_round_timeouts, 1);
+    for (size_t i = 0; i < g_round.n; i++)
+        if (!g_round.ops[i]->answered) result(g_round.ops[i], 0, WB_E_UNAVAILABLE);
     round_clear();
 }

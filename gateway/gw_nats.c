@@ -446,7 +446,7 @@ int gw_nats_publish_op(const gw_pub *p)
     if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Msg-Id", msgid);
     if (s == NATS_OK) {
         jsPubOptions_Init(&po);
-        po.MaxWait = 5000;
+        po.MaxWait = 3000; /* below gw_commit's round timeout */
         s = js_PublishMsgAsync(g_js, &m, &po);
     }
     natsMsg_Destroy(m);

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import ssl
 import time
@@ -29,7 +30,11 @@ import playwright.sync_api as pw
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+# The screenshots the README shows: written to build/screenshots/ on every
+# run (so `make test` leaves the tree clean), to docs/ with
+# WB_UPDATE_SCREENSHOTS=1 (to refresh the README's pictures).
+DOCS = ROOT / "docs" if os.environ.get("WB_UPDATE_SCREENSHOTS") == "1" else ROOT / "build" / "screenshots"
+DOCS.mkdir(parents=True, exist_ok=True)
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
