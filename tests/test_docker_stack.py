@@ -438,7 +438,9 @@ def test_persistence_across_down_and_up(dstack):
         c = await wbclient.WBClient.open(f"wss://127.0.0.1:{st.https}/ws/{board}", wait_snapshot=True)
         try:
             seqs = [await c.wait_ack(await c.stroke(), timeout=15) for _ in range(5)]
-            await c.wait_ack(await c.erase([c.state.visible_ids()[0]]), timeout=15)
+            await c.wait_seq(seqs[-1], timeout=15)     # an ack and its ev travel separately
+            last = await c.wait_ack(await c.erase([c.state.visible_ids()[0]]), timeout=15)
+            await c.wait_seq(last, timeout=15)
             return seqs, list(c.state.visible_ids())
         finally:
             await wbclient.close_all()
@@ -516,6 +518,7 @@ def test_cluster_profile_r3_stream_and_drawing(dstack):
             c = await wbclient.WBClient.open(f"wss://127.0.0.1:{cl.https}/ws/{board}", wait_snapshot=True)
             try:
                 seq = await c.wait_ack(await c.stroke(), timeout=20)
+                await c.wait_seq(seq, timeout=20)      # an ack and its ev travel separately
                 return board, seq, c.state.visible_ids()
             finally:
                 await wbclient.close_all()
