@@ -497,7 +497,7 @@ void gw_http_on_api(const gw_ev_api *e);
 int gw_watchdog_start(void);
 /* Loop thread, from a timer: the loop is running. */
 void gw_watchdog_beat(void);
-/* Main thread, after gw_loop_run returned. */
+/* Main thread, after gw_loop_run returned (or start failed); idempotent. */
 void gw_watchdog_stop(void);
 
 /* ---- metrics (gw_metrics.c): a leaf ---- */

@@ -256,11 +256,10 @@ int main(int argc, char **argv)
     wb_info("listening on http://%s:%lld (static %s)", gw.cfg.bind, gw.cfg.port, gw.cfg.static_dir);
     if (gw_watchdog_start() < 0) goto out;
     gw_loop_run();
-    gw_watchdog_stop();
     rc = 0;
     wb_info("stopping");
 out:
-    gw_watchdog_stop();
+    gw_watchdog_stop(); /* first: what follows blocks the loop thread on purpose */
     if (g_stop_thread_started) pthread_join(g_stop_thread, NULL);
     gw_sync_stop();
     gw_nats_stop();

@@ -5,6 +5,7 @@
  * signal whose handler writes the loop thread's stack to stderr (the log):
  * a loop stuck on a lock or a blocking call shows which one. The next beat
  * logs how long the stall lasted. */
+#include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
@@ -74,7 +75,9 @@ int gw_watchdog_start(void)
     }
     g_loop_thread = pthread_self();
     atomic_store(&g_beat_us, wb_mono_us());
-    if (pthread_create(&g_thread, NULL, watch_main, NULL) != 0) {
+    int rc = pthread_create(&g_thread, NULL, watch_main, NULL);
+    if (rc != 0) {
+        errno = rc; /* pthread_create returns its error, errno is untouched */
         wb_syserr("pthread_create");
         return -1;
     }
