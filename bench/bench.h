@@ -64,6 +64,7 @@ typedef struct conn {
     struct lws *wsi;
     uint32_t idx, board, member;
     uint8_t state, drawer, want_write;
+    uint8_t was_welcomed, closed_early; /* for the end's books */
     uint64_t t_start;
     uint64_t next_stroke, next_cursor, stroke_ctr, cursor_ctr;
     uint64_t own_acked; /* --inflight: this drawer's strokes acked */
@@ -71,6 +72,10 @@ typedef struct conn {
     size_t rx_len, rx_cap;
     char path[160];
     bt_ring strokes, cursors;
+    /* --cursor-rate: per drawer of its board (by member index), the newest
+     * cursor counter received from it + 1 (0: none yet); this conn's thread */
+    uint64_t *cur_newest;
+    uint32_t cur_newest_n;
 } conn;
 
 typedef struct board {
@@ -108,6 +113,12 @@ typedef struct bench_counts {
     bench_hist h_e2e, h_self, h_ack, h_cursor, h_connect, h_welcome, h_lag;
     uint64_t load_deliveries, load_cur_deliveries, send_skipped, write_errors, bad_frames,
         foreign_ev, foreign_ack, cursor_unmapped, frames_rx, bytes_rx, msgs_rx;
+    /* A gateway may send only a peer's newest cursor (coalescing): what
+     * must hold is that cursors of one sender never go back (reordered:
+     * one older than one received before) and that every receiver ends
+     * with each drawer's last cursor (newest_missing of newest_pairs,
+     * counted at the end over the receivers still connected). */
+    uint64_t cursor_reordered, cursor_newest_pairs, cursor_newest_missing;
     uint64_t type_count[BENCH_N_TYPES];
     uint64_t err_count[BENCH_N_ERRS];
     struct {

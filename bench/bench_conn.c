@@ -84,6 +84,7 @@ static void on_welcome(conn *c, const bp_msg *m, uint64_t now)
 {
     if (c->state == C_WELCOMED) return;
     c->state = C_WELCOMED;
+    c->was_welcomed = 1;
     __atomic_fetch_add(&BN.welcomed, 1, __ATOMIC_RELAXED);
     B.run.boards[c->board].alive++;
     bh_add(&BN.h_welcome, now - c->t_start);
@@ -160,6 +161,13 @@ static void on_cursor(conn *c, const bp_msg *m, uint64_t now)
     if (!mapped || s >= (uint32_t)B.cfg.conns || !B.run.conns[s].drawer || !m->has_x || m->x < 0) {
         BN.cursor_unmapped++;
         return;
+    }
+    uint32_t sm = B.run.conns[s].member;
+    if (c->cur_newest && sm < c->cur_newest_n) {
+        if ((uint64_t)m->x + 1 < c->cur_newest[sm])
+            BN.cursor_reordered++;
+        else
+            c->cur_newest[sm] = (uint64_t)m->x + 1;
     }
     if (bt_recv(&B.run.conns[s].cursors, &BN.st_cur, (uint64_t)m->x, c->member, &ts) != BT_NEW)
         return;
@@ -364,7 +372,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             int w = c->state == C_WELCOMED;
             c->state = C_CLOSED;
             __atomic_fetch_add(&BN.closed_n, 1, __ATOMIC_RELAXED);
-            if (B.run.phase != P_DONE) BN.closed_early++;
+            if (B.run.phase != P_DONE) {
+                BN.closed_early++;
+                c->closed_early = 1;
+            }
             conn_gone(c, w);
         }
         break;

@@ -128,6 +128,7 @@ static void merge_counts(bench_counts *d, const bench_counts *s)
     d->foreign_ev += s->foreign_ev;
     d->foreign_ack += s->foreign_ack;
     d->cursor_unmapped += s->cursor_unmapped;
+    d->cursor_reordered += s->cursor_reordered;
     d->frames_rx += s->frames_rx;
     d->bytes_rx += s->bytes_rx;
     d->msgs_rx += s->msgs_rx;
@@ -161,6 +162,23 @@ static void merge_counts(bench_counts *d, const bench_counts *s)
     }
 }
 
+/* Every receiver connected to the end has each drawer's last cursor (the
+ * threads have stopped). */
+static void count_newest_cursors(void)
+{
+    for (int i = 0; i < B.cfg.conns; i++) {
+        const conn *r = &B.run.conns[i];
+        if (!r->cur_newest || !r->was_welcomed || r->closed_early) continue;
+        for (int d = 0; d < B.run.n_drawers; d++) {
+            const conn *s = &B.run.conns[B.run.drawer_idx[d]];
+            if (s == r || s->board != r->board || !s->cursor_ctr || s->member >= r->cur_newest_n)
+                continue;
+            B.n.cursor_newest_pairs++;
+            if (r->cur_newest[s->member] != s->cursor_ctr) B.n.cursor_newest_missing++;
+        }
+    }
+}
+
 void bench_finish(void)
 {
     for (int t = 0; t < B.cfg.threads; t++) {
@@ -174,6 +192,7 @@ void bench_finish(void)
         }
         merge_counts(&B.n, &th->n);
     }
+    count_newest_cursors();
     bench_report();
     fflush(stdout);
 }

@@ -164,6 +164,10 @@ void bench_report(void)
         return;
     }
     json_object_set_new(root, "threads", json_integer(B.cfg.threads));
+    json_object_set_new(root, "cursor_order",
+                        json_pack("{s:I,s:I,s:I}", "reordered", (json_int_t)B.n.cursor_reordered,
+                                  "newest_pairs", (json_int_t)B.n.cursor_newest_pairs,
+                                  "newest_missing", (json_int_t)B.n.cursor_newest_missing));
 
     printf("connections: %d started, %d established, %d welcomed, %d failed, %d closed early\n",
            B.n.started, B.n.established, connected, B.n.failed, B.n.closed_early);
@@ -198,6 +202,12 @@ void bench_report(void)
            (unsigned long long)B.n.st_cur.sent, (unsigned long long)B.n.st_cur.expected,
            (unsigned long long)B.n.st_cur.received, (unsigned long long)B.n.st_cur.dup,
            (unsigned long long)B.n.st_cur.missing);
+    if (B.cfg.cursor_rate > 0)
+        printf("cursors: newest of each drawer missing at %llu of %llu receivers-x-drawers; "
+               "out of order %llu\n",
+               (unsigned long long)B.n.cursor_newest_missing,
+               (unsigned long long)B.n.cursor_newest_pairs,
+               (unsigned long long)B.n.cursor_reordered);
     if (B.s.metrics_start && B.s.metrics_end) {
         json_t *hd = bench_hist_delta(B.s.metrics_start, B.s.metrics_end);
         const char *k;

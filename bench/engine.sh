@@ -5,6 +5,7 @@
 #             CPU per offered delivery and fan-out latency p50/p99
 #   saturate  the gateway pinned to one core (taskset): deliveries/s and p99
 #             at rising cursor rates, 1,000 clients / 10 boards / 100 drawers
+#             (the gateway's cursor window off, so that every cursor is sent)
 #   durable   the disk's fsync rate (200-byte appends, fsync after each),
 #             then 64 clients on 64 boards each keeping 16 ops in flight:
 #             acked ops/s, ops per fsync, CPU per acked op, ack p99
@@ -189,7 +190,9 @@ if step ack1k; then
 fi
 
 if step saturate; then
-  stop_gw; start_gw "$CORE"
+  # the raw fan-out: with the cursor window each client would get at most
+  # one position per peer per window, not every cursor
+  stop_gw; WB_CURSOR_WINDOW_MS=0 start_gw "$CORE"
   if [ -n "$PEER_DIR" ]; then stop_peer; start_peer "$CORE"; fi
   [ -n "$BENCH_CORES" ] && BENCH_PRE=(taskset -c "$BENCH_CORES")
   for s in $(servers); do

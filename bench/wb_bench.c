@@ -145,6 +145,16 @@ int main(int argc, char **argv)
         B.run.conns[i].member = (uint32_t)(i / B.cfg.boards);
         B.run.boards[B.run.conns[i].board].members++;
     }
+    /* drawers are the first members of each board */
+    uint32_t drawer_members = (uint32_t)((B.cfg.drawers + B.cfg.boards - 1) / B.cfg.boards);
+    for (int i = 0; B.cfg.cursor_rate > 0 && i < B.cfg.conns; i++) {
+        conn *c = &B.run.conns[i];
+        c->cur_newest_n = drawer_members;
+        if (!(c->cur_newest = calloc(drawer_members ? drawer_members : 1, sizeof *c->cur_newest))) {
+            wb_error("bench: out of memory");
+            return 1;
+        }
+    }
     for (int i = 0; i < B.cfg.drawers; i++) {
         conn *c = &B.run.conns[i];
         c->drawer = 1;
@@ -198,8 +208,10 @@ int main(int argc, char **argv)
         bt_ring_free(&B.run.conns[B.run.drawer_idx[d]].strokes);
         bt_ring_free(&B.run.conns[B.run.drawer_idx[d]].cursors);
     }
-    for (int i = 0; i < B.cfg.conns; i++)
+    for (int i = 0; i < B.cfg.conns; i++) {
         free(B.run.conns[i].rx);
+        free(B.run.conns[i].cur_newest);
+    }
     int ok = B.n.welcomed > 0;
     wb_map_free(&B.run.cids);
     free(B.run.conns);

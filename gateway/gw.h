@@ -67,6 +67,7 @@ typedef struct gw_config {
     long long ping_interval_s;    /* server pings on idle connections */
     long long max_conns_per_ip;   /* WebSocket connections per client address */
     long long write_pace_us;      /* a client written to less than this ago waits (batching) */
+    long long cursor_window_ms;   /* the same for a client that has only cursors queued */
     const char *trusted_proxies;  /* peers whose X-Forwarded-For names the client */
     long long api_max_inflight;   /* REST snapshots being built at once */
     long long shutdown_grace_ms;
@@ -104,20 +105,21 @@ typedef struct gw_conn {
     bool closing;
     bool close_sent;
     int close_code;
-    uint64_t last_seq; /* highest ev seq queued to this client */
-    gw_sendq q;        /* all accounting in gw_sendq.c */
-    bool dirty;        /* on the list of connections to write at the end of the turn */
-    struct gw_conn *dnext, *dprev;
-    wb_frame_in fin;      /* rate limits and caps of the frame path (wb_frame.c) */
-    bool replaying;       /* a paced replay is still catching up: live evs wait for it */
-    bool replay_inflight; /* its next chunk is being read */
-    int64_t progress_us;  /* last write, or when the queue became non-empty */
-    int64_t wrote_us;     /* when its last frame was written (write pacing) */
-    int64_t heard_us;     /* its last frame or pong (keepalive, gw_ws.c) */
-    bool pinged;          /* a ping went out since heard_us */
-    bool ping_due;        /* a ping waits for the next WRITEABLE callback */
-    bool hangup;          /* silent too long: the next WRITEABLE callback drops it */
-    char ip[48];          /* the client's address (per-IP cap) */
+    uint64_t last_seq;             /* highest ev seq queued to this client */
+    gw_sendq q;                    /* all accounting in gw_sendq.c */
+    uint8_t wlist;                 /* GW_WL_*: the write list it is on (gw_conn.c) */
+    uint16_t wslot;                /* GW_WL_PACED: its slot on the pace wheel */
+    struct gw_conn *dnext, *dprev; /* that list */
+    wb_frame_in fin;               /* rate limits and caps of the frame path (wb_frame.c) */
+    bool replaying;                /* a paced replay is still catching up: live evs wait for it */
+    bool replay_inflight;          /* its next chunk is being read */
+    int64_t progress_us;           /* last write, or when the queue became non-empty */
+    int64_t wrote_us;              /* when its last frame was written (write pacing) */
+    int64_t heard_us;              /* its last frame or pong (keepalive, gw_ws.c) */
+    bool pinged;                   /* a ping went out since heard_us */
+    bool ping_due;                 /* a ping waits for the next WRITEABLE callback */
+    bool hangup;                   /* silent too long: the next WRITEABLE callback drops it */
+    char ip[48];                   /* the client's address (per-IP cap) */
     unsigned char *rx;
     size_t rxlen, rxcap;
     bool rx_skip;
@@ -410,13 +412,21 @@ void gw_conn_start(gw_conn *c, gw_buf *welcome, gw_buf *snapshot, gw_buf **evs, 
 void gw_conn_replay_chunk(gw_conn *c, gw_buf **evs, size_t nevs);
 /* Closes every WebSocket client with code. */
 void gw_conns_close_all(int code, const char *why);
-/* The connections that got frames this turn (linked by dnext; each is taken
- * off the list and its dirty flag cleared as the caller walks it). */
-gw_conn *gw_conns_take_dirty(void);
-/* The connection goes away: off the dirty list. */
+/* The write lists: a connection with frames to write is on the dirty list
+ * (written at the end of this turn) or, if its write must wait for its
+ * pace, on the pace wheel until it is due. */
+enum { GW_WL_NONE = 0, GW_WL_DIRTY, GW_WL_PACED };
+/* The connections that got frames this turn and those whose wait ended by
+ * now_us, linked by dnext. The caller walks the list and, for each, reads
+ * dnext first, then sets wlist = GW_WL_NONE and clears the links. */
+gw_conn *gw_conns_take_dirty(int64_t now_us);
+/* The connection goes away: off whichever write list it is on. */
 void gw_conn_forget(gw_conn *c);
-/* Back on the list of connections to write (its write was deferred). */
-void gw_conn_defer(gw_conn *c);
+/* Its write waits until due_us (new frames meanwhile put it back on the
+ * dirty list, so the wait is decided again). c is on no write list. */
+void gw_conn_defer(gw_conn *c, int64_t due_us);
+/* When the first waiting write is due (us), or 0 if none waits. */
+int64_t gw_conns_next_due(void);
 
 /* ---- presence (gw_presence.c; loop thread) ---- */
 /* Local membership changed: tell the other gateways and the local clients. */
@@ -479,10 +489,11 @@ void gw_client_frame(gw_conn *c, const char *buf, size_t len);
 /* ---- transports (gw_ws.c, gw_http.c; loop thread) ---- */
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len);
-/* End of a loop turn: one write per connection that got frames this turn,
- * except those written to less than pace_us before now (they stay on the
- * list). Returns the earliest time one of those is due, or 0. */
-int64_t gw_ws_flush(int64_t now, int64_t pace_us);
+/* End of a loop turn: one write per connection that got frames this turn
+ * or whose wait ended, except those written to less than their pace before
+ * now (pace_us; cursor_pace_us if only cursors are queued): those wait on
+ * the pace wheel. Returns the earliest time one of those is due, or 0. */
+int64_t gw_ws_flush(int64_t now, int64_t pace_us, int64_t cursor_pace_us);
 /* Once per tick: a client on a board heard nothing from for ping-interval-s
  * gets a ping; one silent for idle-timeout-s more is hung up. */
 void gw_ws_keepalive(int64_t now_us);

@@ -13,38 +13,95 @@
 static wb_map g_conns;   /* serial -> gw_conn* */
 static gw_conn *g_dirty; /* connections with frames to write this turn */
 
+/* Connections whose write waits for its pace, by due time: 1 ms slots, so a
+ * turn touches only the writes that are due, however many wait (a cursor
+ * window keeps most clients of a busy board waiting). A wait is at most 1 s
+ * (the config bounds), shorter than the wheel. */
+#define PACE_SLOTS 1024
+static gw_conn *g_paced[PACE_SLOTS];
+static size_t g_paced_n;   /* connections on the wheel */
+static int64_t g_paced_ms; /* every slot due before this ms has been taken */
+
+static gw_conn **list_head(gw_conn *c)
+{
+    return c->wlist == GW_WL_PACED ? &g_paced[c->wslot] : &g_dirty;
+}
+
+static void link_into(gw_conn **head, gw_conn *c)
+{
+    c->dprev = NULL;
+    c->dnext = *head;
+    if (*head) (*head)->dprev = c;
+    *head = c;
+}
+
+static void unlink_from_list(gw_conn *c)
+{
+    if (c->wlist == GW_WL_NONE) return;
+    if (c->dprev)
+        c->dprev->dnext = c->dnext;
+    else
+        *list_head(c) = c->dnext;
+    if (c->dnext) c->dnext->dprev = c->dprev;
+    if (c->wlist == GW_WL_PACED) g_paced_n--;
+    c->wlist = GW_WL_NONE;
+    c->dnext = c->dprev = NULL;
+}
+
 static void mark_dirty(gw_conn *c)
 {
-    if (c->dirty) return;
-    c->dirty = true;
-    c->dprev = NULL;
-    c->dnext = g_dirty;
-    if (g_dirty) g_dirty->dprev = c;
-    g_dirty = c;
+    if (c->wlist == GW_WL_DIRTY) return;
+    unlink_from_list(c); /* off the wheel: the wait is decided again */
+    c->wlist = GW_WL_DIRTY;
+    link_into(&g_dirty, c);
 }
 
 void gw_conn_forget(gw_conn *c)
 {
-    if (!c->dirty) return;
-    if (c->dprev)
-        c->dprev->dnext = c->dnext;
-    else
-        g_dirty = c->dnext;
-    if (c->dnext) c->dnext->dprev = c->dprev;
-    c->dirty = false;
-    c->dnext = c->dprev = NULL;
+    unlink_from_list(c);
 }
 
-void gw_conn_defer(gw_conn *c)
+void gw_conn_defer(gw_conn *c, int64_t due_us)
 {
-    mark_dirty(c);
+    int64_t ms = (due_us + 999) / 1000;
+    if (ms < g_paced_ms) ms = g_paced_ms;
+    c->wlist = GW_WL_PACED;
+    c->wslot = (uint16_t)(ms % PACE_SLOTS);
+    link_into(&g_paced[c->wslot], c);
+    g_paced_n++;
 }
 
-gw_conn *gw_conns_take_dirty(void)
+/* Moves the wheel's slots due by now_ms onto the dirty list. */
+static void take_due(int64_t now_ms)
 {
+    if (!g_paced_n) {
+        g_paced_ms = now_ms + 1;
+        return;
+    }
+    int64_t n = now_ms - g_paced_ms + 1;
+    if (n > PACE_SLOTS) n = PACE_SLOTS;
+    for (int64_t i = 0; i < n; i++) {
+        gw_conn **slot = &g_paced[(g_paced_ms + i) % PACE_SLOTS];
+        while (*slot)
+            mark_dirty(*slot);
+    }
+    if (now_ms + 1 > g_paced_ms) g_paced_ms = now_ms + 1;
+}
+
+gw_conn *gw_conns_take_dirty(int64_t now_us)
+{
+    take_due(now_us / 1000);
     gw_conn *h = g_dirty;
     g_dirty = NULL;
     return h;
+}
+
+int64_t gw_conns_next_due(void)
+{
+    if (!g_paced_n) return 0;
+    for (int64_t i = 0; i < PACE_SLOTS; i++)
+        if (g_paced[(g_paced_ms + i) % PACE_SLOTS]) return (g_paced_ms + i) * 1000;
+    return 0;
 }
 
 static void serial_key(uint64_t s, char *k, size_t *n)

@@ -167,7 +167,7 @@ static void on_prepare(uv_prepare_t *h)
     flush_presence();
     gw_commit_flush();
     int64_t now = wb_mono_us();
-    int64_t due = gw_ws_flush(now, gw.cfg.write_pace_us);
+    int64_t due = gw_ws_flush(now, gw.cfg.write_pace_us, gw.cfg.cursor_window_ms * 1000);
     if (!due) return;
     uint64_t ms = (uint64_t)((due - now + 999) / 1000);
     if (!uv_is_active((uv_handle_t *)&g_pace_timer) || uv_timer_get_due_in(&g_pace_timer) > ms)

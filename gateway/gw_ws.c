@@ -327,24 +327,25 @@ static int on_writeable(struct lws *wsi, gw_conn *c)
     return write_queued(wsi, c);
 }
 
-int64_t gw_ws_flush(int64_t now, int64_t pace_us)
+int64_t gw_ws_flush(int64_t now, int64_t pace_us, int64_t cursor_pace_us)
 {
-    gw_conn *c = gw_conns_take_dirty(), *next, *wait = NULL;
-    int64_t due = 0;
+    gw_conn *c = gw_conns_take_dirty(now), *next;
     for (; c; c = next) {
         next = c->dnext;
-        c->dirty = false;
+        c->wlist = GW_WL_NONE;
         c->dnext = c->dprev = NULL;
         if (c->closing || !c->synced || !c->q.count) continue;
         /* Written to a moment ago: what came since waits a little and goes
          * out with what follows in one write (a send costs the same for one
          * message as for fifty). A client that gets a frame now and then is
-         * written at once. */
-        if (pace_us && now - c->wrote_us < pace_us) {
-            int64_t d = c->wrote_us + pace_us;
-            if (!due || d < due) due = d;
-            c->dnext = wait;
-            wait = c;
+         * written at once. Cursors alone wait longer (the cursor window):
+         * meanwhile a peer's newer cursor replaces its queued one
+         * (gw_sendq_offer), so a client gets at most one position per peer
+         * per window, and anything else queued ends the wait. */
+        int64_t pace = pace_us;
+        if (c->q.count == c->q.cursors_queued && cursor_pace_us > pace) pace = cursor_pace_us;
+        if (pace && now - c->wrote_us < pace) {
+            gw_conn_defer(c, c->wrote_us + pace);
             continue;
         }
         /* lws still holds part of an earlier write: the rest waits for
@@ -356,12 +357,7 @@ int64_t gw_ws_flush(int64_t now, int64_t pace_us)
         if (write_queued(c->wsi, c) < 0)
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
-    for (; wait; wait = next) {
-        next = wait->dnext;
-        wait->dnext = NULL;
-        gw_conn_defer(wait);
-    }
-    return due;
+    return gw_conns_next_due();
 }
 
 /* ---- keepalive (loop thread): pings and the hang-up of silent clients ----

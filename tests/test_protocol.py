@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 
 import nats
 import pytest
@@ -16,6 +17,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from wbclient import BoardState, WBClient, make_stroke, reduce_evs, rid, stroke_key
 from wbstack import http_get
+from wblib import metric_at
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -347,6 +349,48 @@ async def test_draft_and_cursor_relayed_not_echoed(wb_stack, wb_connect, wb_boar
         "ephemeral message echoed to its sender"
     assert elsewhere.find("draft", start=start[elsewhere]) == []
     assert elsewhere.find("cursor", start=start[elsewhere]) == []
+
+
+
+async def test_cursor_stream_reaches_each_client_as_its_newest_position_per_window(
+        wb_stack, wb_connect, wb_board):
+    """A sender's cursors arriving faster than the cursor window (50 ms) reach a
+    client at most once per window, as the newest position: in the order sent,
+    ending with the last one; a draft sent meanwhile is not held back by the
+    window."""
+    a = await wb_connect("gw-1", wb_board, name="alice")
+    same = await wb_connect("gw-1", wb_board, name="sam")
+    other = await wb_connect("gw-2", wb_board, name="olga")
+    await asyncio.sleep(0.3)  # let the board subscriptions settle
+    start = {c: c.mark() for c in (same, other)}
+    coalesced0 = metric_at(wb_stack.gw_url("gw-1") + "/metrics", "wb_gateway_cursors_coalesced_total")
+    n = 60
+    t0 = time.monotonic()
+    for i in range(n):
+        await a.send({"t": "cursor", "x": i, "y": 0})
+        await asyncio.sleep(0.004)
+    span = time.monotonic() - t0
+    for c in (same, other):
+        await c.wait_for("cursor", start=start[c], timeout=5, pred=lambda m: m["x"] == n - 1)
+        xs = [m["x"] for m in c.find("cursor", start=start[c])]
+        assert all(m["from"] == a.client_id for m in c.find("cursor", start=start[c]))
+        assert xs == sorted(set(xs)) and xs[-1] == n - 1, f"cursors out of order or repeated: {xs}"
+        # at most one write per 50 ms window, plus the first and the last
+        assert len(xs) <= span / 0.05 + 3, f"{len(xs)} of {n} cursors in {span:.3f} s: {xs}"
+    coalesced = metric_at(wb_stack.gw_url("gw-1") + "/metrics", "wb_gateway_cursors_coalesced_total")
+    # each cursor `same` did not get was replaced by a newer one on gw-1
+    assert coalesced - coalesced0 >= n - len(same.find("cursor", start=start[same]))
+    # a draft is never held back by the window: it goes out with (and ends the
+    # wait of) any cursor queued before it, in the order sent
+    mark = same.mark()
+    await a.send({"t": "cursor", "x": 1000, "y": 0})
+    await a.send({"t": "cursor", "x": 1001, "y": 0})
+    d = {"t": "draft", "stroke": {"id": "d" + rid(8), "color": "#000000", "width": 2, "points": [0, 0, 1, 1]}}
+    await a.send(d)
+    got = await same.wait_for("draft", start=mark, timeout=3)
+    assert got["stroke"]["id"] == d["stroke"]["id"]
+    seen = [m for m in same.msgs[mark:] if m.get("t") in ("cursor", "draft")]
+    assert [m["t"] for m in seen][-1] == "draft" and seen[-2].get("x") == 1001, seen
 
 
 async def test_presence_converges_across_gateways(wb_stack, wb_connect, wb_board):
