@@ -317,8 +317,17 @@ gw_event *gw_queue_take_all(void);
 /* Loop thread, before any push: how producers wake the loop. */
 void gw_queue_set_wake(void (*wake)(void));
 
-/* ---- the loop (gw_loop.c): owns the lws context, drains the queue, dispatches ---- */
-int gw_loop_create(const struct lws_protocols *protocols);
+/* ---- the loop (gw_loop.c): owns the lws context, drains the queue ---- */
+/* What the loop runs (loop thread). The loop calls the modules above it
+ * only through these, so it depends on none of them (gw_dispatch.c). */
+typedef struct gw_loop_hooks {
+    void (*event)(gw_event *e);   /* one mailbox event (the loop frees it after) */
+    void (*tick)(int64_t now_us); /* every presence interval */
+    /* The end of every loop turn, before it waits for I/O again: returns
+     * when it must run again even if no I/O comes (us; 0: no need). */
+    int64_t (*turn_end)(int64_t now_us);
+} gw_loop_hooks;
+int gw_loop_create(const struct lws_protocols *protocols, const gw_loop_hooks *hooks);
 int gw_loop_run(void); /* until gw_loop_stop(); 0 or -1 */
 void gw_loop_stop(void);
 void gw_loop_destroy(void);
@@ -333,8 +342,9 @@ uv_loop_t *gw_loop_uv(void);
 int gw_loop_on_signals(void (*fn)(int));
 /* Any thread: makes gw_loop_run() return. */
 void gw_loop_stop_async(void);
-/* Loop thread: called once per turn after the mailbox is drained. */
-void gw_loop_drain(void);
+
+/* ---- the dispatcher (gw_dispatch.c): the loop's hooks ---- */
+extern const gw_loop_hooks gw_dispatch_hooks;
 
 /* ---- blocking work for the sync pool (gw_sync.c) ---- */
 int gw_sync_start(int threads);

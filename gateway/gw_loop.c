@@ -2,8 +2,9 @@
  * loop (epoll) carries libwebsockets (LWS_SERVER_OPTION_LIBUV on a foreign
  * loop), the mailbox wake-up (one uv_async: producers only signal it on
  * empty -> non-empty, and uv coalesces signals), the timers and the signal
- * handlers. Owns the lws context, drains the mailbox each turn and dispatches
- * every event to the module that handles its kind. */
+ * handlers. Owns the lws context and drains the mailbox each turn; what to do
+ * with an event, a tick and the end of a turn is the hooks' (gw_dispatch.c),
+ * so the loop depends on none of the modules above it. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,57 +26,8 @@ static uv_prepare_t g_prepare;
 static bool g_created;
 static gw_timer *g_timers;
 
-static void dispatch(gw_event *e)
-{
-    gw_board *b;
-    switch (e->type) {
-    case GW_EV_OP:
-        gw_board_on_op(&e->u.op);
-        break;
-    case GW_EV_LIVE:
-        if (e->u.live.buf && (b = gw_board_get(e->u.live.board, false)))
-            gw_board_fanout_live(b, NULL, e->u.live.buf);
-        break;
-    case GW_EV_PRESENCE:
-        if ((b = gw_board_get(e->u.presence.board, false))) gw_presence_remote(b, &e->u.presence);
-        break;
-    case GW_EV_PUBACK:
-        gw_commit_on_puback(&e->u.puback);
-        gw_ack_on_puback(&e->u.puback);
-        break;
-    case GW_EV_BATCH:
-        gw_commit_on_batch(&e->u.batch);
-        break;
-    case GW_EV_OPID:
-        gw_ack_on_opid(&e->u.opid);
-        break;
-    case GW_EV_REPLAY:
-        gw_board_on_replay(&e->u.replay);
-        break;
-    case GW_EV_REPUBLISH:
-        gw_ack_on_republish(&e->u.republish);
-        break;
-    case GW_EV_JOIN:
-        gw_board_on_join(&e->u.join);
-        break;
-    case GW_EV_API:
-        gw_http_on_api(&e->u.api);
-        break;
-    case GW_EV_RESOLVED:
-        gw_ws_on_resolved(&e->u.resolved);
-        break;
-    case GW_EV_FILL:
-        gw_board_on_fill(&e->u.fill);
-        break;
-    case GW_EV_NATS:
-        gw_commit_on_nats(e->u.nats.up);
-        if (e->u.nats.up) gw_boards_resync_all();
-        break;
-    }
-}
-
-static uv_timer_t g_presence_timer;
-static uv_timer_t g_pace_timer;
+static const gw_loop_hooks *g_hooks;
+static uv_timer_t g_wake_timer;
 static uv_timer_t g_beat_timer;
 
 static void on_beat(uv_timer_t *t)
@@ -83,35 +35,19 @@ static void on_beat(uv_timer_t *t)
     gw_watchdog_beat();
 }
 
-/* Only wakes the loop: on_prepare writes the paced clients then. */
-static void on_pace_timer(uv_timer_t *t) {}
+/* Only wakes the loop: on_prepare runs the end of the turn then. */
+static void on_wake_timer(uv_timer_t *t) {}
 
-/* Presence lists go out at once, but at most every 250 ms per board: the
- * boards that must wait are flushed again by this timer. */
-static void on_presence_timer(uv_timer_t *t);
-
-static void flush_presence(void)
-{
-    int64_t again = gw_presence_flush();
-    if (again > 0 && !uv_is_active((uv_handle_t *)&g_presence_timer))
-        uv_timer_start(&g_presence_timer, on_presence_timer, (uint64_t)again, 0);
-}
-
-static void on_presence_timer(uv_timer_t *t)
-{
-    flush_presence();
-}
-
-void gw_loop_drain(void)
+/* The whole mailbox, in order (what came meanwhile wakes the loop again). */
+static void drain(void)
 {
     gw_event *e = gw_queue_take_all();
     while (e) {
         gw_event *next = e->next;
-        dispatch(e);
+        g_hooks->event(e);
         gw_event_free(e);
         e = next;
     }
-    flush_presence();
 }
 
 static atomic_bool g_stop_requested;
@@ -119,7 +55,7 @@ static atomic_bool g_stop_requested;
 static void on_async(uv_async_t *h)
 {
     atomic_fetch_add(&gw_m.loop_wakes, 1);
-    gw_loop_drain();
+    drain();
     if (atomic_load(&g_stop_requested)) uv_stop(&g_loop);
 }
 
@@ -139,39 +75,24 @@ void gw_loop_wake(void)
     if (g_created) uv_async_send(&g_async);
 }
 
-static void tick_board(gw_board *b, void *arg)
-{
-    gw_presence_tick(b, *(int64_t *)arg);
-}
-
-/* Once per presence interval: heartbeats, expiry, pending-ack timeouts. */
 static void on_tick(uv_timer_t *t)
 {
-    int64_t now = wb_mono_us();
-    gw_boards_foreach(tick_board, &now);
-    gw_ack_tick(now);
-    gw_commit_tick(now);
-    gw_boards_close_stalled(now);
-    gw_ws_keepalive(now);
+    g_hooks->tick(wb_mono_us());
 }
 
-/* End of every loop turn (before the loop blocks in epoll_wait again, so
- * after the I/O callbacks and the timers): the durable ops this turn collected go
- * out as one round if the previous one is done, and every client that got
- * frames this turn gets them in one write (no POLLOUT round trip through
- * epoll unless the socket is full), except a client written to less than
- * write-pace-us ago: g_pace_timer wakes the loop when the first of those is
- * due (the write itself happens here, right after the timers). */
+/* End of every loop turn (libuv's prepare phase: after the timers and the
+ * I/O callbacks of the last turn, before the loop blocks in epoll_wait
+ * again). When the hook says it must run again at some time even if no I/O
+ * comes (a paced write, a presence list held back), g_wake_timer wakes the
+ * loop then. */
 static void on_prepare(uv_prepare_t *h)
 {
-    flush_presence();
-    gw_commit_flush();
     int64_t now = wb_mono_us();
-    int64_t due = gw_ws_flush(now, gw.cfg.write_pace_us, gw.cfg.cursor_window_ms * 1000);
+    int64_t due = g_hooks->turn_end(now);
     if (!due) return;
-    uint64_t ms = (uint64_t)((due - now + 999) / 1000);
-    if (!uv_is_active((uv_handle_t *)&g_pace_timer) || uv_timer_get_due_in(&g_pace_timer) > ms)
-        uv_timer_start(&g_pace_timer, on_pace_timer, ms, 0);
+    uint64_t ms = (uint64_t)(due > now ? (due - now + 999) / 1000 : 0);
+    if (!uv_is_active((uv_handle_t *)&g_wake_timer) || uv_timer_get_due_in(&g_wake_timer) > ms)
+        uv_timer_start(&g_wake_timer, on_wake_timer, ms, 0);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -199,21 +120,20 @@ void gw_timer_start(gw_timer *t, int64_t delay_ms)
     if (t) uv_timer_start(&t->t, on_timer, (uint64_t)(delay_ms > 0 ? delay_ms : 0), 0);
 }
 
-int gw_loop_create(const struct lws_protocols *protocols)
+int gw_loop_create(const struct lws_protocols *protocols, const gw_loop_hooks *hooks)
 {
+    g_hooks = hooks;
     if (uv_loop_init(&g_loop) != 0) {
         wb_error("uv_loop_init failed");
         return -1;
     }
     uv_async_init(&g_loop, &g_async, on_async);
     uv_timer_init(&g_loop, &g_tick);
-    uv_timer_init(&g_loop, &g_presence_timer);
-    uv_timer_init(&g_loop, &g_pace_timer);
+    uv_timer_init(&g_loop, &g_wake_timer);
     uv_timer_init(&g_loop, &g_beat_timer);
     uv_timer_start(&g_beat_timer, on_beat, 100, 100);
     uv_prepare_init(&g_loop, &g_prepare);
     uv_prepare_start(&g_prepare, on_prepare);
-    gw_commit_start(gw_ack_on_puback);
     g_created = true;
     gw_queue_set_wake(wake);
 

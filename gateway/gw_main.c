@@ -245,7 +245,8 @@ int main(int argc, char **argv)
     lws_set_log_level(LLL_ERR | LLL_WARN |
                           (!strcmp(gw.cfg.log_level, "debug") ? LLL_NOTICE | LLL_INFO : 0),
                       lws_log);
-    if (gw_loop_create(g_protocols) < 0) goto out;
+    gw_commit_start(gw_ack_on_puback);
+    if (gw_loop_create(g_protocols, &gw_dispatch_hooks) < 0) goto out;
     if (!(g_shutdown_timer = gw_timer_create(shutdown_step))) goto out;
     if (gw_loop_on_signals(on_signal) < 0) goto out;
     int nr = gw_nats_start(gw.cfg.nats_evloop ? gw_loop_uv() : NULL);
