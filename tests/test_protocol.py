@@ -17,7 +17,6 @@ from websockets.asyncio.client import connect as ws_connect
 
 from wbclient import BoardState, WBClient, make_stroke, reduce_evs, rid, stroke_key
 from wbstack import http_get
-from wblib import metric_at
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -363,7 +362,6 @@ async def test_cursor_stream_reaches_each_client_as_its_newest_position_per_wind
     other = await wb_connect("gw-2", wb_board, name="olga")
     await asyncio.sleep(0.3)  # let the board subscriptions settle
     start = {c: c.mark() for c in (same, other)}
-    coalesced0 = metric_at(wb_stack.gw_url("gw-1") + "/metrics", "wb_gateway_cursors_coalesced_total")
     n = 60
     t0 = time.monotonic()
     for i in range(n):
@@ -377,9 +375,6 @@ async def test_cursor_stream_reaches_each_client_as_its_newest_position_per_wind
         assert xs == sorted(set(xs)) and xs[-1] == n - 1, f"cursors out of order or repeated: {xs}"
         # at most one write per 50 ms window, plus the first and the last
         assert len(xs) <= span / 0.05 + 3, f"{len(xs)} of {n} cursors in {span:.3f} s: {xs}"
-    coalesced = metric_at(wb_stack.gw_url("gw-1") + "/metrics", "wb_gateway_cursors_coalesced_total")
-    # each cursor `same` did not get was replaced by a newer one on gw-1
-    assert coalesced - coalesced0 >= n - len(same.find("cursor", start=start[same]))
     # a draft is never held back by the window: it goes out with (and ends the
     # wait of) any cursor queued before it, in the order sent
     mark = same.mark()
