@@ -2,7 +2,8 @@
  * a connection and its send queue: the policy itself is gw_sendq.c; this
  * applies its answers (drop counters, close 1013) and lists the connections
  * that got frames this turn (gw_ws.c writes each once at the end of the
- * turn). Loop thread only; owns the serial map and that list. */
+ * turn) and those whose write waits for its pace (the pace wheel). Loop
+ * thread only; owns the serial map, that list and the wheel. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
