@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import shutil
 import signal
 import threading
 
@@ -144,15 +143,7 @@ def _wb_stack_obj():
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, prev)
-        orphans = st.stop_all()
-        problems = list(st.stop_problems)
-        if orphans:
-            problems.append(f"stack teardown found orphan processes (killed): {orphans}")
-        if os.environ.get("WB_TEST_KEEP") == "1" or problems:
-            print(f"\nwb stack run dir kept: {st.run_dir}")
-        else:
-            # postgres leaves files owned by the postgres user: rm as root is fine
-            shutil.rmtree(st.run_dir, ignore_errors=True)
+        problems = st.discard()
         if problems:
             raise RuntimeError("stack teardown:\n" + "\n".join(problems))
 

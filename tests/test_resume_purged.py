@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import time
 
 import nats
@@ -28,16 +27,13 @@ def wb_stack():
     if os.environ.get("WB_TEST_BASE_URL"):
         pytest.fail("test_resume_purged needs its own stack: it cannot run attached")
     st = Stack.create()
-    orphans = []
     try:
         st.start_reaper()
         st.start(*BACKEND)
         yield st
     finally:
-        orphans = st.stop_all()
-        if os.environ.get("WB_TEST_KEEP") != "1":
-            shutil.rmtree(st.run_dir, ignore_errors=True)
-    assert not orphans, f"orphan processes after teardown: {orphans}"
+        problems = st.discard()
+    assert not problems, "stack teardown:\n" + "\n".join(problems)
 
 
 async def _drain_worker(nc, timeout=15):

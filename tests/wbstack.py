@@ -30,6 +30,7 @@ A missing script or binary is an error, never a silent skip.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -580,6 +581,22 @@ class Stack:
             self.reaper.kill()
             self.reaper.wait(5)
         return orphans
+
+
+    def discard(self) -> list:
+        """stop_all(), then remove the run dir unless WB_TEST_KEEP=1 or something
+        went wrong. Returns what went wrong, one line each: stop_problems and
+        the orphan processes found (and killed)."""
+        orphans = self.stop_all()
+        problems = list(self.stop_problems)
+        if orphans:
+            problems.append(f"stack teardown found orphan processes (killed): {orphans}")
+        if os.environ.get("WB_TEST_KEEP") == "1" or problems:
+            print(f"\nwb stack run dir kept: {self.run_dir}")
+        else:
+            # postgres leaves files owned by the postgres user: rm as root is fine
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+        return problems
 
 
 class AttachedStack(Stack):
