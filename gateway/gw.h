@@ -14,8 +14,10 @@
  *    fills, and hands results back through the same mailbox.
  *
  * Module calls go one way (no circle; checked by listing each file's calls):
- *   main -> loop, nats, sync, board, presence, conn
- *   loop -> ws, http, board, ack, commit, presence, queue
+ *   main -> loop, dispatch (hands its hooks to the loop), nats, sync, board, presence, conn;
+ *     it also wires commit's and opid's answers to ack (callbacks, not calls back)
+ *   loop -> queue, watchdog
+ *   dispatch -> ws, http, board, ack, opid, commit, presence
  *   ws -> client, http, board, conn, sync, nats;  http -> board, conn, sync, nats, metrics
  *   client -> board, ack, opid, commit, conn, nats;  ack -> commit, sync, conn, metrics
  *   opid -> nats, queue
@@ -179,7 +181,8 @@ typedef enum {
     GW_EV_NATS,      /* connection state changed */
     GW_EV_BATCH,     /* JetStream answered an atomic batch */
     GW_EV_RESOLVED,  /* a viewer's view id was looked up */
-    GW_EV_OPID,      /* the op-id lookup answered (gw_opid.c) */
+    GW_EV_OPID,      /* an op-id lookup found a claim (gw_opid.c) */
+    GW_EV_OPID_DONE, /* an op-id lookup ended (gw_opid.c) */
     GW_EV_REPLAY,    /* the next chunk of a client's paced replay */
 } gw_event_type;
 
@@ -280,12 +283,19 @@ typedef struct gw_ev_nats {
     bool up;
 } gw_ev_nats;
 
+/* One claimed op id of a lookup: stored before with seq. */
 typedef struct gw_ev_opid {
+    uint64_t lookup;
     char board[WB_ID_MAX + 1];
     char op_id[WB_ID_MAX + 1];
-    uint64_t seq; /* > 0: stored before with this seq; 0: never claimed */
-    int err;      /* 0 ok, else a wb_errcode */
+    uint64_t seq;
 } gw_ev_opid;
+
+/* A lookup ended: its ops without a claim were never stored (err 0). */
+typedef struct gw_ev_opid_done {
+    uint64_t lookup;
+    int err; /* 0 ok, else a wb_errcode for every op of the lookup not claimed */
+} gw_ev_opid_done;
 
 typedef struct gw_event {
     struct gw_event *next;
@@ -303,6 +313,7 @@ typedef struct gw_event {
         gw_ev_batch batch;
         gw_ev_resolved resolved;
         gw_ev_opid opid;
+        gw_ev_opid_done opid_done;
         gw_ev_replay replay;
     } u;
 } gw_event;
@@ -481,16 +492,25 @@ void gw_ack_on_puback(const gw_ev_puback *e);
 void gw_ack_on_republish(const gw_ev_republish *e);
 /* Publishes unanswered for 10 s: tell the clients to resend. */
 void gw_ack_tick(int64_t now_us);
-/* The op-id lookup answered: ack with the stored seq, or commit the op now. */
-void gw_ack_on_opid(const gw_ev_opid *e);
+/* The op-id lookup answered: seq > 0: ack with the stored seq; 0: commit the
+ * op now; err: tell its clients. */
+void gw_ack_on_opid(const char *board, const char *op_id, uint64_t seq, int err);
 /* The op could not even be sent: its clients get the error now and the
  * pending entry goes (no second error 10 s later). */
 void gw_ack_fail(const char *board, const char *op_id, int err);
 
 /* ---- op ids stored before the dedup window (gw_opid.c; loop thread) ---- */
-/* Asks whether the op id was stored before; the answer comes as GW_EV_OPID.
- * Returns 0, or a wb_errcode to send the client now. */
+/* answer gets every op asked: seq > 0 (stored before), 0 (never), or err. */
+typedef void (*gw_opid_answer_fn)(const char *board, const char *op_id, uint64_t seq, int err);
+void gw_opid_start(gw_opid_answer_fn answer);
+/* Asks whether the op id was stored before; the question goes out at the end
+ * of the turn (gw_opid_flush), with the turn's others. Returns 0, or a
+ * wb_errcode to send the client now. */
 int gw_opid_check(const char *board, const char *op_id);
+void gw_opid_flush(void);
+void gw_opid_on_claim(const gw_ev_opid *e);
+void gw_opid_on_done(const gw_ev_opid_done *e);
+void gw_opid_tick(int64_t now_us);
 void gw_opid_stop(void);
 
 /* ---- client messages: parse and act (gw_client.c; loop thread) ---- */
@@ -526,8 +546,8 @@ typedef struct gw_metrics {
     atomic_ullong conns, conns_total, msgs_in, msgs_out, frames_out, bytes_out, drops, coalesced,
         ops_published, ops_acked, live_published, nats_msgs_in, gaps, closes_1008, closes_1009,
         closes_1013, loop_wakes, commit_rounds, commit_batches, commit_batched_ops,
-        commit_plain_ops, ops_resent_late, closes_stalled, ip_refused, fill_failures, loop_stalls,
-        commit_round_timeouts;
+        commit_plain_ops, opid_lookups, opid_lookup_ops, ops_resent_late, closes_stalled,
+        ip_refused, fill_failures, loop_stalls, commit_round_timeouts;
     atomic_ullong errors[WB_E__COUNT];
     wb_hist pub_lat;   /* publish -> ack latency, seconds */
     wb_hist round_lat; /* a commit round: sent -> answered, seconds */

@@ -116,19 +116,19 @@ void gw_ack_fail(const char *board, const char *op_id, int err)
     finish(board, op_id, 0, err);
 }
 
-void gw_ack_on_opid(const gw_ev_opid *e)
+void gw_ack_on_opid(const char *board, const char *op_id, uint64_t seq, int err)
 {
     char key[2 * WB_ID_MAX + 2];
-    size_t n = make_key(key, e->board, e->op_id);
+    size_t n = make_key(key, board, op_id);
     gw_pending *p = wb_map_get(&g_pending, key, n);
     if (!p) return;
-    if (e->err || e->seq) {
-        if (e->seq) atomic_fetch_add(&gw_m.ops_resent_late, 1);
-        finish(e->board, e->op_id, e->seq, e->err);
+    if (err || seq) {
+        if (seq) atomic_fetch_add(&gw_m.ops_resent_late, 1);
+        finish(board, op_id, seq, err);
         return;
     }
-    int rc = p->data ? gw_commit_op(e->board, e->op_id, false, p->data, p->len) : WB_E_UNAVAILABLE;
-    if (rc) finish(e->board, e->op_id, 0, rc);
+    int rc = p->data ? gw_commit_op(board, op_id, false, p->data, p->len) : WB_E_UNAVAILABLE;
+    if (rc) finish(board, op_id, 0, rc);
 }
 
 void gw_ack_tick(int64_t now_us)

@@ -28,7 +28,10 @@ static void on_event(gw_event *e)
         gw_commit_on_batch(&e->u.batch);
         break;
     case GW_EV_OPID:
-        gw_ack_on_opid(&e->u.opid);
+        gw_opid_on_claim(&e->u.opid);
+        break;
+    case GW_EV_OPID_DONE:
+        gw_opid_on_done(&e->u.opid_done);
         break;
     case GW_EV_REPLAY:
         gw_board_on_replay(&e->u.replay);
@@ -66,18 +69,21 @@ static void on_tick(int64_t now)
 {
     gw_boards_foreach(tick_board, &now);
     gw_ack_tick(now);
+    gw_opid_tick(now);
     gw_commit_tick(now);
     gw_boards_close_stalled(now);
     gw_ws_keepalive(now);
 }
 
 /* Presence lists go out at once, but at most every 250 ms per board (a board
- * that must wait says when); the durable ops this turn collected go out as
+ * that must wait says when); the turn's op-id questions go out as one
+ * lookup; the durable ops this turn collected go out as
  * one round if the previous one is done; every client that got frames gets
  * them in one write, except those whose pace is not up yet (they say when). */
 static int64_t on_turn_end(int64_t now)
 {
     int64_t again_ms = gw_presence_flush();
+    gw_opid_flush();
     gw_commit_flush();
     int64_t due = gw_ws_flush(now, gw.cfg.write_pace_us, gw.cfg.cursor_window_ms * 1000);
     if (again_ms > 0 && (!due || now + again_ms * 1000 < due)) due = now + again_ms * 1000;

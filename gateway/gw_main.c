@@ -246,6 +246,7 @@ int main(int argc, char **argv)
                           (!strcmp(gw.cfg.log_level, "debug") ? LLL_NOTICE | LLL_INFO : 0),
                       lws_log);
     gw_commit_start(gw_ack_on_puback);
+    gw_opid_start(gw_ack_on_opid);
     if (gw_loop_create(g_protocols, &gw_dispatch_hooks) < 0) goto out;
     if (!(g_shutdown_timer = gw_timer_create(shutdown_step))) goto out;
     if (gw_loop_on_signals(on_signal) < 0) goto out;

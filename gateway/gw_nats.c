@@ -1,5 +1,6 @@
-/* gw_nats: the gateway's NATS connection. Owns the connection, the JetStream
- * context and the thread that (re)ensures the WB_OPS stream.
+/* gw_nats: the gateway's NATS connections. Owns the main connection, the
+ * bulk connection that carries atomic batches, the JetStream context and the
+ * thread that (re)ensures the WB_OPS stream.
  *
  * Callbacks here run on nats.c threads: they decode the protobuf, serialise
  * the JSON frame ONCE per message for this whole gateway, and hand it to the
@@ -29,6 +30,19 @@ static pthread_cond_t g_ensure_cond = PTHREAD_COND_INITIALIZER;
 static bool g_ensure_wanted = true;
 static natsSubscription *g_batch_sub; /* answers to atomic batches: <inbox>.<batch id> */
 static char g_batch_inbox[64];
+/* Atomic batches go out on a second connection without SendAsap. With
+ * SendAsap (the main connection) every publish is one write(2), and a batch of
+ * 1,000 ops was 1,000 writes on the loop thread plus as many reads on the
+ * server; here nats.c's flusher thread writes what a batch put in its buffer
+ * in a few large writes (the buffer spills inline when full). A batch only
+ * goes out when 8 or more ops are pending, i.e. under load, where the
+ * flusher's wait of about 1 ms is small against the batch's own fsyncs.
+ * NULL (NATS on the loop, SendAsap off, or it could not be made): batches go
+ * out on the main connection. Created and destroyed by the starting/stopping
+ * thread; used by the loop thread. */
+static natsConnection *g_bulk;
+static natsOptions *g_bulk_opts;
+#define BULK_IO_BUF (256 * 1024)
 
 natsConnection *gw_nats_conn(void)
 {
@@ -302,6 +316,35 @@ err:
     return -1;
 }
 
+/* The bulk connection: the main one's options without SendAsap. Its failure
+ * is not the gateway's: batches then use the main connection. */
+static void bulk_start(void)
+{
+    char name[160];
+    snprintf(name, sizeof name, "wb-gateway %s bulk", gw.cfg.gateway_id);
+    natsOptions *o = wb_nats_options(gw.cfg.nats_url, name);
+    natsStatus s = o ? NATS_OK : NATS_NO_MEMORY;
+    if (s == NATS_OK) s = natsOptions_SetIOBufSize(o, BULK_IO_BUF);
+    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL);
+    if (s == NATS_OK) s = natsConnection_Connect(&g_bulk, o);
+    if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+        wb_warn("nats bulk connection: %s: atomic batches use the main connection",
+                natsStatus_GetText(s));
+        natsConnection_Destroy(g_bulk);
+        natsOptions_Destroy(o);
+        g_bulk = NULL;
+        return;
+    }
+    g_bulk_opts = o;
+}
+
+/* The connection a batch goes out on: the bulk one while it is connected. */
+static natsConnection *batch_conn(void)
+{
+    if (g_bulk && natsConnection_Status(g_bulk) == NATS_CONN_STATUS_CONNECTED) return g_bulk;
+    return g_nc;
+}
+
 int gw_nats_retry(void)
 {
     natsConnection *nc = NULL;
@@ -350,6 +393,7 @@ int gw_nats_start(uv_loop_t *loop)
         on_connected(g_nc, NULL);
     else if (s != NATS_NOT_YET_CONNECTED)
         goto err;
+    if (gw.cfg.nats_send_asap) bulk_start();
     return after_connect();
 err:
     wb_error("nats start: %s (%s)", natsStatus_GetText(s), nats_GetLastError(NULL));
@@ -368,6 +412,15 @@ void gw_nats_stop(void)
         jsPubOptions_Init(&po);
         po.MaxWait = 2000;
         js_PublishAsyncComplete(g_js, &po);
+    }
+    if (g_bulk) {
+        /* A batch still in its buffer is lost with its round: its clients
+         * resend (the same ids) to the gateway they reconnect to. */
+        natsConnection_Close(g_bulk);
+        natsConnection_Destroy(g_bulk);
+        natsOptions_Destroy(g_bulk_opts);
+        g_bulk = NULL;
+        g_bulk_opts = NULL;
     }
     if (g_nc && natsConnection_Status(g_nc) == NATS_CONN_STATUS_CONNECTED)
         natsConnection_DrainTimeout(g_nc, 2000);
@@ -463,6 +516,7 @@ int gw_nats_publish_batch(const char *batch_id, gw_pub *const *ops, size_t n)
     if (!gw_nats_ok()) return -1;
     char subj[128], msgid[2 * WB_ID_MAX + 2], reply[128], bseq[24];
     natsStatus s = NATS_OK;
+    natsConnection *nc = batch_conn();
     snprintf(reply, sizeof reply, "%s.%s", g_batch_inbox, batch_id);
     for (size_t i = 0; i < n && s == NATS_OK; i++) {
         const gw_pub *p = ops[i];
@@ -476,7 +530,7 @@ int gw_nats_publish_batch(const char *batch_id, gw_pub *const *ops, size_t n)
         if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Batch-Id", batch_id);
         if (s == NATS_OK) s = natsMsgHeader_Set(m, "Nats-Batch-Sequence", bseq);
         if (s == NATS_OK && last) s = natsMsgHeader_Set(m, "Nats-Batch-Commit", "1");
-        if (s == NATS_OK) s = natsConnection_PublishMsg(g_nc, m);
+        if (s == NATS_OK) s = natsConnection_PublishMsg(nc, m);
         natsMsg_Destroy(m);
     }
     if (s != NATS_OK) {

@@ -39,6 +39,8 @@ static size_t body_size(gw_event_type t)
         return sizeof(gw_ev_resolved);
     case GW_EV_OPID:
         return sizeof(gw_ev_opid);
+    case GW_EV_OPID_DONE:
+        return sizeof(gw_ev_opid_done);
     case GW_EV_REPLAY:
         return sizeof(gw_ev_replay);
     }
@@ -91,6 +93,7 @@ void gw_event_free(gw_event *e)
     case GW_EV_BATCH:
     case GW_EV_RESOLVED:
     case GW_EV_OPID:
+    case GW_EV_OPID_DONE:
         break;
     }
     free(e);

@@ -264,39 +264,56 @@ async def test_op_resent_after_dedup_window_is_applied_once(wb_stack, wb_connect
     erase = {"t": "erase", "op": rid(12, "e"), "ids": [s["id"]]}
     await a.send_op(erase)
     erase_seq = await a.wait_ack(erase["op"])
-    restore_seq = await a.wait_ack(await a.restore([s["id"]]))
+    restore = {"t": "restore", "op": rid(12, "r"), "ids": [s["id"]]}
+    await a.send_op(restore)
+    restore_seq = await a.wait_ack(restore["op"])
     await watcher.wait_seq(restore_seq)
-    # the worker claims the op id once it has committed it
+    # the worker claims the op ids once it has committed them
     nc = await nats.connect(wb_stack.nats_url)
     try:
         js = nc.jetstream()
-        deadline = time.monotonic() + 30
-        claim = None
-        while claim is None and time.monotonic() < deadline:
-            try:
-                claim = await js.get_last_msg("WB_OPIDS", f"wb.opid.{wb_board}.{erase['op']}")
-            except nats.js.errors.NotFoundError:
-                await asyncio.sleep(0.2)
-        assert claim is not None, "the worker never claimed the op id"
-        assert int(claim.data) == erase_seq
-        await asyncio.sleep(window + 1.5)  # JetStream has forgotten the msg id
+        for op, seq in ((erase["op"], erase_seq), (restore["op"], restore_seq)):
+            deadline = time.monotonic() + 30
+            claim = None
+            while claim is None and time.monotonic() < deadline:
+                try:
+                    claim = await js.get_last_msg("WB_OPIDS", f"wb.opid.{wb_board}.{op}")
+                except nats.js.errors.NotFoundError:
+                    await asyncio.sleep(0.2)
+            assert claim is not None, f"the worker never claimed op id {op}"
+            assert int(claim.data) == seq
+        await asyncio.sleep(window + 1.5)  # JetStream has forgotten the msg ids
         info = await js.stream_info("WB_OPS")
         last_before = info.state.last_seq
         start = a.mark()
-        await a.send(erase)  # the same op again, as a client does after a reconnect
-        ack = await a.wait_for("ack", lambda m: m["op"] == erase["op"], start=start, timeout=10)
-        assert ack["seq"] == erase_seq, "answered with a new seq: stored twice"
+        # the same two ops again, as a client does after a reconnect, sent
+        # back to back with a new op: the gateway asks about the ops of one
+        # loop turn in one lookup, and each must get its own answer
+        fresh = {"t": "stroke", "op": rid(12, "f"), "stroke": make_stroke()}
+        await a.send(erase)
+        await a.send(fresh)
+        await a.send(restore)
+        acks = {}
+        for m in (erase, fresh, restore):
+            ack = await a.wait_for("ack", lambda x, o=m["op"]: x["op"] == o, start=start,
+                                   timeout=10)
+            acks[m["op"]] = ack["seq"]
+        assert acks[erase["op"]] == erase_seq, "the erase was answered with a new seq: stored twice"
+        assert acks[restore["op"]] == restore_seq, "the restore was answered with a new seq"
+        assert acks[fresh["op"]] == last_before + 1, "the new op was not stored next"
         final = await a.wait_ack(await a.stroke())
         await watcher.wait_seq(final)
         info = await js.stream_info("WB_OPS")
-        assert info.state.last_seq == final == last_before + 1, "the resent op was stored again"
+        assert info.state.last_seq == final == last_before + 2, "a resent op was stored again"
     finally:
         await nc.close()
     assert [e["op"] for e in watcher.evs].count(erase["op"]) == 1
+    assert [e["op"] for e in watcher.evs].count(restore["op"]) == 1
+    assert fresh["op"] in [e["op"] for e in watcher.evs]
     assert s["id"] in watcher.state.visible_ids(), "the resent erase was applied again"
     snap = json.loads(http_get(wb_stack.gw_url("gw-2") + f"/api/boards/{wb_board}", timeout=10).body)
     assert s["id"] in [x["id"] for x in snap["strokes"]]
-    print(f"resent after the {window}s window: ack seq {ack['seq']} (original {erase_seq}), "
+    print(f"resent after the {window}s window: acks {acks} (original {erase_seq}, {restore_seq}), "
           "no new ev, stroke still visible")
 
 
