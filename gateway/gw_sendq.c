@@ -20,6 +20,7 @@ static void account_out(gw_sendq *q, const gw_buf *b)
     q->bytes -= b->len;
     if (b->kind == GW_BUF_PRESENCE && q->presence_queued) q->presence_queued--;
     if (b->kind == GW_BUF_CURSOR && q->cursors_queued) q->cursors_queued--;
+    if (b->kind == GW_BUF_CTL && q->ctl_queued) q->ctl_queued--;
 }
 
 int gw_sendq_push(gw_sendq *q, gw_buf *b)
@@ -40,6 +41,7 @@ int gw_sendq_push(gw_sendq *q, gw_buf *b)
     q->bytes += b->len;
     if (b->kind == GW_BUF_PRESENCE) q->presence_queued++;
     if (b->kind == GW_BUF_CURSOR) q->cursors_queued++;
+    if (b->kind == GW_BUF_CTL) q->ctl_queued++;
     return 0;
 }
 

@@ -15,6 +15,7 @@ typedef struct gw_sendq {
     size_t sync_items, sync_bytes; /* welcome + snapshot/replay at the head: exempt from bounds */
     size_t presence_queued;        /* presence lists in the ring */
     size_t cursors_queued;         /* cursors in the ring */
+    size_t ctl_queued;             /* acks, errors, pongs in the ring (see gw_ws_flush) */
 } gw_sendq;
 
 typedef struct gw_sendq_limits {

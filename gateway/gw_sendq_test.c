@@ -203,6 +203,31 @@ static void test_presence_newest(void **state)
     gw_sendq_free(&q);
 }
 
+/* Answers to the client (acks, errors) are counted while queued, also when
+ * they leave through a drop or a close's rebuild: the flush writes a queue
+ * holding one at once, without waiting for the pace. */
+static void test_ctl_counted(void **state)
+{
+    gw_sendq q = {0};
+    gw_sendq_limits lim = {1000, 1 << 20};
+    gw_sendq_stats st = {0, 0};
+    offer(&q, gw_buf_printf(GW_BUF_EV, "e1"), &lim, &st);
+    assert_int_equal(q.ctl_queued, 0);
+    offer(&q, gw_buf_printf(GW_BUF_CTL, "ack1"), &lim, &st);
+    offer(&q, cursor("a", 1), &lim, &st);
+    offer(&q, gw_buf_printf(GW_BUF_CTL, "ack2"), &lim, &st);
+    assert_int_equal(q.ctl_queued, 2);
+    gw_buf_unref(gw_sendq_pop(&q)); /* e1 */
+    assert_int_equal(q.ctl_queued, 2);
+    gw_buf_unref(gw_sendq_pop(&q)); /* ack1 */
+    assert_int_equal(q.ctl_queued, 1);
+    assert_int_equal(gw_sendq_drop_kind(&q, GW_BUF_CTL), 1);
+    assert_int_equal(q.ctl_queued, 0);
+    assert_int_equal(q.count, 1);
+    gw_sendq_free(&q);
+    assert_int_equal(q.ctl_queued, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_cursor_coalescing),
         cmocka_unit_test(test_cursor_not_from_sync_head),
         cmocka_unit_test(test_presence_newest),
+        cmocka_unit_test(test_ctl_counted),
     };
     return cmocka_run_group_tests_name("sendq", tests, NULL, NULL);
 }

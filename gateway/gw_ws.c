@@ -341,9 +341,12 @@ int64_t gw_ws_flush(int64_t now, int64_t pace_us, int64_t cursor_pace_us)
          * written at once. Cursors alone wait longer (the cursor window):
          * meanwhile a peer's newer cursor replaces its queued one
          * (gw_sendq_offer), so a client gets at most one position per peer
-         * per window, and anything else queued ends the wait. */
+         * per window, and anything else queued ends the wait. An answer to
+         * the client itself (an ack, an error, a pong) does not wait: the
+         * client is waiting for it, and it comes at most once per op. */
         int64_t pace = pace_us;
         if (c->q.count == c->q.cursors_queued && cursor_pace_us > pace) pace = cursor_pace_us;
+        if (c->q.ctl_queued) pace = 0;
         if (pace && now - c->wrote_us < pace) {
             gw_conn_defer(c, c->wrote_us + pace);
             continue;
