@@ -6,9 +6,10 @@
 #   saturate  the gateway pinned to one core (taskset): deliveries/s and p99
 #             at rising cursor rates, 1,000 clients / 10 boards / 100 drawers
 #             (the gateway's cursor window off, so that every cursor is sent)
-#   durable   the disk's fsync rate (200-byte appends, fsync after each),
-#             then 64 clients on 64 boards each keeping 16 ops in flight:
-#             acked ops/s, ops per fsync, CPU per acked op, ack p99
+#   durable   64 clients on 64 boards each keeping 16 ops in flight: acked
+#             ops/s, ops per fsync, CPU per acked op, ack p99; the disk's
+#             fsync rate (200-byte appends, fsync after each) is measured
+#             before each server's run and after the last, and averaged
 #   ack1k     64 clients on 64 boards at 1,000 ops/s in total: ack p50/p99
 #   idle      RSS per idle connection at 10,000 connections
 # Each step runs against this gateway and, when BENCH_PEER_SRC names a copy
@@ -163,7 +164,11 @@ if step cursor; then
   done
 fi
 
-if step durable; then
+# The disk's fsync rate (200-byte appends, fsync after each, 3 s), appended
+# to fsync.json, whose fsyncs_per_s is the mean of the samples so far: this
+# virtual disk's rate moves by half within minutes, so it is measured before
+# and after the durable runs.
+fsync_sample() {
   say "disk fsync rate (200-byte appends, fsync after each, 3 s) in $WB_RUN_DIR"
   python3 - "$WB_RUN_DIR/fsync.dat" "$OUT/fsync.json" <<'PY' | tee -a "$LOG" >&2
 import json, os, sys, time
@@ -174,13 +179,24 @@ while time.monotonic() - t0 < 3:
     os.write(fd, b); os.fsync(fd); n += 1
 rate = n / (time.monotonic() - t0)
 os.close(fd); os.unlink(sys.argv[1])
-json.dump({"fsyncs_per_s": rate, "append_bytes": 200}, open(sys.argv[2], "w"))
-print(f"    fsync rate: {rate:.0f}/s")
+try:
+    samples = json.load(open(sys.argv[2]))["samples"]
+except (OSError, ValueError, KeyError):
+    samples = []
+samples.append(rate)
+json.dump({"fsyncs_per_s": sum(samples) / len(samples), "samples": samples, "append_bytes": 200},
+          open(sys.argv[2], "w"))
+print(f"    fsync rate: {rate:.0f}/s (mean of {len(samples)}: {sum(samples) / len(samples):.0f}/s)")
 PY
+}
+
+if step durable; then
   for s in $(servers); do
+    fsync_sample
     run durable "$s" --conns 64 --boards 64 --drawers 64 --rate 1000 --inflight 16 \
       --duration "$DUR" --idle 1 --drain 5
   done
+  fsync_sample
 fi
 
 if step ack1k; then

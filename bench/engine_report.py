@@ -46,12 +46,13 @@ def fmt(v, nd=1, unit=""):
 
 def summarize(d):
     runs = load(d)
-    fs = None
+    fs, samples = None, []
     try:
-        fs = json.load(open(os.path.join(d, "fsync.json")))["fsyncs_per_s"]
+        fj = json.load(open(os.path.join(d, "fsync.json")))
+        fs, samples = fj["fsyncs_per_s"], fj.get("samples", [])
     except (OSError, ValueError, KeyError):
         pass
-    out = {"fsyncs_per_s": fs, "servers": {}}
+    out = {"fsyncs_per_s": fs, "fsync_samples": samples, "servers": {}}
     for srv in ("gw", "peer"):
         s = {}
         r = runs.get(("cursor", srv))
@@ -170,7 +171,10 @@ def table(sm):
                 f" / {fmt(m.get('msgs_per_frame'), 1)}")
     rows.append(("saturation, highest step: wb-bench CPU (of its core) / send lag p99 / msgs per frame",
                  load_gen(mg), load_gen(mp), "", ""))
-    rows.append(("disk fsyncs/s (200-byte appends)", fmt(sm.get("fsyncs_per_s")), "same disk", "", ""))
+    fss = sm.get("fsync_samples") or []
+    rng = f" ({fmt(min(fss))}-{fmt(max(fss))}, {len(fss)} samples)" if len(fss) > 1 else ""
+    rows.append(("disk fsyncs/s (200-byte appends; mean of samples before each durable run and after)",
+                 fmt(sm.get("fsyncs_per_s")) + rng, "same disk", "", ""))
     rows.append(("durable 64x64x16 in flight: acked ops/s", fmt(get(g, "durable", "acked_ops_per_s")),
                  fmt(get(p, "durable", "acked_ops_per_s")), "", ""))
     rows.append(("durable: acked ops per disk fsync", fmt(get(g, "durable", "ops_per_fsync"), 2),
