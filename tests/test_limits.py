@@ -349,6 +349,7 @@ async def test_resume_with_backlog_over_queue_bound(wb_stack, wb_connect, wb_boa
     w = await wb_connect("gw-1", wb_board, wait_snapshot=True)
     ops = [await w.stroke() for _ in range(60)]
     seqs = [await w.wait_ack(op) for op in ops]
+    await w.wait_seq(seqs[-1])  # an ack may arrive before the sender's own ev
     r = await wb_connect("gw-2", wb_board, since=seqs[0])
     await r.wait_seq(seqs[-1], timeout=10)
     if r.welcome["resumed"]:

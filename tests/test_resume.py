@@ -13,14 +13,15 @@ pytestmark = pytest.mark.timeout(60)
 
 async def draw(c, n):
     ops = [await c.stroke() for _ in range(n)]
-    return [await c.wait_ack(op) for op in ops]
+    seqs = [await c.wait_ack(op) for op in ops]
+    await c.wait_seq(max(seqs))  # an ack may arrive before the sender's own ev
+    return seqs
 
 
 @pytest.mark.parametrize("gw", ["gw-1", "gw-2"])
 async def test_resume_gets_exactly_ops_after_since_then_live(wb_stack, wb_connect, wb_board, gw):
     a = await wb_connect("gw-1", wb_board, wait_snapshot=True)
     seqs = await draw(a, 10)
-    await a.wait_seq(seqs[-1])  # an ack may arrive before the sender's own ev
     since = seqs[4]
     r = await wb_connect(gw, wb_board, since=since)
     assert r.welcome["resumed"] is True
