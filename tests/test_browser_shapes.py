@@ -40,7 +40,9 @@ def hexc(rgb) -> str:
 
 
 def wait_saved(page):
-    page.wait_for_function("() => window.__wb.unacked === 0 && window.__wb.synced", timeout=T)
+    # acked, and applied (an ack may arrive before the op's own ev)
+    page.wait_for_function(
+        "() => window.__wb.unacked === 0 && window.__wb.pending === 0 && window.__wb.synced", timeout=T)
 
 
 def tool(page, name: str):

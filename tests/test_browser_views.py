@@ -48,7 +48,9 @@ def wait_canvas_pixels(page, sel, box, rgb, at_least=30, none=False, timeout=T /
 
 
 def wait_saved(page):
-    page.wait_for_function("window.__wb.unacked === 0 && window.__wb.synced", timeout=T)
+    # acked, and applied (an ack may arrive before the op's own ev)
+    page.wait_for_function(
+        "window.__wb.unacked === 0 && window.__wb.pending === 0 && window.__wb.synced", timeout=T)
 
 
 def set_range(page, sel, value):

@@ -157,6 +157,10 @@ export function useBoardEngine(
       get unacked() {
         return sync.unacked;
       },
+      /** ops not yet in the board state: unacked, or acked with their ev still to come */
+      get pending() {
+        return sync.pendingOps().length;
+      },
       get rtt() {
         return sync.rtt;
       },
