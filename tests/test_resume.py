@@ -14,7 +14,7 @@ pytestmark = pytest.mark.timeout(60)
 async def draw(c, n):
     ops = [await c.stroke() for _ in range(n)]
     seqs = [await c.wait_ack(op) for op in ops]
-    await c.wait_seq(max(seqs))  # an ack may arrive before the sender's own ev
+    await c.wait_seq(max(seqs))  # and applied here (wbclient.wait_applied)
     return seqs
 
 

@@ -318,6 +318,14 @@ class WBClient:
         await self.wait_until(cond, timeout, f"ack {op}")
         return self.acks[op]
 
+    async def wait_applied(self, op: str, timeout: float = 5) -> int:
+        """The op's ack AND its ev here: the two travel separately and either
+        may come first (docs/protocol.md §5), so a test that reads this
+        client's own board after its op waits for both. Returns the seq."""
+        seq = await self.wait_ack(op, timeout)
+        await self.wait_seq(seq, timeout)
+        return seq
+
     async def wait_seq(self, seq: int, timeout: float = 5) -> None:
         await self.wait_until(lambda: self.seq >= seq, timeout, f"seq >= {seq} (have {self.seq})")
 
