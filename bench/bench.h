@@ -41,6 +41,7 @@ typedef struct bench_cfg {
     int conns, boards, drawers;
     double rate, cursor_rate;
     int inflight; /* > 0: each drawer keeps this many strokes unacked (rate is the cap) */
+    int batch;    /* > 1: up to this many due messages per frame, as one JSON array */
     double duration, idle, drain, connect_timeout;
     int connect_rate, connect_inflight;
     int points;
@@ -64,6 +65,7 @@ typedef struct conn {
     struct lws *wsi;
     uint32_t idx, board, member;
     uint8_t state, drawer, want_write;
+    uint8_t ack_kick;                   /* an ack freed an --inflight slot during this frame */
     uint8_t was_welcomed, closed_early; /* for the end's books */
     uint64_t t_start;
     uint64_t next_stroke, next_cursor, stroke_ctr, cursor_ctr;
@@ -112,7 +114,7 @@ typedef struct bench_counts {
     bt_stats st_ev, st_cur;
     bench_hist h_e2e, h_self, h_ack, h_cursor, h_connect, h_welcome, h_lag;
     uint64_t load_deliveries, load_cur_deliveries, send_skipped, write_errors, bad_frames,
-        foreign_ev, foreign_ack, cursor_unmapped, frames_rx, bytes_rx, msgs_rx;
+        foreign_ev, foreign_ack, cursor_unmapped, frames_rx, bytes_rx, msgs_rx, frames_tx;
     /* A gateway may send only a peer's newest cursor (coalescing): what
      * must hold is that cursors of one sender never go back (reordered:
      * one older than one received before) and that every receiver ends
@@ -219,6 +221,9 @@ void bench_conn_start(conn *c);
 uint64_t bench_period_ns(double rate);
 /* Whether a drawer has a stroke or cursor due at now. */
 int bench_due(const conn *c, uint64_t now);
+/* Service thread of c: writes c's due messages now (one frame), or asks
+ * for a writeable callback while lws still holds part of an earlier write. */
+void bench_kick(conn *c);
 
 /* bench_phase.c */
 extern const char *const bench_phase_name[];

@@ -13,8 +13,8 @@
 /* The table's destinations (wb_config types); copied into B.cfg once checked. */
 static struct {
     const char *url, *prefix, *json, *label, *subprotocol, *worker_metrics, *evlib;
-    long long conns, boards, drawers, inflight, points, connect_rate, connect_inflight, lws_log,
-        threads;
+    long long conns, boards, drawers, inflight, batch, points, connect_rate, connect_inflight,
+        lws_log, threads;
     double rate, cursor_rate, duration, idle, drain, connect_timeout;
     wb_cfg_list pids;
     bool quiet;
@@ -34,6 +34,9 @@ static const wb_cfg_item g_items[] = {
      "cursor messages per second per drawer"},
     {"inflight", "WB_BENCH_INFLIGHT", WB_CFG_INT, "0", 0, 1000000, &o.inflight,
      "each drawer keeps at most this many strokes unacked (--rate caps; 0: off)"},
+    {"batch", "WB_BENCH_BATCH", WB_CFG_INT, "1", 1, 1024, &o.batch,
+     "a drawer sends up to this many due messages per frame, as one JSON array (1: one object "
+     "per frame)"},
     {"points", "WB_BENCH_POINTS", WB_CFG_INT, "8", 1, 400, &o.points, "points per stroke"},
     {"duration", "WB_BENCH_DURATION", WB_CFG_DOUBLE, "10", 0, 86400, &o.duration,
      "load phase seconds"},
@@ -144,6 +147,7 @@ int bench_config_load(int argc, char **argv)
     c->rate = o.rate;
     c->cursor_rate = o.cursor_rate;
     c->inflight = (int)o.inflight;
+    c->batch = (int)o.batch;
     c->duration = o.duration;
     c->idle = o.idle;
     c->drain = o.drain;

@@ -127,10 +127,7 @@ static void on_ack(conn *c, const bp_msg *m, uint64_t now)
         bh_add(&BN.h_ack, now > ts ? now - ts : 0);
         sec_bump(&bench_me->sec.acks);
         c->own_acked++;
-        if (B.cfg.inflight && c->wsi && !c->want_write) {
-            c->want_write = 1;
-            lws_callback_on_writable(c->wsi);
-        }
+        if (B.cfg.inflight) c->ack_kick = 1; /* a window slot is free: bench_kick after the frame */
     }
 }
 
@@ -256,16 +253,17 @@ uint64_t bench_period_ns(double rate)
 
 int bench_due(const conn *c, uint64_t now)
 {
-    return (B.cfg.rate > 0 && c->next_stroke <= now) ||
-           (B.cfg.cursor_rate > 0 && c->next_cursor <= now);
+    int stroke = B.cfg.rate > 0 && c->next_stroke <= now &&
+                 !(B.cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight);
+    return stroke || (B.cfg.cursor_rate > 0 && c->next_cursor <= now);
 }
 
-static int on_writable(conn *c, struct lws *wsi)
+/* Appends this drawer's next due message (a stroke op or a cursor, the
+ * earlier-due first; strokes only while under --inflight) at p, which has
+ * room for one. Returns its length, or 0 when nothing is due. */
+static size_t put_due(conn *c, uint64_t now, char *p, char *end)
 {
-    static __thread unsigned char buf[LWS_PRE + 8192];
-    c->want_write = 0;
-    if (B.run.phase != P_LOAD || c->state != C_WELCOMED || !c->drawer) return 0;
-    uint64_t now = (uint64_t)wb_mono_ns();
+    char *p0 = p;
     int do_stroke = B.cfg.rate > 0 && c->next_stroke <= now;
     int do_cursor = B.cfg.cursor_rate > 0 && c->next_cursor <= now;
     if (B.cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight) do_stroke = 0;
@@ -276,7 +274,6 @@ static int on_writable(conn *c, struct lws *wsi)
             do_cursor = 0;
     }
     if (!do_stroke && !do_cursor) return 0;
-    char *p = (char *)buf + LWS_PRE, *end = (char *)buf + sizeof buf;
     uint32_t alive = B.run.boards[c->board].alive;
     if (do_stroke) {
         uint64_t k = c->stroke_ctr++;
@@ -312,18 +309,60 @@ static int on_writable(conn *c, struct lws *wsi)
             c->next_cursor = now + per;
         }
     }
+    sec_bump(&bench_me->sec.sent);
+    return (size_t)(p - p0);
+}
+
+/* One frame per writeable callback: the next due message, or with --batch B
+ * up to B due messages as one JSON array (the protocol lets a client batch,
+ * as a client flushing its outbox once per animation frame does). */
+static int on_writable(conn *c, struct lws *wsi)
+{
+    /* room for the array brackets and --batch messages of the largest stroke */
+    enum { MSG_MAX = 160 + 400 * 24, BUF = 256 * 1024 };
+    static __thread unsigned char buf[LWS_PRE + BUF];
+    c->want_write = 0;
+    if (B.run.phase != P_LOAD || c->state != C_WELCOMED || !c->drawer) return 0;
+    uint64_t now = (uint64_t)wb_mono_ns();
+    char *p = (char *)buf + LWS_PRE, *end = (char *)buf + sizeof buf - 1;
+    int n = 0, max = B.cfg.batch > 1 ? B.cfg.batch : 1;
+    if (max > 1) *p++ = '[';
+    for (; n < max && end - p > MSG_MAX; n++) {
+        if (n && max > 1) *p++ = ',';
+        size_t k = put_due(c, now, p, end);
+        if (!k) {
+            if (n) p--; /* the comma */
+            break;
+        }
+        p += k;
+    }
+    if (!n) return 0;
+    if (max > 1) *p++ = ']';
     size_t len = (size_t)(p - ((char *)buf + LWS_PRE));
     if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
         BN.write_errors++;
         return -1;
     }
-    sec_bump(&bench_me->sec.sent);
-    if (bench_due(c, now) && !(B.cfg.inflight && !do_cursor &&
-                               c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight)) {
+    BN.frames_tx++;
+    if (bench_due(c, now)) {
         c->want_write = 1;
         lws_callback_on_writable(wsi);
     }
     return 0;
+}
+
+void bench_kick(conn *c)
+{
+    if (!c->wsi || c->state != C_WELCOMED) return;
+    /* A write that lws could not finish waits for POLLOUT; otherwise write
+     * now: asking for a writeable callback costs libuv two epoll_ctl calls
+     * (its poll handle leaves epoll and comes back), more than the write. */
+    if (lws_partial_buffered(c->wsi)) {
+        c->want_write = 1;
+        lws_callback_on_writable(c->wsi);
+    } else if (on_writable(c, c->wsi) < 0) {
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
 }
 
 static void conn_gone(conn *c, int was_welcomed)
@@ -356,7 +395,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         break;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-        if (c) on_receive(c, wsi, in, len);
+        if (!c) break;
+        on_receive(c, wsi, in, len);
+        if (c->ack_kick) {
+            c->ack_kick = 0;
+            if (!c->want_write) bench_kick(c);
+        }
         break;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
         if (c) return on_writable(c, wsi);

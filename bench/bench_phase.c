@@ -15,7 +15,7 @@
 const char *const bench_phase_name[] = {"connect", "idle", "load", "drain", "done"};
 
 /* Every ms of the load phase: this thread's drawers that have a send due
- * ask for a writeable callback. */
+ * (and room in their --inflight window) write it. */
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     if (B.run.phase != P_LOAD) {
@@ -26,10 +26,7 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     for (int d = 0; d < B.run.n_drawers; d++) {
         conn *c = &B.run.conns[B.run.drawer_idx[d]];
         if (c->idx % (uint32_t)B.cfg.threads != (uint32_t)bench_me->idx) continue;
-        if (c->state == C_WELCOMED && !c->want_write && c->wsi && bench_due(c, now)) {
-            c->want_write = 1;
-            lws_callback_on_writable(c->wsi);
-        }
+        if (c->state == C_WELCOMED && !c->want_write && c->wsi && bench_due(c, now)) bench_kick(c);
     }
     lws_sul_schedule(bench_me->ctx, 0, &bench_me->sul_tick, tick_cb, 1000);
 }
@@ -132,6 +129,7 @@ static void merge_counts(bench_counts *d, const bench_counts *s)
     d->frames_rx += s->frames_rx;
     d->bytes_rx += s->bytes_rx;
     d->msgs_rx += s->msgs_rx;
+    d->frames_tx += s->frames_tx;
     for (int i = 0; i < BENCH_N_TYPES; i++)
         d->type_count[i] += s->type_count[i];
     for (int i = 0; i < BENCH_N_ERRS; i++)

@@ -129,20 +129,20 @@ void bench_report(void)
                           "max_ms", p->max / 1e6, "rss_kb", r, "cpu_s", cpu));
     }
     json_t *root = json_pack(
-        "{s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i},"
+        "{s:s,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:i,s:i,s:i},"
         "s:{s:i,s:i,s:i,s:i,s:i,s:i,s:o,s:o,s:o},"
         "s:{s:f,s:f,s:f,s:f,s:I,s:I},"
         "s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
-        "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:o,s:o}",
+        "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:o,s:o}",
         "tool", "wb-bench", "evlib", B.cfg.evlib, "label", B.cfg.label ? B.cfg.label : "", "url",
         B.cfg.url, "config", "conns", B.cfg.conns, "boards", B.cfg.boards, "drawers",
         B.run.n_drawers, "rate", B.cfg.rate, "cursor_rate", B.cfg.cursor_rate, "duration_s",
         B.cfg.duration, "idle_s", B.cfg.idle, "drain_s", B.cfg.drain, "points", B.cfg.points,
-        "connections", "started", B.n.started, "established", B.n.established, "welcomed",
-        connected, "failed", B.n.failed, "closed_early", B.n.closed_early, "idle_connected",
-        B.s.idle_connected, "close_codes", closes, "failures", fails, "connect_ms",
-        hist_json(&B.n.h_connect), "throughput", "load_s", load_s, "deliveries_per_s", dps,
-        "cursor_deliveries_per_s", cps, "offered_ops_per_s",
+        "inflight", B.cfg.inflight, "batch", B.cfg.batch, "connections", "started", B.n.started,
+        "established", B.n.established, "welcomed", connected, "failed", B.n.failed, "closed_early",
+        B.n.closed_early, "idle_connected", B.s.idle_connected, "close_codes", closes, "failures",
+        fails, "connect_ms", hist_json(&B.n.h_connect), "throughput", "load_s", load_s,
+        "deliveries_per_s", dps, "cursor_deliveries_per_s", cps, "offered_ops_per_s",
         load_s > 0 ? (double)B.n.st_ev.sent / load_s : 0, "send_skipped",
         (json_int_t)B.n.send_skipped, "write_errors", (json_int_t)B.n.write_errors, "latency_e2e",
         hist_json(&B.n.h_e2e), "latency_self", hist_json(&B.n.h_self), "latency_ack",
@@ -151,10 +151,11 @@ void bench_report(void)
         stats_json(&B.n.st_ev), "cursors", stats_json(&B.n.st_cur), "message_types", types,
         "errors", errs, "processes", procs, "timeline", tl, "rx", "frames",
         (json_int_t)B.n.frames_rx, "bytes", (json_int_t)B.n.bytes_rx, "messages",
-        (json_int_t)B.n.msgs_rx, "bad_frames", (json_int_t)B.n.bad_frames, "foreign_ev",
-        (json_int_t)B.n.foreign_ev, "foreign_ack", (json_int_t)B.n.foreign_ack, "cursor_unmapped",
-        (json_int_t)B.n.cursor_unmapped, "ev_unknown", (json_int_t)B.n.st_ev.unknown,
-        "cursor_unknown", (json_int_t)B.n.st_cur.unknown, "worker_metrics_load",
+        (json_int_t)B.n.msgs_rx, "bad_frames", (json_int_t)B.n.bad_frames, "tx_frames",
+        (json_int_t)B.n.frames_tx, "foreign_ev", (json_int_t)B.n.foreign_ev, "foreign_ack",
+        (json_int_t)B.n.foreign_ack, "cursor_unmapped", (json_int_t)B.n.cursor_unmapped,
+        "ev_unknown", (json_int_t)B.n.st_ev.unknown, "cursor_unknown",
+        (json_int_t)B.n.st_cur.unknown, "worker_metrics_load",
         B.s.metrics_load ? B.s.metrics_load : json_null(), "worker_metrics_end",
         B.s.metrics_end ? json_incref(B.s.metrics_end) : json_null(), "run",
         json_string(B.run.run_id), "worker_histograms",
@@ -176,9 +177,10 @@ void bench_report(void)
            B.n.h_connect.max_ns / 1e6, bh_quantile(&B.n.h_welcome, .5) / 1e6,
            bh_quantile(&B.n.h_welcome, .99) / 1e6);
     printf("load: %.1fs, %llu strokes (%.1f/s), %llu cursors; deliveries %.0f/s, cursor deliveries "
-           "%.0f/s, skipped sends %llu\n",
+           "%.0f/s, skipped sends %llu; frames sent %llu (batch %d)\n",
            load_s, (unsigned long long)B.n.st_ev.sent, load_s > 0 ? B.n.st_ev.sent / load_s : 0,
-           (unsigned long long)B.n.st_cur.sent, dps, cps, (unsigned long long)B.n.send_skipped);
+           (unsigned long long)B.n.st_cur.sent, dps, cps, (unsigned long long)B.n.send_skipped,
+           (unsigned long long)B.n.frames_tx, B.cfg.batch);
     const struct {
         const char *n;
         bench_hist *h;

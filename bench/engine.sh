@@ -45,6 +45,7 @@ IDLE_CONNS=${ENGINE_IDLE_CONNS:-10000}
 CORE=${ENGINE_CORE:-1}
 BENCH_CORES=${ENGINE_BENCH_CORES-0}
 BENCH_THREADS=${ENGINE_BENCH_THREADS:-1}
+DURABLE_BATCH=${ENGINE_DURABLE_BATCH:-16}
 BENCH_PRE=() # taskset for wb-bench (saturate only)
 step() { [[ $STEPS == *" $1 "* ]]; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -194,7 +195,7 @@ if step durable; then
   for s in $(servers); do
     fsync_sample
     run durable "$s" --conns 64 --boards 64 --drawers 64 --rate 1000 --inflight 16 \
-      --duration "$DUR" --idle 1 --drain 5
+      --batch "$DURABLE_BATCH" --duration "$DUR" --idle 1 --drain 5
   done
   fsync_sample
 fi
