@@ -6,7 +6,9 @@
 #   saturate  the gateway pinned to one core (taskset): deliveries/s and p99
 #             at rising cursor rates, 1,000 clients / 10 boards / 100 drawers
 #             (the gateway's cursor window off, so that every cursor is sent)
-#   durable   64 clients on 64 boards each keeping 16 ops in flight: acked
+#   durable   64 clients on 64 boards each keeping 16 ops in flight (a client
+#             sends what its window allows as one array frame, up to
+#             ENGINE_DURABLE_BATCH ops, 16; 1: one op per frame): acked
 #             ops/s, ops per fsync, CPU per acked op, ack p99; the disk's
 #             fsync rate (200-byte appends, fsync after each) is measured
 #             before each server's run and after the last, and averaged

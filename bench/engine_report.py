@@ -100,7 +100,10 @@ def summarize(d):
             ops = acked / max(r["throughput"]["load_s"], 1e-9)
             cpu = proc(r, srv).get("cpu_s_load")
             ncpu = proc(r, "nats").get("cpu_s_load")
+            bcpu = proc(r, "bench").get("cpu_s_load")
             s["durable"] = {
+                "client_batch": r["config"].get("batch", 1),
+                "bench_cpu_us_per_acked_op": bcpu * 1e6 / acked if bcpu is not None and acked else None,
                 "acked_ops_per_s": ops, "ops_per_fsync": ops / fs if fs else None,
                 "cpu_us_per_acked_op": cpu * 1e6 / acked if cpu is not None and acked else None,
                 "nats_cpu_us_per_acked_op": ncpu * 1e6 / acked if ncpu is not None and acked else None,
@@ -175,7 +178,8 @@ def table(sm):
     rng = f" ({fmt(min(fss))}-{fmt(max(fss))}, {len(fss)} samples)" if len(fss) > 1 else ""
     rows.append(("disk fsyncs/s (200-byte appends; mean of samples before each durable run and after)",
                  fmt(sm.get("fsyncs_per_s")) + rng, "same disk", "", ""))
-    rows.append(("durable 64x64x16 in flight: acked ops/s", fmt(get(g, "durable", "acked_ops_per_s")),
+    rows.append((f"durable 64x64x16 in flight (client frames of up to {get(g, 'durable', 'client_batch') or 1} ops):"
+                 " acked ops/s", fmt(get(g, "durable", "acked_ops_per_s")),
                  fmt(get(p, "durable", "acked_ops_per_s")), "", ""))
     rows.append(("durable: acked ops per disk fsync", fmt(get(g, "durable", "ops_per_fsync"), 2),
                  fmt(get(p, "durable", "ops_per_fsync"), 2), ">= 4", ""))
@@ -184,6 +188,9 @@ def table(sm):
     rows.append(("durable: nats-server CPU per acked op (us)",
                  fmt(get(g, "durable", "nats_cpu_us_per_acked_op")),
                  fmt(get(p, "durable", "nats_cpu_us_per_acked_op")), "", ""))
+    rows.append(("durable: wb-bench CPU per acked op (us)",
+                 fmt(get(g, "durable", "bench_cpu_us_per_acked_op")),
+                 fmt(get(p, "durable", "bench_cpu_us_per_acked_op")), "", ""))
     rows.append(("durable: ack p50 / p99 (ms)",
                  f"{fmt(get(g, 'durable', 'ack_p50_ms'))} / {fmt(get(g, 'durable', 'ack_p99_ms'))}",
                  f"{fmt(get(p, 'durable', 'ack_p50_ms'))} / {fmt(get(p, 'durable', 'ack_p99_ms'))}", "", ""))
