@@ -20,13 +20,18 @@ class MemStorage implements KVStorage {
 class FakeSocket implements SocketLike {
   readyState = 0;
   sent: any[] = [];
+  /** frames sent (an array frame counts once; its messages are in sent one by one) */
+  frames: string[] = [];
   onopen: ((ev: unknown) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
   onclose: ((ev: { code?: number }) => void) | null = null;
   onerror: ((ev: unknown) => void) | null = null;
   constructor(public url: string) {}
   send(d: string) {
-    this.sent.push(JSON.parse(d));
+    this.frames.push(d);
+    const v = JSON.parse(d);
+    if (Array.isArray(v)) this.sent.push(...v);
+    else this.sent.push(v);
   }
   close() {
     this.readyState = 3;
@@ -326,6 +331,30 @@ describe('SyncClient', () => {
     expect(last().durable()).toHaveLength(100);
     vi.advanceTimersByTime(500);
     expect(last().durable().map((m) => m.op)).toEqual(Array.from({ length: 120 }, (_, i) => 'p' + i));
+    // each tick's ops went out as one array frame
+    const durableFrames = last().frames.filter((f) => f.startsWith('['));
+    expect(durableFrames.map((f) => JSON.parse(f).length)).toEqual([50, 50, 20]);
+  });
+
+  it('splits a flush into array frames under the size bound; a huge op goes alone; order kept', () => {
+    const { c, last } = setup(new MemStorage());
+    c.start();
+    const pts = (k: number) => Array.from({ length: k }, (_, i) => i % 100);
+    const big = (id: string, k: number): Stroke => ({ id, color: '#112233', width: 3, points: pts(k) });
+    // ~23 KB each (8000 numbers of 1-2 digits): two fit a 64 K frame, a third does not
+    const ops = ['a', 'b', 'c', 'd', 'e'].map((x) => ({ t: 'stroke', op: 'q' + x, stroke: big(x, 8000) }) as DurableOp);
+    const huge = big('huge', 20000);
+    huge.points = Array.from({ length: 20000 }, () => 123456); // ~140 KB: alone, in its own frame
+    ops.splice(2, 0, { t: 'stroke', op: 'qhuge', stroke: huge } as DurableOp);
+    for (const op of ops) c.submit(op);
+    last().open();
+    last().recv({ t: 'welcome', board: 'B1', client: 'c1', gateway: 'gw-1', seq: 0, resumed: false });
+    last().recv({ t: 'snapshot', seq: 0, strokes: [] });
+    expect(last().durable().map((m) => m.op)).toEqual(ops.map((o) => o.op));
+    const frames = last().frames.filter((f) => f.includes('"stroke"'));
+    for (const f of frames) expect(f.length <= 64 * 1024 || !f.startsWith('[')).toBe(true);
+    const shape = frames.map((f) => (f.startsWith('[') ? JSON.parse(f).map((m: DurableOp) => m.op) : JSON.parse(f).op));
+    expect(shape).toEqual([['qa', 'qb'], 'qhuge', ['qc', 'qd'], 'qe']);
   });
 
   it('shape, text and update ops: sent, acked by their ev; drafts of every kind reach the listener; snapshot elements ack pending adds', () => {

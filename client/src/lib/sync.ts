@@ -71,6 +71,9 @@ export interface SyncListener {
 }
 
 const OPEN = 1;
+/** Largest array frame of a flush, in UTF-16 units: at most 3 bytes each in UTF-8, so under the
+ *  gateway's 256 KiB frame limit (WB_MAX_FRAME). A larger op still goes alone, in its own frame. */
+const FRAME_CHARS = 64 * 1024;
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (h) => globalThis.clearTimeout(h as number),
@@ -284,9 +287,13 @@ export class SyncClient {
   }
 
   private sendRaw(msg: object): boolean {
+    return this.sendText(JSON.stringify(msg));
+  }
+
+  private sendText(text: string): boolean {
     if (!this.isOpen) return false;
     try {
-      this.ws!.send(JSON.stringify(msg));
+      this.ws!.send(text);
       return true;
     } catch {
       return false;
@@ -475,20 +482,41 @@ export class SyncClient {
     }, ms);
   }
 
-  /** Send unacked ops not yet sent on this connection, paced to stay under the server's rate limit. */
+  /** Send unacked ops not yet sent on this connection, paced to stay under the server's rate
+   *  limit. The ops of one flush go out as JSON array frames (the protocol lets a client batch)
+   *  of at most FRAME_CHARS each, in outbox order: one frame instead of one per op when an
+   *  outbox drawn offline is resent. */
   private flush(): void {
     if (!this.isSynced) return;
     const batch = this.o.flushBatch ?? 60;
     let n = 0;
+    let parts: string[] = [];
+    let ids: string[] = [];
+    let bytes = 0;
+    const send = (): boolean => {
+      if (!parts.length) return true;
+      const frame = parts.length === 1 ? parts[0] : '[' + parts.join(',') + ']';
+      if (!this.sendText(frame)) return false;
+      for (const id of ids) this.sentHere.add(id);
+      parts = [];
+      ids = [];
+      bytes = 0;
+      return true;
+    };
     for (const op of this.outbox.pending()) {
       if (this.sentHere.has(op.op)) continue;
       if (n >= batch) {
-        this.scheduleFlush(this.o.flushTickMs ?? 500);
+        if (send()) this.scheduleFlush(this.o.flushTickMs ?? 500);
         return;
       }
-      if (!this.sendRaw(op)) return;
-      this.sentHere.add(op.op);
+      const json = JSON.stringify(op);
+      if (parts.length && bytes + json.length + 1 > FRAME_CHARS && !send()) return;
+      parts.push(json);
+      ids.push(op.op);
+      bytes += json.length + 1;
       n++;
     }
+    send();
   }
+
 }
