@@ -9,7 +9,8 @@
 #   durable   64 clients on 64 boards each keeping 16 ops in flight (a client
 #             sends what its window allows as one array frame, up to
 #             ENGINE_DURABLE_BATCH ops, 16; 1: one op per frame): acked
-#             ops/s, ops per fsync, CPU per acked op, ack p99; the disk's
+#             ops/s, ops per fsync, CPU per acked op, ack p99, over
+#             ENGINE_DURABLE_RUNS (3) runs per server (median, range); the disk's
 #             fsync rate (200-byte appends, fsync after each) is measured
 #             before each server's run and after the last, and averaged
 #   ack1k     64 clients on 64 boards at 1,000 ops/s in total: ack p50/p99
@@ -48,6 +49,7 @@ CORE=${ENGINE_CORE:-1}
 BENCH_CORES=${ENGINE_BENCH_CORES-0}
 BENCH_THREADS=${ENGINE_BENCH_THREADS:-1}
 DURABLE_BATCH=${ENGINE_DURABLE_BATCH:-16}
+DURABLE_RUNS=${ENGINE_DURABLE_RUNS:-3}
 BENCH_PRE=() # taskset for wb-bench (saturate only)
 step() { [[ $STEPS == *" $1 "* ]]; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -194,10 +196,14 @@ PY
 }
 
 if step durable; then
+  # ENGINE_DURABLE_RUNS runs per server (the report gives the median and the
+  # range: this step moves by a third between runs on one disk)
   for s in $(servers); do
-    fsync_sample
-    run durable "$s" --conns 64 --boards 64 --drawers 64 --rate 1000 --inflight 16 \
-      --batch "$DURABLE_BATCH" --duration "$DUR" --idle 1 --drain 5
+    for i in $(seq "$DURABLE_RUNS"); do
+      fsync_sample
+      run "durable-$i" "$s" --conns 64 --boards 64 --drawers 64 --rate 1000 --inflight 16 \
+        --batch "$DURABLE_BATCH" --duration "$DUR" --idle 1 --drain 5
+    done
   done
   fsync_sample
 fi

@@ -94,22 +94,29 @@ def summarize(d):
             s["saturate"] = {"steps": sat,
                              "best_under_20ms": max(ok, key=lambda x: x["deliveries_per_s"]) if ok else None,
                              "max": max(sat, key=lambda x: x["deliveries_per_s"])}
-        r = runs.get(("durable", srv))
-        if r:
+        dur = []
+        for (name, sv), r in sorted(runs.items()):
+            if sv != srv or not re.match(r"durable(-\d+)?$", name):
+                continue
             acked = r["strokes"]["acked"]
             ops = acked / max(r["throughput"]["load_s"], 1e-9)
             cpu = proc(r, srv).get("cpu_s_load")
             ncpu = proc(r, "nats").get("cpu_s_load")
             bcpu = proc(r, "bench").get("cpu_s_load")
-            s["durable"] = {
-                "client_batch": r["config"].get("batch", 1),
+            dur.append({
+                "run": name, "client_batch": r["config"].get("batch", 1),
                 "bench_cpu_us_per_acked_op": bcpu * 1e6 / acked if bcpu is not None and acked else None,
                 "acked_ops_per_s": ops, "ops_per_fsync": ops / fs if fs else None,
                 "cpu_us_per_acked_op": cpu * 1e6 / acked if cpu is not None and acked else None,
                 "nats_cpu_us_per_acked_op": ncpu * 1e6 / acked if ncpu is not None and acked else None,
                 "ack_p50_ms": r["latency_ack"]["p50_ms"], "ack_p99_ms": r["latency_ack"]["p99_ms"],
                 "unacked": r["strokes"]["unacked"], "missing": r["strokes"]["missing"],
-            }
+            })
+        if dur:
+            # the median run by acked ops/s (the lower middle of an even count)
+            med = dict(sorted(dur, key=lambda x: x["acked_ops_per_s"])[(len(dur) - 1) // 2])
+            med["runs"] = dur
+            s["durable"] = med
         r = runs.get(("ack1k", srv))
         if r:
             s["ack1k"] = {"acked_ops_per_s": r["strokes"]["acked"] / max(r["throughput"]["load_s"], 1e-9),
@@ -178,11 +185,18 @@ def table(sm):
     rng = f" ({fmt(min(fss))}-{fmt(max(fss))}, {len(fss)} samples)" if len(fss) > 1 else ""
     rows.append(("disk fsyncs/s (200-byte appends; mean of samples before each durable run and after)",
                  fmt(sm.get("fsyncs_per_s")) + rng, "same disk", "", ""))
+    def spread(srv, key, nd=1):
+        runs = (sm["servers"].get(srv, {}).get("durable") or {}).get("runs") or []
+        v = [x[key] for x in runs if x.get(key) is not None]
+        med = get(sm["servers"].get(srv, {}), "durable", key)
+        if len(v) < 2:
+            return fmt(med, nd)
+        return f"{fmt(med, nd)} ({fmt(min(v), nd)}-{fmt(max(v), nd)}, {len(v)} runs)"
     rows.append((f"durable 64x64x16 in flight (client frames of up to {get(g, 'durable', 'client_batch') or 1} ops):"
-                 " acked ops/s", fmt(get(g, "durable", "acked_ops_per_s")),
-                 fmt(get(p, "durable", "acked_ops_per_s")), "", ""))
-    rows.append(("durable: acked ops per disk fsync", fmt(get(g, "durable", "ops_per_fsync"), 2),
-                 fmt(get(p, "durable", "ops_per_fsync"), 2), ">= 4", ""))
+                 " acked ops/s, median run (range)", spread("gw", "acked_ops_per_s"),
+                 spread("peer", "acked_ops_per_s"), "", ""))
+    rows.append(("durable: acked ops per disk fsync", spread("gw", "ops_per_fsync", 2),
+                 spread("peer", "ops_per_fsync", 2), ">= 4", ""))
     rows.append(("durable: server CPU per acked op (us)", fmt(get(g, "durable", "cpu_us_per_acked_op")),
                  fmt(get(p, "durable", "cpu_us_per_acked_op")), "", ""))
     rows.append(("durable: nats-server CPU per acked op (us)",
