@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
   libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libnats-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
   libpq-dev libcmocka-dev postgresql postgresql-contrib mkcert libnss3-tools openssl
-  chromium gnuplot curl procps iproute2 docker-compose supervisor)
+  chromium gnuplot curl procps iproute2 iptables docker-compose supervisor)
 want=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")

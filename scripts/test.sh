@@ -3,7 +3,8 @@
 #   1. C unit tests (cmocka), built with AddressSanitizer + UBSan
 #   2. libFuzzer targets, a bounded run (FUZZ_SECONDS, default 30 s each)
 #   3. client unit tests (vitest) and the production bundle
-#   4. pytest end to end against real processes (gateways built with ASan+UBSan)
+#   4. the Docker tools (scripts/docker/tools.sh), then pytest end to end against
+#      real processes (gateways built with ASan+UBSan)
 #      and the Docker layer: tests/test_docker_stack.py builds the images and runs the
 #      compose stack (scripts/docker/up.sh) under its own project on 127.0.0.1 ports
 # PYTEST_ARGS passes extra arguments to pytest (e.g. -k resume).
@@ -27,6 +28,11 @@ bash scripts/fuzz.sh short
 
 step "client: vitest + build"
 (cd client && npm test --silent && npm run -s build)
+
+step "Docker tools (docker.io, dockerd, buildx and compose plugins; quick when present)"
+# Here and not inside a test: the first install builds the plugins from the Go
+# module proxy, minutes that no single test's timeout allows.
+bash scripts/docker/tools.sh
 
 step "end-to-end tests (pytest, real processes)"
 # CI runs every layer against its own processes: a skipped test fails the run
