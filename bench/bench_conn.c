@@ -251,11 +251,21 @@ uint64_t bench_period_ns(double rate)
     return rate > 0 ? (uint64_t)(1e9 / rate) : 0;
 }
 
+/* A stroke is due and the --inflight window has room for it. */
+static int stroke_due(const conn *c, uint64_t now)
+{
+    return B.cfg.rate > 0 && c->next_stroke <= now &&
+           !(B.cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight);
+}
+
+static int cursor_due(const conn *c, uint64_t now)
+{
+    return B.cfg.cursor_rate > 0 && c->next_cursor <= now;
+}
+
 int bench_due(const conn *c, uint64_t now)
 {
-    int stroke = B.cfg.rate > 0 && c->next_stroke <= now &&
-                 !(B.cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight);
-    return stroke || (B.cfg.cursor_rate > 0 && c->next_cursor <= now);
+    return stroke_due(c, now) || cursor_due(c, now);
 }
 
 /* Appends this drawer's next due message (a stroke op or a cursor, the
@@ -264,9 +274,7 @@ int bench_due(const conn *c, uint64_t now)
 static size_t put_due(conn *c, uint64_t now, char *p, char *end)
 {
     char *p0 = p;
-    int do_stroke = B.cfg.rate > 0 && c->next_stroke <= now;
-    int do_cursor = B.cfg.cursor_rate > 0 && c->next_cursor <= now;
-    if (B.cfg.inflight && c->stroke_ctr - c->own_acked >= (uint64_t)B.cfg.inflight) do_stroke = 0;
+    int do_stroke = stroke_due(c, now), do_cursor = cursor_due(c, now);
     if (do_stroke && do_cursor) {
         if (c->next_cursor < c->next_stroke)
             do_stroke = 0;
@@ -313,7 +321,7 @@ static size_t put_due(conn *c, uint64_t now, char *p, char *end)
     return (size_t)(p - p0);
 }
 
-/* One frame per writeable callback: the next due message, or with --batch B
+/* One frame per call (a writeable callback, or bench_kick): the next due message, or with --batch B
  * up to B due messages as one JSON array (the protocol lets a client batch,
  * as a client flushing its outbox once per animation frame does). */
 static int on_writable(conn *c, struct lws *wsi)

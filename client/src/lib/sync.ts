@@ -492,7 +492,7 @@ export class SyncClient {
     let n = 0;
     let parts: string[] = [];
     let ids: string[] = [];
-    let bytes = 0;
+    let chars = 0;
     const send = (): boolean => {
       if (!parts.length) return true;
       const frame = parts.length === 1 ? parts[0] : '[' + parts.join(',') + ']';
@@ -500,7 +500,7 @@ export class SyncClient {
       for (const id of ids) this.sentHere.add(id);
       parts = [];
       ids = [];
-      bytes = 0;
+      chars = 0;
       return true;
     };
     for (const op of this.outbox.pending()) {
@@ -510,13 +510,12 @@ export class SyncClient {
         return;
       }
       const json = JSON.stringify(op);
-      if (parts.length && bytes + json.length + 1 > FRAME_CHARS && !send()) return;
+      if (parts.length && chars + json.length + 1 > FRAME_CHARS && !send()) return;
       parts.push(json);
       ids.push(op.op);
-      bytes += json.length + 1;
+      chars += json.length + 1;
       n++;
     }
     send();
   }
-
 }
