@@ -12,6 +12,7 @@ repeat or reordering as a problem, which fails the test).
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import random
 import signal
@@ -25,10 +26,35 @@ pytestmark = [pytest.mark.destructive, pytest.mark.slow, pytest.mark.timeout(300
 
 WRITERS_PER_BOARD = 2
 POINTS = 600  # per stroke: ~8 KB of JSON, ~3.5 KB of protobuf (random coordinates)
+# A writer keeps up to this many ops unacked and sends one every PACE s, so
+# the rate at which gw-2's socket fills does not hang on the ack latency (one
+# fsync per op on a slow disk made a writer that waited for each ack too slow
+# to fill the socket in 150 s). 100 strokes/s stays under the per-connection
+# byte and message rates (2 MiB/s, 200/s).
+INFLIGHT = 16
+PACE = 0.01
 
 
 def slow_consumers(st) -> int:
     return json.loads(http_get(st.nats_monitor_url + "/varz", timeout=5).body)["slow_consumers"]
+
+
+def wait_cut_off(st, slow0: int, tasks: list, acked_count) -> None:
+    """Wait (no timing judged) until nats-server has dropped the stopped gw-2
+    as a slow consumer; raise a writer's error at once. On timeout the error
+    says how far the writers got and how much nats-server still holds for
+    its connections, so a failure shows whether the socket ever filled."""
+    def cut_off():
+        for t in tasks:
+            if t.done():
+                t.result()  # a writer failed: raise its error
+        return slow_consumers(st) > slow0
+    try:
+        wait_until(cut_off, 150, "nats-server to drop stopped gw-2 as a slow consumer", 0.5)
+    except AssertionError as e:
+        conns = json.loads(http_get(st.nats_monitor_url + "/connz", timeout=5).body)["connections"]
+        pend = sorted((c.get("pending_bytes", 0) for c in conns), reverse=True)[:3]
+        raise AssertionError(f"{e}; {acked_count()} ops acked; nats pending bytes (top 3) {pend}") from None
 
 
 def gap_fills(st, gw: str) -> float:
@@ -41,6 +67,21 @@ def big_stroke(rnd: random.Random) -> dict:
             "color": "#%06x" % rnd.randint(0, 0xFFFFFF), "width": 3, "points": pts}
 
 
+async def write_until(c, rnd: random.Random, acked: list, stop: asyncio.Event) -> None:
+    """Draw big strokes with c until stop is set, up to INFLIGHT unacked, and
+    append each op's seq to acked in ack order; on stop, wait for the acks of
+    every op sent, so acked names every op the board got from c."""
+    pending = collections.deque()
+    while not stop.is_set():
+        if len(pending) >= INFLIGHT:
+            acked.append(await c.wait_ack(pending.popleft(), timeout=60))
+            continue
+        pending.append(await c.stroke(big_stroke(rnd)))
+        await asyncio.sleep(PACE)
+    while pending:
+        acked.append(await c.wait_ack(pending.popleft(), timeout=60))
+
+
 async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connect, wb_board):
     st = wb_stack
     boards = [wb_board, wb_board + "B"]
@@ -51,29 +92,16 @@ async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connec
     acked = {b: [] for b in boards}
     stop = asyncio.Event()
 
-    async def write(board, c, seed):
-        rnd = random.Random(seed)
-        while not stop.is_set():
-            op = await c.stroke(big_stroke(rnd))
-            acked[board].append(await c.wait_ack(op, timeout=60))
-            await asyncio.sleep(0.01)
-
     fills0 = await asyncio.to_thread(gap_fills, st, "gw-2")
     slow0 = await asyncio.to_thread(slow_consumers, st)
-    tasks = [asyncio.create_task(write(b, c, hash((b, i)))) for b in boards for i, c in enumerate(writers[b])]
+    tasks = [asyncio.create_task(write_until(c, random.Random(hash((b, i))), acked[b], stop))
+             for b in boards for i, c in enumerate(writers[b])]
     t = {"start": time.monotonic()}
     try:
         await asyncio.sleep(0.5)
         st.send_signal("gw-2", signal.SIGSTOP)
         try:
-            # wait (no timing judged) until nats-server has dropped gw-2 as a slow consumer
-            def cut_off():
-                for t in tasks:
-                    if t.done():
-                        t.result()  # a writer failed: raise its error
-                return slow_consumers(st) > slow0
-            await asyncio.to_thread(wait_until, cut_off, 150, "nats-server to drop stopped gw-2 "
-                                    "as a slow consumer", 0.5)
+            await asyncio.to_thread(wait_cut_off, st, slow0, tasks, lambda: sum(map(len, acked.values())))
         finally:
             st.send_signal("gw-2", signal.SIGCONT)
             t["cut off"] = time.monotonic()
@@ -152,27 +180,17 @@ async def test_failed_gap_fill_is_retried_with_backoff_until_it_works(wb_stack, 
     writer = await wb_connect("gw-1", wb_board, name="w", wait_snapshot=True)
     acked: list = []
     stop = asyncio.Event()
-
-    async def write():
-        rnd = random.Random(7)
-        while not stop.is_set():
-            op = await writer.stroke(big_stroke(rnd))
-            acked.append(await writer.wait_ack(op, timeout=60))
-            await asyncio.sleep(0.01)
-
     slow0 = await asyncio.to_thread(slow_consumers, st)
     fails0 = await asyncio.to_thread(fill_failures, st, "gw-2")
-    task = asyncio.create_task(write())
+    task = asyncio.create_task(write_until(writer, random.Random(7), acked, stop))
     denied = False
+    t0 = time.monotonic()
     try:
         await asyncio.sleep(0.5)
         st.send_signal("gw-2", signal.SIGSTOP)
         try:
-            def cut_off():
-                if task.done():
-                    task.result()
-                return slow_consumers(st) > slow0
-            await asyncio.to_thread(wait_until, cut_off, 150, "nats-server to drop stopped gw-2", 0.5)
+            await asyncio.to_thread(wait_cut_off, st, slow0, [task], lambda: len(acked))
+            cut = time.monotonic() - t0
             stop.set()
             await task
             await asyncio.to_thread(deny_fills, st, True)
@@ -182,7 +200,7 @@ async def test_failed_gap_fill_is_retried_with_backoff_until_it_works(wb_stack, 
         # gw-2 reconnects and fills every board: each fill fails now
         await asyncio.to_thread(wait_until, lambda: fill_failures(st, "gw-2") >= fails0 + 2, 120,
                                 "gw-2 to fail its gap fill twice", 0.2)
-        behind = [c.label for c in readers if acked[-1] not in c.ev_seqs()]
+        behind = [c.label for c in readers if max(acked) not in c.ev_seqs()]
         assert behind, "gw-2's clients got the missed ops although every fill failed"
         await asyncio.to_thread(deny_fills, st, False)
         denied = False
@@ -191,7 +209,8 @@ async def test_failed_gap_fill_is_retried_with_backoff_until_it_works(wb_stack, 
         if denied:
             await asyncio.to_thread(deny_fills, st, False)
     fails = await asyncio.to_thread(fill_failures, st, "gw-2")
-    print(f"\nFILL RETRY: {len(acked)} ops acked; gw-2 fill failures {fails0:.0f} -> {fails:.0f}")
+    print(f"\nFILL RETRY: {len(acked)} ops acked; gw-2 cut off after {cut:.1f} s; "
+          f"fill failures {fails0:.0f} -> {fails:.0f}")
     assert acked and len(acked) == len(set(acked))
     want = sorted(acked)
     for c in readers:
