@@ -126,7 +126,6 @@ static void publish_leaving(gw_board *b, void *arg)
 static void *stop_main(void *arg)
 {
     gw_sync_stop();
-    gw_opid_stop();
     gw_nats_stop();
     gw_loop_stop_async();
     return NULL;
@@ -152,6 +151,7 @@ static void shutdown_step(void)
         if (atomic_load(&gw_m.conns) == 0 || wb_mono_us() - g_close_started > 3000000) {
             g_shutdown_phase = 3;
             atomic_store(&gw.stopping, true);
+            gw_opid_stop(); /* here: its state is the loop thread's */
             /* NATS is drained while the loop still runs (with the NATS
              * socket on the loop, the drain needs it). */
             if (pthread_create(&g_stop_thread, NULL, stop_main, NULL) == 0) {

@@ -15,9 +15,10 @@
  * op id) and GW_EV_OPID_DONE (the end of one lookup); the loop then answers
  * every op of that lookup through the callback given to gw_opid_start: with
  * the stored seq, or seq 0 (never claimed: commit it now), or an error.
- * gw_opid_check / flush / on_* / tick: loop thread; gw_opid_stop: the
- * stopping thread, before NATS stops; on_reply: a nats.c thread. Owns the
- * reply subscription, the ops asked this turn and the lookups in flight.
+ * Every function here runs on the loop thread (gw_opid_stop too: at the
+ * start of the shutdown, before NATS stops), on_reply on a nats.c thread.
+ * Owns the reply subscription, the ops asked this turn and the lookups in
+ * flight.
  * Calls: nats, queue. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,7 @@ static size_t g_nwant, g_capwant, g_inflight_ops;
 static gw_lookup *g_lookups; /* in flight, oldest first */
 static uint64_t g_next_id;
 static gw_opid_answer_fn g_answer;
+static bool g_stopped; /* gw_opid_stop ran: every check is refused */
 
 void gw_opid_start(gw_opid_answer_fn answer)
 {
@@ -153,16 +155,9 @@ static int opid_sub(void)
     return 0;
 }
 
-void gw_opid_stop(void)
-{
-    if (!g_sub) return;
-    wb_sub_retire(gw_nats_conn(), g_sub);
-    g_sub = NULL;
-}
-
 int gw_opid_check(const char *board, const char *op_id)
 {
-    if (!gw_nats_ok() || (!g_sub && opid_sub() < 0)) return WB_E_UNAVAILABLE;
+    if (g_stopped || !gw_nats_ok() || (!g_sub && opid_sub() < 0)) return WB_E_UNAVAILABLE;
     if (g_nwant + g_inflight_ops >= WANT_MAX) {
         wb_warn("op id lookup: %zu ops waiting: refusing op=%s", g_nwant + g_inflight_ops, op_id);
         return WB_E_UNAVAILABLE;
@@ -295,4 +290,24 @@ void gw_opid_tick(int64_t now_us)
         answer_all(l, WB_E_UNAVAILABLE);
         lookup_drop(l);
     }
+}
+
+void gw_opid_stop(void)
+{
+    if (g_stopped) return;
+    g_stopped = true;
+    if (g_sub) wb_sub_retire(gw_nats_conn(), g_sub);
+    g_sub = NULL;
+    /* what is still asked fails (`unavailable`: the client sends it again,
+     * to another gateway); answers that come later find no lookup */
+    for (size_t i = 0; i < g_nwant; i++)
+        g_answer(g_want[i].board, g_want[i].op_id, 0, WB_E_UNAVAILABLE);
+    g_nwant = 0;
+    while (g_lookups) {
+        answer_all(g_lookups, WB_E_UNAVAILABLE);
+        lookup_drop(g_lookups);
+    }
+    free(g_want);
+    g_want = NULL;
+    g_capwant = 0;
 }
