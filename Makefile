@@ -34,6 +34,13 @@ LIBS_PB    := $(shell pkg-config --libs libprotobuf-c 2>/dev/null)
 LIBS_PQ    := $(shell pkg-config --libs libpq 2>/dev/null)
 LIBS_UV    := $(or $(shell pkg-config --libs libuv 2>/dev/null),-luv)
 LIBS_CRYPTO := $(or $(shell pkg-config --libs libcrypto 2>/dev/null),-lcrypto)
+# The gateway's allocator (docs/design.md): jemalloc, except under the
+# sanitizers, which bring their own.
+ifeq ($(SAN),1)
+LIBS_MALLOC :=
+else
+LIBS_MALLOC := $(or $(shell pkg-config --libs jemalloc 2>/dev/null),-ljemalloc)
+endif
 LDFLAGS += -pthread $(SANFLAGS)
 # Generated protobuf-c code is not ours: compile it without -Werror.
 GEN_CFLAGS := -std=gnu11 -O2 -g -MMD -MP -I$(GEN) $(SANFLAGS) $(shell pkg-config --cflags libprotobuf-c 2>/dev/null)

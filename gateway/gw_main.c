@@ -4,7 +4,6 @@
  * /healthz turns 503, wait one grace period (the balancer notices), close
  * every client with 1001, drain NATS, exit 0. Owns the global gw_server. */
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,9 +236,6 @@ int main(int argc, char **argv)
     wb_nats_set_auth(gw.cfg.nats_user, gw.cfg.nats_password_file);
     raise_nofile();
     if (gw_view_init(gw.cfg.view_secret_file) < 0) return 2;
-    /* Frames are built on NATS and sync threads and freed on the loop thread:
-     * fewer malloc arenas keep that memory reusable instead of stranded. */
-    mallopt(M_ARENA_MAX, 2);
     signal(SIGPIPE, SIG_IGN);
 
     lws_set_log_level(LLL_ERR | LLL_WARN |

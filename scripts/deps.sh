@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 
 APT_PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
-  libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libnats-dev libjansson-dev libprotobuf-c-dev protobuf-c-compiler protobuf-compiler
+  libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libnats-dev libjansson-dev libprotobuf-c-dev libjemalloc-dev protobuf-c-compiler protobuf-compiler
   libpq-dev libcmocka-dev postgresql postgresql-contrib mkcert libnss3-tools openssl
   chromium gnuplot curl procps iproute2 iptables docker-compose supervisor)
 want=()
