@@ -1,7 +1,6 @@
 # gateway/: wb-gateway (libwebsockets + nats.c on one libuv loop) and wb-decode (protobuf op -> JSON line).
 # -rdynamic: gw_watchdog's stack dump of a stalled loop names our own functions too.
-# $(LIBS_MALLOC): jemalloc (Makefile): parsing a client frame allocates a
-# jansson value per number, and glibc's malloc was a fifth of the CPU.
+# $(LIBS_MALLOC): jemalloc (Makefile; why: docs/design.md section 6).
 GW_SRCS := $(filter-out %_test.c %_fuzz.c gateway/wb_decode.c,$(wildcard gateway/*.c))
 GW_OBJS := $(GW_SRCS:%.c=$(BUILD)/%.o)
 PROGRAMS += $(BUILD)/wb-gateway $(BUILD)/wb-decode

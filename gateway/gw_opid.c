@@ -176,10 +176,12 @@ int gw_opid_check(const char *board, const char *op_id)
     return 0;
 }
 
-static void answer_all(const gw_lookup *l, int err)
+/* Answers every op of q[0..n) that no claim answered yet: seq 0 (err 0:
+ * never claimed) or err. */
+static void answer_rest(const gw_opid_q *q, size_t n, int err)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (!l->q[i].found) g_answer(l->q[i].board, l->q[i].op_id, 0, err);
+    for (size_t i = 0; i < n; i++)
+        if (!q[i].found) g_answer(q[i].board, q[i].op_id, 0, err);
 }
 
 /* Sends q[0..n) as one request. Returns the lookup, or NULL (nothing sent). */
@@ -232,8 +234,7 @@ void gw_opid_flush(void)
             atomic_fetch_add(&gw_m.opid_lookups, 1);
             atomic_fetch_add(&gw_m.opid_lookup_ops, n);
         } else {
-            for (size_t i = 0; i < n; i++)
-                g_answer(g_want[off + i].board, g_want[off + i].op_id, 0, WB_E_UNAVAILABLE);
+            answer_rest(g_want + off, n, WB_E_UNAVAILABLE);
         }
         off += n;
     }
@@ -276,7 +277,7 @@ void gw_opid_on_done(const gw_ev_opid_done *e)
 {
     gw_lookup *l = lookup_find(e->lookup);
     if (!l) return;
-    answer_all(l, e->err);
+    answer_rest(l->q, l->n, e->err);
     lookup_drop(l);
 }
 
@@ -287,7 +288,7 @@ void gw_opid_tick(int64_t now_us)
         gw_lookup *l = g_lookups;
         wb_warn("op id lookup %llu of %zu ops unanswered: the clients resend",
                 (unsigned long long)l->id, l->n);
-        answer_all(l, WB_E_UNAVAILABLE);
+        answer_rest(l->q, l->n, WB_E_UNAVAILABLE);
         lookup_drop(l);
     }
 }
@@ -300,11 +301,10 @@ void gw_opid_stop(void)
     g_sub = NULL;
     /* what is still asked fails (`unavailable`: the client sends it again,
      * to another gateway); answers that come later find no lookup */
-    for (size_t i = 0; i < g_nwant; i++)
-        g_answer(g_want[i].board, g_want[i].op_id, 0, WB_E_UNAVAILABLE);
+    answer_rest(g_want, g_nwant, WB_E_UNAVAILABLE);
     g_nwant = 0;
     while (g_lookups) {
-        answer_all(g_lookups, WB_E_UNAVAILABLE);
+        answer_rest(g_lookups->q, g_lookups->n, WB_E_UNAVAILABLE);
         lookup_drop(g_lookups);
     }
     free(g_want);

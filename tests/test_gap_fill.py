@@ -39,10 +39,10 @@ def slow_consumers(st) -> int:
     return json.loads(http_get(st.nats_monitor_url + "/varz", timeout=5).body)["slow_consumers"]
 
 
-def wait_cut_off(st, slow0: int, tasks: list, acked_count) -> None:
+def wait_cut_off(st, slow0: int, tasks: list, acked: list) -> None:
     """Wait (no timing judged) until nats-server has dropped the stopped gw-2
-    as a slow consumer; raise a writer's error at once. On timeout the error
-    says how far the writers got and how much nats-server still holds for
+    as a slow consumer; raise a writer's error at once. acked: the lists the
+    writers append their seqs to. On timeout the error says how far they got and how much nats-server still holds for
     its connections, so a failure shows whether the socket ever filled."""
     def cut_off():
         for t in tasks:
@@ -54,7 +54,8 @@ def wait_cut_off(st, slow0: int, tasks: list, acked_count) -> None:
     except AssertionError as e:
         conns = json.loads(http_get(st.nats_monitor_url + "/connz", timeout=5).body)["connections"]
         pend = sorted((c.get("pending_bytes", 0) for c in conns), reverse=True)[:3]
-        raise AssertionError(f"{e}; {acked_count()} ops acked; nats pending bytes (top 3) {pend}") from None
+        raise AssertionError(f"{e}; {sum(map(len, acked))} ops acked; "
+                             f"nats pending bytes (top 3) {pend}") from None
 
 
 def gap_fills(st, gw: str) -> float:
@@ -101,7 +102,7 @@ async def test_gateway_that_missed_live_events_fills_the_gap(wb_stack, wb_connec
         await asyncio.sleep(0.5)
         st.send_signal("gw-2", signal.SIGSTOP)
         try:
-            await asyncio.to_thread(wait_cut_off, st, slow0, tasks, lambda: sum(map(len, acked.values())))
+            await asyncio.to_thread(wait_cut_off, st, slow0, tasks, list(acked.values()))
         finally:
             st.send_signal("gw-2", signal.SIGCONT)
             t["cut off"] = time.monotonic()
@@ -189,7 +190,7 @@ async def test_failed_gap_fill_is_retried_with_backoff_until_it_works(wb_stack, 
         await asyncio.sleep(0.5)
         st.send_signal("gw-2", signal.SIGSTOP)
         try:
-            await asyncio.to_thread(wait_cut_off, st, slow0, [task], lambda: len(acked))
+            await asyncio.to_thread(wait_cut_off, st, slow0, [task], [acked])
             cut = time.monotonic() - t0
             stop.set()
             await task
