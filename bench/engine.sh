@@ -146,6 +146,8 @@ run() { # name server(gw|peer) args...
   echo "${cmd[*]}" >"$OUT/$name-$srv.cmd"
   say "$name/$srv: ${cmd[*]#$ROOT/}"
   "${cmd[@]}" >"$OUT/$name-$srv.txt" 2>>"$LOG" || say "$name/$srv: wb-bench exited $?"
+  # the gateway's own counters and histograms after the step (commit rounds, batches, ...)
+  [ "$srv" = gw ] && { curl -fsS "http://127.0.0.1:$WB_GW1_PORT/metrics" >"$OUT/$name-gw.metrics" 2>/dev/null || true; }
   grep -E "^(load|latency (e2e|ack|cursor)|strokes|cursors|proc ($srv|nats))" "$OUT/$name-$srv.txt" |
     sed 's/^/    /' >&2 || true
 }

@@ -301,6 +301,9 @@ void gw_opid_stop(void)
     g_sub = NULL;
     /* what is still asked fails (`unavailable`: the client sends it again,
      * to another gateway); answers that come later find no lookup */
+    if (g_nwant || g_lookups)
+        wb_info("op id lookup: stopping with %zu ops asked and %zu in lookups: unavailable",
+                g_nwant, g_inflight_ops);
     answer_rest(g_want, g_nwant, WB_E_UNAVAILABLE);
     g_nwant = 0;
     while (g_lookups) {

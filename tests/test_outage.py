@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import time
 
@@ -171,6 +172,65 @@ async def test_nats_hung_while_clients_flood_the_gateway_loop_keeps_running(wb_s
     await w.wait_ack(op, timeout=30)
     for c in floods:
         await c.close()
+
+
+def gw_metric(st, gw: str, name: str) -> float:
+    text = http_get(st.gw_url(gw) + "/metrics", timeout=5).text
+    m = re.search(rf"^{name}{{[^}}]*}} (\S+)$", text, re.M)
+    assert m, f"{name} missing from {gw}'s /metrics"
+    return float(m.group(1))
+
+
+async def test_gateway_stopped_with_op_id_lookups_in_flight(wb_stack, wb_connect, wb_board):
+    """Before it publishes a durable op, a gateway asks WB_OPIDS whether the op
+    id was ever claimed (docs/design.md section 4). Here nats-server hangs
+    (SIGSTOP) with such lookups in flight and gw-1 is stopped (SIGTERM): the
+    loop thread answers the ops it still holds `unavailable` and frees the
+    lookups (gw_opid_stop; its log line proves that path ran, before the 3 s
+    lookup timeout could). gw-1 must exit 0 (the sanitizer build reports any
+    use after free), the client is closed 1001 with none of those ops acked,
+    and after SIGCONT the client's resends through gw-2 are each stored once,
+    in the order sent."""
+    st = wb_stack
+    # no drain wait: the clients are closed at once, so the stop comes well
+    # inside the lookup timeout
+    await asyncio.to_thread(st.restart, "gw-1", {"WB_SHUTDOWN_GRACE_MS": "0"})
+    a = await wb_connect("gw-1", wb_board, name="ann", wait_snapshot=True, expect_problems=True)
+    b = await wb_connect("gw-2", wb_board, name="bob", wait_snapshot=True)
+    s0 = await a.wait_ack(await a.stroke(), timeout=30)
+    await b.wait_seq(s0, timeout=30)
+    offsets = st.log_offsets()
+    lookups0 = await asyncio.to_thread(gw_metric, st, "gw-1", "wb_gateway_opid_lookups_total")
+
+    nats_pid = st.services["nats"].pid
+    os.kill(nats_pid, signal.SIGSTOP)
+    try:
+        ops = [await a.stroke() for _ in range(5)]
+        deadline = time.monotonic() + 5
+        while await asyncio.to_thread(gw_metric, st, "gw-1", "wb_gateway_opid_lookups_total") <= lookups0:
+            assert time.monotonic() < deadline, "gw-1 sent no op id lookup for the strokes"
+            await asyncio.sleep(0.05)
+        rc = await asyncio.to_thread(st.terminate, "gw-1", 30)
+        assert rc == 0, f"gw-1 exit status {rc} after SIGTERM with lookups in flight"
+        log = st.log_since("gw-1", offsets.get("gw-1", 0), max_lines=400)
+        stopped = [ln for ln in log.splitlines() if "op id lookup: stopping with" in ln]
+        assert stopped, log[-3000:]
+        print(stopped[0])
+        code = await a.wait_closed(timeout=10)
+        assert code == 1001, code
+        assert not any(op in a.acks for op in ops), {op: a.acks.get(op) for op in ops}
+    finally:
+        os.kill(nats_pid, signal.SIGCONT)
+
+    await wait_http(st.gw_url("gw-2") + "/healthz", 200, "gw-2 /healthz 200 after NATS resumed")
+    await a.reconnect(st.ws_url("gw-2", wb_board))
+    for op in ops:
+        await a.wait_ack(op, timeout=30)
+    seqs = [a.acks[op] for op in ops]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs) and seqs[0] > s0, seqs
+    await b.wait_seq(seqs[-1], timeout=30)
+    got = [e["op"] for e in b.evs]
+    assert got == [got[0]] + ops and b.evs[0]["seq"] == s0, [(e["seq"], e["op"]) for e in b.evs]
 
 
 # --------------------------------------------------------------------------
