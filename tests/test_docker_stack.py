@@ -485,6 +485,37 @@ def test_persistence_across_down_and_up(dstack):
     asyncio.run(rejoin())
 
 
+def test_docker_up_removes_superseded_images(dstack):
+    """A rebuild leaves the image it replaced untagged, and nothing uses it. docker-up
+    removes those of ours (label wb.image): here a probe image built FROM the gateway
+    image (so it carries the label) is superseded by a second build under the same tag;
+    after docker-up the untagged first one is gone and the tagged second one stays."""
+    st = dstack
+    tag = f"wbtest/superseded:{st.project}"
+
+    def build(n: int) -> str:
+        r = subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=f"FROM whiteboard/gateway:dev\nENV WB_PROBE={n}\n",
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", tag], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    def exists(image_id: str) -> bool:
+        return subprocess.run(["docker", "image", "inspect", image_id], capture_output=True).returncode == 0
+
+    try:
+        old, new = build(1), build(2)
+        assert old != new and exists(old), (old, new)
+        labels = subprocess.run(["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", old],
+                                capture_output=True, text=True, check=True).stdout
+        assert json.loads(labels).get("wb.image") == "gateway", labels
+        st.up()
+        assert not exists(old), f"superseded image {old} is still there after docker-up"
+        assert exists(new), "docker-up removed a tagged image"
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+
+
 # --------------------------------------------------------------------------
 # profile cluster: three NATS nodes, WB_OPS with 3 replicas
 

@@ -112,4 +112,6 @@ for name in "$@"; do
 done
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
+# a stand-in rebuilt for new inputs leaves the one it replaced untagged: remove those
+docker image prune -f --filter label=wb.standin.input >/dev/null || true
 exit $rc
