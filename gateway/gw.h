@@ -155,9 +155,10 @@ struct gw_board {
     /* presence (gw_presence.c) */
     gw_remote *remotes;
     size_t nremotes;
-    bool presence_dirty; /* local clients need a new presence list */
-    bool presence_pub;   /* other gateways need our list */
-    int64_t presence_sent_us;
+    bool presence_dirty;      /* local clients need a new presence list */
+    bool presence_pub;        /* other gateways need our list */
+    int64_t presence_sent_us; /* local clients last got a list (wb_mono_us) */
+    int64_t presence_pub_us;  /* our list was last published (wb_mono_us) */
     bool in_dirty;
     struct gw_board *dirty_next;
     /* Joins without since are batched per board: one snapshot serves every

@@ -11,7 +11,7 @@
 #include "wb_log.h"
 
 /* Presence changes are sent at once, not only on the tick, but a board's
- * clients get a new list at most this often. */
+ * clients get a new list at most this often, and the other gateways too. */
 #define PRESENCE_MIN_GAP_US 250000
 
 static gw_board *g_dirty; /* boards whose presence changed since the last flush */
@@ -43,6 +43,8 @@ void gw_presence_publish(gw_board *b, bool leaving)
     l.time_ms = wb_wall_ms();
     l.body_case = WB__V1__LIVE__BODY_PRESENCE;
     l.presence = &p;
+    b->presence_pub = false; /* this list is the newest: a change waiting for its turn is in it */
+    b->presence_pub_us = wb_mono_us();
     size_t len = wb__v1__live__get_packed_size(&l);
     uint8_t *buf = malloc(len ? len : 1);
     if (buf) {
@@ -162,7 +164,9 @@ void gw_presence_tick(gw_board *b, int64_t now_us)
 
 /* A board's clients get a new list at most every 250 ms (joins and leaves in
  * between are coalesced), so a board that fills up with n clients costs O(n)
- * presence frames per client, not O(n^2). */
+ * presence frames per client, not O(n^2). The list published to the other
+ * gateways is held back the same way: a join storm is one publish per board
+ * per 250 ms, not one per loop turn (each a list of every client). */
 int64_t gw_presence_flush(void)
 {
     int64_t now = wb_mono_us();
@@ -170,18 +174,18 @@ int64_t gw_presence_flush(void)
     g_dirty = NULL;
     while (b) {
         gw_board *next = b->dirty_next;
-        if (b->presence_pub) gw_presence_publish(b, false);
-        b->presence_pub = false;
-        if (b->presence_dirty && now - b->presence_sent_us < PRESENCE_MIN_GAP_US) {
+        if (b->presence_pub && now - b->presence_pub_us >= PRESENCE_MIN_GAP_US)
+            gw_presence_publish(b, false);
+        if (b->presence_dirty && now - b->presence_sent_us >= PRESENCE_MIN_GAP_US) {
+            send_local(b);
+            b->presence_sent_us = now;
+        }
+        if (b->presence_pub || b->presence_dirty) {
             b->dirty_next = later; /* stays on the list */
             later = b;
         } else {
             b->in_dirty = false;
             b->dirty_next = NULL;
-            if (b->presence_dirty) {
-                send_local(b);
-                b->presence_sent_us = now;
-            }
         }
         b = next;
     }
