@@ -50,6 +50,7 @@ BENCH_CORES=${ENGINE_BENCH_CORES-0}
 BENCH_THREADS=${ENGINE_BENCH_THREADS:-1}
 DURABLE_BATCH=${ENGINE_DURABLE_BATCH:-16}
 DURABLE_RUNS=${ENGINE_DURABLE_RUNS:-3}
+ACK_RATE=${ENGINE_ACK_RATE:-1000} # ops/s in all of the ack1k step (experiments; the report says 1,000)
 BENCH_PRE=() # taskset for wb-bench (saturate only)
 step() { [[ $STEPS == *" $1 "* ]]; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -181,19 +182,23 @@ fsync_sample() {
 import json, os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 b = b"x" * 200
-n, t0 = 0, time.monotonic()
+lat, t0 = [], time.monotonic()
 while time.monotonic() - t0 < 3:
-    os.write(fd, b); os.fsync(fd); n += 1
-rate = n / (time.monotonic() - t0)
+    t = time.perf_counter(); os.write(fd, b); os.fsync(fd); lat.append(time.perf_counter() - t)
+rate = len(lat) / (time.monotonic() - t0)
 os.close(fd); os.unlink(sys.argv[1])
+lat.sort()
+p50, p99 = (lat[min(len(lat) - 1, int(len(lat) * q))] * 1000 for q in (0.5, 0.99))
 try:
-    samples = json.load(open(sys.argv[2]))["samples"]
-except (OSError, ValueError, KeyError):
-    samples = []
-samples.append(rate)
-json.dump({"fsyncs_per_s": sum(samples) / len(samples), "samples": samples, "append_bytes": 200},
-          open(sys.argv[2], "w"))
-print(f"    fsync rate: {rate:.0f}/s (mean of {len(samples)}: {sum(samples) / len(samples):.0f}/s)")
+    fj = json.load(open(sys.argv[2]))
+except (OSError, ValueError):
+    fj = {}
+samples = fj.get("samples", []) + [rate]
+p50s, p99s = fj.get("p50_ms", []) + [p50], fj.get("p99_ms", []) + [p99]
+json.dump({"fsyncs_per_s": sum(samples) / len(samples), "samples": samples, "append_bytes": 200,
+           "p50_ms": p50s, "p99_ms": p99s}, open(sys.argv[2], "w"))
+print(f"    fsync rate: {rate:.0f}/s (mean of {len(samples)}: {sum(samples) / len(samples):.0f}/s);"
+      f" one fsync p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 PY
 }
 
@@ -210,9 +215,35 @@ if step durable; then
   fsync_sample
 fi
 
+# The disk during a run: one 200-byte append + fsync every 20 ms on the same
+# filesystem, each timed (50 fsyncs/s beside the disk's thousands). This
+# virtual disk stalls now and then (single fsyncs of 100-700 ms); at 1,000
+# ops/s one stall in a run is enough to decide the ack p99, so each run
+# says how the disk itself did meanwhile. Stops on SIGTERM, writes JSON.
+disk_probe_start() { # out.json
+  python3 - "$WB_RUN_DIR/probe.dat" "$1" <<'PY' &
+import json, os, signal, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+lat, stop = [], []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+while not stop:
+    t = time.perf_counter(); os.write(fd, b"x" * 200); os.fsync(fd); lat.append(time.perf_counter() - t)
+    time.sleep(0.02)
+os.close(fd); os.unlink(sys.argv[1])
+lat = sorted(x * 1000 for x in lat) or [0.0]
+json.dump({"fsyncs": len(lat), "p50_ms": lat[len(lat) // 2], "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+           "max_ms": lat[-1], "over_10ms": sum(x > 10 for x in lat)}, open(sys.argv[2], "w"))
+PY
+  PROBE=$!
+}
+disk_probe_stop() { kill -TERM "$PROBE" 2>/dev/null; wait "$PROBE" 2>/dev/null || true; }
+
 if step ack1k; then
   for s in $(servers); do
-    run ack1k "$s" --conns 64 --boards 64 --drawers 64 --rate 15.625 --duration "$DUR" --idle 1 --drain 3
+    disk_probe_start "$OUT/ack1k-$s-disk.json"
+    run ack1k "$s" --conns 64 --boards 64 --drawers 64 --rate "$(awk "BEGIN {print $ACK_RATE / 64}")" \
+      --duration "$DUR" --idle 1 --drain 3
+    disk_probe_stop
   done
 fi
 

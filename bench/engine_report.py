@@ -46,13 +46,15 @@ def fmt(v, nd=1, unit=""):
 
 def summarize(d):
     runs = load(d)
-    fs, samples = None, []
+    fs, samples, p50s, p99s = None, [], [], []
     try:
         fj = json.load(open(os.path.join(d, "fsync.json")))
         fs, samples = fj["fsyncs_per_s"], fj.get("samples", [])
+        p50s, p99s = fj.get("p50_ms", []), fj.get("p99_ms", [])
     except (OSError, ValueError, KeyError):
         pass
-    out = {"fsyncs_per_s": fs, "fsync_samples": samples, "servers": {}}
+    out = {"fsyncs_per_s": fs, "fsync_samples": samples, "fsync_p50_ms": p50s, "fsync_p99_ms": p99s,
+           "servers": {}}
     for srv in ("gw", "peer"):
         s = {}
         r = runs.get(("cursor", srv))
@@ -121,6 +123,10 @@ def summarize(d):
         if r:
             s["ack1k"] = {"acked_ops_per_s": r["strokes"]["acked"] / max(r["throughput"]["load_s"], 1e-9),
                           "ack_p50_ms": r["latency_ack"]["p50_ms"], "ack_p99_ms": r["latency_ack"]["p99_ms"]}
+            try:  # engine.sh's disk probe during that run
+                s["ack1k"]["disk"] = json.load(open(os.path.join(d, f"ack1k-{srv}-disk.json")))
+            except (OSError, ValueError):
+                pass
         r = runs.get(("idle", srv))
         if r:
             s["idle"] = {"conns": r["connections"]["idle_connected"],
@@ -185,6 +191,10 @@ def table(sm):
     rng = f" ({fmt(min(fss))}-{fmt(max(fss))}, {len(fss)} samples)" if len(fss) > 1 else ""
     rows.append(("disk fsyncs/s (200-byte appends; mean of samples before each durable run and after)",
                  fmt(sm.get("fsyncs_per_s")) + rng, "same disk", "", ""))
+    p50s, p99s = sm.get("fsync_p50_ms") or [], sm.get("fsync_p99_ms") or []
+    if p99s:
+        rows.append(("disk: one fsync p50 / p99 (ms; median of the samples / worst sample)",
+                     f"{fmt(sorted(p50s)[len(p50s) // 2], 2)} / {fmt(max(p99s), 2)}", "same disk", "", ""))
     def spread(srv, key, nd=1):
         runs = (sm["servers"].get(srv, {}).get("durable") or {}).get("runs") or []
         v = [x[key] for x in runs if x.get(key) is not None]
@@ -212,6 +222,13 @@ def table(sm):
                  f"{fmt(get(g, 'ack1k', 'ack_p50_ms'))} / {fmt(get(g, 'ack1k', 'ack_p99_ms'))}",
                  f"{fmt(get(p, 'ack1k', 'ack_p50_ms'))} / {fmt(get(p, 'ack1k', 'ack_p99_ms'))}",
                  "p99 < 10", ""))
+
+    def disk(srv):
+        dk = get(srv, "ack1k", "disk") or {}
+        if not dk:
+            return "-"
+        return f"{dk['over_10ms']} of {dk['fsyncs']} / {fmt(dk['max_ms'])}"
+    rows.append(("1,000 ops/s: the disk meanwhile (probe fsyncs over 10 ms / longest, ms)", disk(g), disk(p), "", ""))
     ig, ip = get(g, "idle", "rss_per_idle_conn_bytes"), get(p, "idle", "rss_per_idle_conn_bytes")
     rows.append((f"RSS per idle connection ({get(g, 'idle', 'conns') or '-'} connections, KiB)",
                  fmt(ig / 1024 if ig else None, 2), fmt(ip / 1024 if ip else None, 2), "<= 4", ""))
