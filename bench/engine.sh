@@ -234,7 +234,7 @@ lat = sorted(x * 1000 for x in lat) or [0.0]
 json.dump({"fsyncs": len(lat), "p50_ms": lat[len(lat) // 2], "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
            "max_ms": lat[-1], "over_10ms": sum(x > 10 for x in lat)}, open(sys.argv[2], "w"))
 PY
-  PROBE=$!
+  PROBE=$!; PIDS+=("$PROBE") # cleanup stops it if the bench ends early
 }
 disk_probe_stop() { kill -TERM "$PROBE" 2>/dev/null; wait "$PROBE" 2>/dev/null || true; }
 
