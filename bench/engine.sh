@@ -13,7 +13,8 @@
 #             ENGINE_DURABLE_RUNS (3) runs per server (median, range); the disk's
 #             fsync rate (200-byte appends, fsync after each) is measured
 #             before each server's run and after the last, and averaged
-#   ack1k     64 clients on 64 boards at 1,000 ops/s in total: ack p50/p99
+#   ack1k     64 clients on 64 boards at 1,000 ops/s in total: ack p50/p99,
+#             and a timed fsync every 20 ms meanwhile (the disk's stalls)
 #   idle      RSS per idle connection at 10,000 connections
 # Each step runs against this gateway and, when BENCH_PEER_SRC names a copy
 # of a peer implementation of the protocol (e.g. the Node.js peer), against
@@ -28,6 +29,7 @@
 # ENGINE_STEPS ("cursor saturate durable ack1k idle"), ENGINE_SAT_RATES
 # ("20 40 60 80 120" cursors/s per drawer), ENGINE_IDLE_CONNS (10000),
 # ENGINE_CORE (1: the core the servers are pinned to in `saturate`),
+# ENGINE_ACK_RATE (1000: ops/s of the ack1k step, for experiments),
 # ENGINE_BENCH_CORES (0: the core(s) wb-bench is pinned to in `saturate`; "":
 # not pinned), ENGINE_BENCH_THREADS (1: wb-bench service threads; more only
 # helps with more cores than the gateway's one).
