@@ -148,7 +148,13 @@ run() { # name server(gw|peer) args...
     --quiet --threads "$BENCH_THREADS" --pid "$srv=${SVC[$srv]}" --pid "nats=${SVC[nats]}" "$@")
   echo "${cmd[*]}" >"$OUT/$name-$srv.cmd"
   say "$name/$srv: ${cmd[*]#$ROOT/}"
+  local cpu0
+  cpu0=$(head -1 /proc/stat)
   "${cmd[@]}" >"$OUT/$name-$srv.txt" 2>>"$LOG" || say "$name/$srv: wb-bench exited $?"
+  # the whole VM during the step: busy and steal (time the hypervisor gave to others)
+  printf '%s\n%s\n' "$cpu0" "$(head -1 /proc/stat)" | awk '{u = $2 + $3 + $4 + $7 + $8; t = u + $5 + $6 + $9}
+    NR == 1 {u0 = u; t0 = t; s0 = $9} NR == 2 {d = t - t0; if (d <= 0) d = 1
+    printf "{\"busy\": %.4f, \"steal\": %.4f}\n", (u - u0) / d, ($9 - s0) / d}' >"$OUT/$name-$srv.host.json"
   # the gateway's own counters and histograms after the step (commit rounds, batches, ...)
   [ "$srv" = gw ] && { curl -fsS "http://127.0.0.1:$WB_GW1_PORT/metrics" >"$OUT/$name-gw.metrics" 2>/dev/null || true; }
   grep -E "^(load|latency (e2e|ack|cursor)|strokes|cursors|proc ($srv|nats))" "$OUT/$name-$srv.txt" |

@@ -123,10 +123,12 @@ def summarize(d):
         if r:
             s["ack1k"] = {"acked_ops_per_s": r["strokes"]["acked"] / max(r["throughput"]["load_s"], 1e-9),
                           "ack_p50_ms": r["latency_ack"]["p50_ms"], "ack_p99_ms": r["latency_ack"]["p99_ms"]}
-            try:  # engine.sh's disk probe during that run
-                s["ack1k"]["disk"] = json.load(open(os.path.join(d, f"ack1k-{srv}-disk.json")))
-            except (OSError, ValueError):
-                pass
+            # what engine.sh saw of the disk and of the VM during that run
+            for key, name in (("disk", f"ack1k-{srv}-disk.json"), ("host", f"ack1k-{srv}.host.json")):
+                try:
+                    s["ack1k"][key] = json.load(open(os.path.join(d, name)))
+                except (OSError, ValueError):
+                    pass
         r = runs.get(("idle", srv))
         if r:
             s["idle"] = {"conns": r["connections"]["idle_connected"],
@@ -229,6 +231,11 @@ def table(sm):
             return "-"
         return f"{dk['over_10ms']} of {dk['fsyncs']} / {fmt(dk['max_ms'])}"
     rows.append(("1,000 ops/s: the disk meanwhile (probe fsyncs over 10 ms / longest, ms)", disk(g), disk(p), "", ""))
+
+    def host(srv):
+        h = get(srv, "ack1k", "host") or {}
+        return f"{h['busy'] * 100:.0f}% / {h['steal'] * 100:.1f}%" if h else "-"
+    rows.append(("1,000 ops/s: the VM meanwhile (CPU busy / stolen by the hypervisor)", host(g), host(p), "", ""))
     ig, ip = get(g, "idle", "rss_per_idle_conn_bytes"), get(p, "idle", "rss_per_idle_conn_bytes")
     rows.append((f"RSS per idle connection ({get(g, 'idle', 'conns') or '-'} connections, KiB)",
                  fmt(ig / 1024 if ig else None, 2), fmt(ip / 1024 if ip else None, 2), "<= 4", ""))
