@@ -68,7 +68,8 @@ static const wb_cfg_item g_cfg[] = {
      "one write (0: every loop turn)"},
     {"cursor-window-ms", "WB_CURSOR_WINDOW_MS", WB_CFG_INT, "50", 0, 1000, &gw.cfg.cursor_window_ms,
      "a client that has only cursors queued and was written to less than this ago waits; a "
-     "newer cursor of a peer replaces the queued one meanwhile (0: write-pace-us applies)"},
+     "newer cursor of a peer replaces the queued one meanwhile; then the next cursor goes as it "
+     "comes, or the queued ones a window later (0: write-pace-us applies)"},
     {"trusted-proxies", "WB_TRUSTED_PROXIES", WB_CFG_STR, "127.0.0.1,::1", 0, 0,
      &gw.cfg.trusted_proxies, "peers whose X-Forwarded-For names the client (Traefik)"},
     {"api-max-inflight", "WB_API_MAX_INFLIGHT", WB_CFG_INT, "4", 1, 1024, &gw.cfg.api_max_inflight,

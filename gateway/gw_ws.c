@@ -341,14 +341,22 @@ int64_t gw_ws_flush(int64_t now, int64_t pace_us, int64_t cursor_pace_us)
          * written at once. Cursors alone wait longer (the cursor window):
          * meanwhile a peer's newer cursor replaces its queued one
          * (gw_sendq_offer), so a client gets at most one position per peer
-         * per window, and anything else queued ends the wait. An answer to
-         * the client itself (an ack, an error, a pong) does not wait: the
-         * client is waiting for it, and it comes at most once per op. */
-        int64_t pace = pace_us;
-        if (c->q.count == c->q.cursors_queued && cursor_pace_us > pace) pace = cursor_pace_us;
+         * per window, and anything else queued ends the wait. When the
+         * window is over, the next cursor to come is written the moment it
+         * comes, with what is queued, rather than the queued positions at
+         * the window's end: the client gets a position that is fresh, not
+         * one up to a sender's cursor interval old. Only if none comes within
+         * another window does the queued one go (a sender that stopped
+         * moving: its last position always arrives). An answer to the client
+         * itself (an ack, an error, a pong) does not wait: the client is
+         * waiting for it, and it comes at most once per op. */
+        int64_t pace = pace_us, due;
+        bool cursor_window = c->q.count == c->q.cursors_queued && cursor_pace_us > pace;
+        if (cursor_window) pace = cursor_pace_us;
         if (c->q.ctl_queued) pace = 0;
         if (pace && now - c->wrote_us < pace) {
-            gw_conn_defer(c, c->wrote_us + pace);
+            due = c->wrote_us + (cursor_window ? 2 * pace : pace);
+            gw_conn_defer(c, due);
             continue;
         }
         /* lws still holds part of an earlier write: the rest waits for
