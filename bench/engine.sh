@@ -186,28 +186,7 @@ fi
 # and after the durable runs.
 fsync_sample() {
   say "disk fsync rate (200-byte appends, fsync after each, 3 s) in $WB_RUN_DIR"
-  python3 - "$WB_RUN_DIR/fsync.dat" "$OUT/fsync.json" <<'PY' | tee -a "$LOG" >&2
-import json, os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-b = b"x" * 200
-lat, t0 = [], time.monotonic()
-while time.monotonic() - t0 < 3:
-    t = time.perf_counter(); os.write(fd, b); os.fsync(fd); lat.append(time.perf_counter() - t)
-rate = len(lat) / (time.monotonic() - t0)
-os.close(fd); os.unlink(sys.argv[1])
-lat.sort()
-p50, p99 = (lat[min(len(lat) - 1, int(len(lat) * q))] * 1000 for q in (0.5, 0.99))
-try:
-    fj = json.load(open(sys.argv[2]))
-except (OSError, ValueError):
-    fj = {}
-samples = fj.get("samples", []) + [rate]
-p50s, p99s = fj.get("p50_ms", []) + [p50], fj.get("p99_ms", []) + [p99]
-json.dump({"fsyncs_per_s": sum(samples) / len(samples), "samples": samples, "append_bytes": 200,
-           "p50_ms": p50s, "p99_ms": p99s}, open(sys.argv[2], "w"))
-print(f"    fsync rate: {rate:.0f}/s (mean of {len(samples)}: {sum(samples) / len(samples):.0f}/s);"
-      f" one fsync p50 {p50:.2f} ms, p99 {p99:.2f} ms")
-PY
+  python3 "$ROOT/bench/fsync_probe.py" rate "$WB_RUN_DIR/fsync.dat" "$OUT/fsync.json" | tee -a "$LOG" >&2
 }
 
 if step durable; then
@@ -229,19 +208,7 @@ fi
 # ops/s one stall in a run is enough to decide the ack p99, so each run
 # says how the disk itself did meanwhile. Stops on SIGTERM, writes JSON.
 disk_probe_start() { # out.json
-  python3 - "$WB_RUN_DIR/probe.dat" "$1" <<'PY' &
-import json, os, signal, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-lat, stop = [], []
-signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
-while not stop:
-    t = time.perf_counter(); os.write(fd, b"x" * 200); os.fsync(fd); lat.append(time.perf_counter() - t)
-    time.sleep(0.02)
-os.close(fd); os.unlink(sys.argv[1])
-lat = sorted(x * 1000 for x in lat) or [0.0]
-json.dump({"fsyncs": len(lat), "p50_ms": lat[len(lat) // 2], "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
-           "max_ms": lat[-1], "over_10ms": sum(x > 10 for x in lat)}, open(sys.argv[2], "w"))
-PY
+  python3 "$ROOT/bench/fsync_probe.py" probe "$WB_RUN_DIR/probe.dat" "$1" &
   PROBE=$!; PIDS+=("$PROBE") # cleanup stops it if the bench ends early
 }
 disk_probe_stop() { kill -TERM "$PROBE" 2>/dev/null; wait "$PROBE" 2>/dev/null || true; }

@@ -350,13 +350,12 @@ int64_t gw_ws_flush(int64_t now, int64_t pace_us, int64_t cursor_pace_us)
          * moving: its last position always arrives). An answer to the client
          * itself (an ack, an error, a pong) does not wait: the client is
          * waiting for it, and it comes at most once per op. */
-        int64_t pace = pace_us, due;
+        int64_t pace = pace_us;
         bool cursor_window = c->q.count == c->q.cursors_queued && cursor_pace_us > pace;
         if (cursor_window) pace = cursor_pace_us;
         if (c->q.ctl_queued) pace = 0;
         if (pace && now - c->wrote_us < pace) {
-            due = c->wrote_us + (cursor_window ? 2 * pace : pace);
-            gw_conn_defer(c, due);
+            gw_conn_defer(c, c->wrote_us + (cursor_window ? 2 * pace : pace));
             continue;
         }
         /* lws still holds part of an earlier write: the rest waits for

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import time
 
@@ -20,7 +19,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect as ws_connect
 
-from wblib import http_get, new_board, stroke_key, wait_until
+from wblib import http_get, metric_at, new_board, stroke_key, wait_until
 
 pytestmark = [pytest.mark.destructive, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -174,13 +173,6 @@ async def test_nats_hung_while_clients_flood_the_gateway_loop_keeps_running(wb_s
         await c.close()
 
 
-def gw_metric(st, gw: str, name: str) -> float:
-    text = http_get(st.gw_url(gw) + "/metrics", timeout=5).text
-    m = re.search(rf"^{name}{{[^}}]*}} (\S+)$", text, re.M)
-    assert m, f"{name} missing from {gw}'s /metrics"
-    return float(m.group(1))
-
-
 async def test_gateway_stopped_with_op_id_lookups_in_flight(wb_stack, wb_connect, wb_board):
     """Before it publishes a durable op, a gateway asks WB_OPIDS whether the op
     id was ever claimed (docs/design.md section 4). Here nats-server hangs
@@ -200,14 +192,15 @@ async def test_gateway_stopped_with_op_id_lookups_in_flight(wb_stack, wb_connect
     s0 = await a.wait_ack(await a.stroke(), timeout=30)
     await b.wait_seq(s0, timeout=30)
     offsets = st.log_offsets()
-    lookups0 = await asyncio.to_thread(gw_metric, st, "gw-1", "wb_gateway_opid_lookups_total")
+    lookups_url = st.gw_url("gw-1") + "/metrics"
+    lookups0 = await asyncio.to_thread(metric_at, lookups_url, "wb_gateway_opid_lookups_total")
 
     nats_pid = st.services["nats"].pid
     os.kill(nats_pid, signal.SIGSTOP)
     try:
         ops = [await a.stroke() for _ in range(5)]
         deadline = time.monotonic() + 5
-        while await asyncio.to_thread(gw_metric, st, "gw-1", "wb_gateway_opid_lookups_total") <= lookups0:
+        while await asyncio.to_thread(metric_at, lookups_url, "wb_gateway_opid_lookups_total") <= lookups0:
             assert time.monotonic() < deadline, "gw-1 sent no op id lookup for the strokes"
             await asyncio.sleep(0.05)
         rc = await asyncio.to_thread(st.terminate, "gw-1", 30)

@@ -54,9 +54,9 @@ echo "docker-up: docker compose up -d --build (project $WB_DOCKER_PROJECT)" >&2
 bash scripts/docker/compose.sh up -d --build --remove-orphans --quiet-pull ||
   { echo "docker-up: docker compose up failed" >&2; exit 1; }
 # A rebuild leaves the image it replaced untagged (<none>): ~100-250 MB per build that
-# nothing uses. Remove those of ours
-# (label wb.image, Dockerfiles; and the stand-in bases' label, which older builds carry);
-# prune skips any image a container still runs, and leaves every other image alone.
+# nothing uses. Remove those of ours (label wb.image, Dockerfiles; and the stand-in bases'
+# label, which older builds carry); prune skips any image a container still runs, and
+# leaves every other image alone.
 for label in wb.image wb.standin.input; do
   docker image prune -f --filter "label=$label" >/dev/null ||
     echo "docker-up: could not remove superseded images (docker image prune --filter label=$label)" >&2
