@@ -42,8 +42,9 @@ def slow_consumers(st) -> int:
 def wait_cut_off(st, slow0: int, tasks: list, acked: list) -> None:
     """Wait (no timing judged) until nats-server has dropped the stopped gw-2
     as a slow consumer; raise a writer's error at once. acked: the lists the
-    writers append their seqs to. On timeout the error says how far they got and how much nats-server still holds for
-    its connections, so a failure shows whether the socket ever filled."""
+    writers append their seqs to. On timeout the error says how far they got
+    and how much nats-server still holds for its connections, so a failure
+    shows whether the socket ever filled."""
     def cut_off():
         for t in tasks:
             if t.done():
