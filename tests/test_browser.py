@@ -114,6 +114,15 @@ def committed_ids(page) -> list[str]:
     return page.evaluate("window.__wb.committedIds")
 
 
+def wait_saved(page):
+    """Every op of the page acked and applied (an ack may arrive before the op's own
+    ev). A function, not a bare expression: Playwright evaluates an expression with
+    eval() in the page, which the client's CSP (script-src 'self') refuses whenever
+    the first check is false and it has to poll."""
+    page.wait_for_function(
+        "() => window.__wb.unacked === 0 && window.__wb.pending === 0 && window.__wb.synced", timeout=T)
+
+
 def wait_ids(page, ids: list[str], committed: bool = True, timeout: int = T):
     """Wait until the tab's visible (committed) stroke ids are exactly `ids`, in order."""
     prop = "committedIds" if committed else "visibleIds"

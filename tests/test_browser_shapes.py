@@ -26,7 +26,7 @@ import pytest
 
 from test_browser import (  # noqa: F401 - fixtures are used by name
     BLUE, DOCS, GREEN, RED, T, base, browser, ctx, ctx2, front, open_board, park, pick_color,
-    playwright_inst, save_side_by_side, visible_ids, wait_ids, wait_pixels, zigzag,
+    playwright_inst, save_side_by_side, visible_ids, wait_ids, wait_pixels, wait_saved, zigzag,
 )
 
 pytestmark = pytest.mark.timeout(300)
@@ -37,12 +37,6 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 
 def hexc(rgb) -> str:
     return f"#{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}"
-
-
-def wait_saved(page):
-    # acked, and applied (an ack may arrive before the op's own ev)
-    page.wait_for_function(
-        "() => window.__wb.unacked === 0 && window.__wb.pending === 0 && window.__wb.synced", timeout=T)
 
 
 def tool(page, name: str):

@@ -18,7 +18,7 @@ import pytest
 
 from test_browser import (  # noqa: F401 - fixtures are used by name
     BLUE, DOCS, RED, T, base, browser, ctx, ctx2, draw, front, open_board, park, pick_color,
-    playwright_inst, save_side_by_side, wait_ids, wait_pixels, zigzag,
+    playwright_inst, save_side_by_side, wait_ids, wait_pixels, wait_saved, zigzag,
 )
 
 pytestmark = pytest.mark.timeout(240)
@@ -45,12 +45,6 @@ def wait_canvas_pixels(page, sel, box, rgb, at_least=30, none=False, timeout=T /
             return n
         time.sleep(0.1)
     raise AssertionError(f"{sel} {box}: {n} pixels of {rgb}, wanted {'none' if none else f'>= {at_least}'}")
-
-
-def wait_saved(page):
-    # acked, and applied (an ack may arrive before the op's own ev)
-    page.wait_for_function(
-        "window.__wb.unacked === 0 && window.__wb.pending === 0 && window.__wb.synced", timeout=T)
 
 
 def set_range(page, sel, value):

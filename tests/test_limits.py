@@ -497,3 +497,33 @@ def test_silent_client_is_pinged_then_hung_up(wb_stack, wb_board):
     finally:
         mute.sock.close()
         polite.sock.close()
+
+
+async def test_after_the_cursor_window_the_next_cursor_goes_out_as_it_arrives(wb_stack, wb_connect, wb_board):
+    """docs/protocol.md (cursor): after a cursor window, the next cursor to arrive is
+    written as it arrives, with what waits, so a position superseded meanwhile is never
+    sent; a lone queued cursor still goes one window later. gw-1 runs with a 500 ms
+    window, so the margins are hundreds of ms: x=1 goes at once, x=2 (50 ms later)
+    waits; x=3, sent ~750 ms after x=1 (the window over, a second one not), replaces
+    x=2 and goes out as it arrives. The receiver gets 1 and 3, never 2 (writing the
+    queued position at the window's end would have sent 2). Then x=4, sent inside the
+    next window with nothing after it, still arrives."""
+    st = wb_stack
+    await asyncio.to_thread(st.restart, "gw-1", {"WB_CURSOR_WINDOW_MS": "500"})
+    a = await wb_connect("gw-1", wb_board, name="alice")
+    r = await wb_connect("gw-1", wb_board, name="rita", wait_snapshot=True)
+    await r.wait_until(lambda: a.client_id in {p["id"] for p in (r.presence or {}).get("clients", [])},
+                       5, "alice in rita's presence")
+    await asyncio.sleep(1.2)  # rita's last write (welcome, presence) is two windows old
+    start = r.mark()
+    await a.send({"t": "cursor", "x": 1, "y": 0})
+    await asyncio.sleep(0.05)
+    await a.send({"t": "cursor", "x": 2, "y": 0})
+    await asyncio.sleep(0.7)
+    await a.send({"t": "cursor", "x": 3, "y": 0})
+    await r.wait_for("cursor", start=start, timeout=5, pred=lambda m: m["x"] == 3)
+    await asyncio.sleep(0.1)
+    await a.send({"t": "cursor", "x": 4, "y": 0})
+    await r.wait_for("cursor", start=start, timeout=5, pred=lambda m: m["x"] == 4)
+    xs = [m["x"] for m in r.find("cursor", start=start)]
+    assert xs == [1, 3, 4], f"cursors rita got: {xs}"
